@@ -1,0 +1,1 @@
+"""Optional pieces built on the public API."""

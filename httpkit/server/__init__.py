@@ -1,0 +1,1 @@
+"""The asyncio connection server: listeners, one protocol per connection, timeouts."""

@@ -1,0 +1,1 @@
+"""The Routes-based dispatcher: a WSGI application."""

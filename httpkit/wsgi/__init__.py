@@ -1,0 +1,1 @@
+"""The WSGI edge of the server (PEP 3333)."""
