@@ -1,0 +1,177 @@
+"""The server side of one HTTP/1.1 connection: bytes in, request events out (sans-IO).
+
+``ServerConnection`` never touches a socket.  The server feeds it what it read with
+:meth:`~ServerConnection.receive_data` and pulls events with
+:meth:`~ServerConnection.next_event` until it gets ``NEED_DATA`` (read more) or
+``CLOSED`` (no more requests on this connection).
+"""
+
+from __future__ import annotations
+
+import enum
+
+from httpkit.errors import ProtocolError
+from httpkit.h1.body import ChunkedReader, LengthReader
+from httpkit.h1.events import CLOSED, NEED_DATA, EndOfMessage, Event, Request
+from httpkit.h1.head import parse_request_head
+from httpkit.h1.limits import Limits
+
+__all__ = ["ParserState", "ServerConnection"]
+
+
+class ParserState(enum.Enum):
+    """Where the connection is in its stream of requests."""
+
+    IDLE = "idle"  # between requests, no byte of the next one yet
+    HEAD = "head"  # part of a request head has arrived
+    BODY = "body"  # the head was given out; its body is not finished
+    CLOSED = "closed"  # no more requests will be read
+
+
+_DEFAULT_LIMITS = Limits()
+
+
+class ServerConnection:
+    """Parses the requests of one connection, one event per :meth:`next_event` call.
+
+    Any violation raises :class:`~httpkit.errors.ProtocolError` (its ``status`` is the
+    response to send) and leaves the connection CLOSED.
+    """
+
+    __slots__ = (
+        "_body",
+        "_buffer",
+        "_closed",
+        "_eof",
+        "_keep_alive",
+        "_limits",
+        "_line_end",
+        "_scan",
+    )
+
+    def __init__(self, limits: Limits = _DEFAULT_LIMITS) -> None:
+        if not isinstance(limits, Limits):
+            raise TypeError(f"limits must be a Limits, not {type(limits).__name__}")
+        self._limits = limits
+        self._buffer = bytearray()
+        self._eof = False
+        self._closed = False
+        # The body reader of the current request; None while reading a head.
+        self._body: LengthReader | ChunkedReader | None = None
+        self._keep_alive = True
+        self._line_end = -1  # where the request line's CRLF is, once seen
+        self._scan = 0  # where to resume looking for the end of the head
+
+    @property
+    def state(self) -> ParserState:
+        if self._closed:
+            return ParserState.CLOSED
+        if self._body is not None:
+            return ParserState.BODY
+        return ParserState.HEAD if self._buffer else ParserState.IDLE
+
+    @property
+    def buffered(self) -> int:
+        """Bytes received but not yet parsed."""
+        return len(self._buffer)
+
+    def receive_data(self, data: bytes) -> None:
+        """Add bytes read from the peer; ``b""`` means the peer closed its side (EOF)."""
+        if self._closed:
+            return  # a closed connection ignores whatever still arrives
+        if not data:
+            self._eof = True
+        elif self._eof:
+            raise RuntimeError("receive_data() called with data after EOF")
+        else:
+            self._buffer += data
+
+    def next_event(self) -> Event:
+        """The next event: Request, Data, EndOfMessage, NEED_DATA or CLOSED."""
+        if self._closed:
+            return CLOSED
+        try:
+            if self._body is None:
+                return self._next_head()
+            return self._next_body_event()
+        except ProtocolError:
+            self._close()
+            raise
+
+    def _close(self) -> None:
+        self._closed = True
+        self._body = None
+        self._buffer.clear()
+
+    def _next_body_event(self) -> Event:
+        assert self._body is not None  # only called while a body is being read
+        event = self._body.read(self._buffer)
+        if event is None:
+            if self._eof:
+                raise ProtocolError("incomplete request: the body was cut short")
+            return NEED_DATA
+        if type(event) is EndOfMessage:
+            # EndOfMessage: the next call starts the next request (or closes).
+            self._body = None
+            if not self._keep_alive:
+                self._close()
+        return event
+
+    def _next_head(self) -> Event:
+        buffer = self._buffer
+        # RFC 9112 2.2: one empty line before the request line is ignored.
+        start = 2 if buffer[:2] == b"\r\n" else 0
+        # One find per read, resumed where the last one stopped: rescanning a trickled
+        # head from its start would cost quadratic time.
+        end = buffer.find(b"\r\n\r\n", max(self._scan, start))
+        if end < 0:
+            self._check_partial_head(start)
+            self._scan = max(len(buffer) - 3, start)
+            if not self._eof:
+                return NEED_DATA
+            if len(buffer) > start:
+                raise ProtocolError("incomplete request: the head was cut short")
+            self._close()
+            return CLOSED
+        line_end = self._line_end if self._line_end >= 0 else buffer.find(b"\r\n", start)
+        self._check_head_sizes(start, line_end, end)
+        head = buffer[start : end + 2].decode("latin-1")
+        del buffer[: end + 4]
+        self._scan = 0
+        self._line_end = -1
+        request = parse_request_head(head, line_end - start, self._limits)
+        self._start_body(request, header_bytes=end - line_end)
+        return request
+
+    def _start_body(self, request: Request, header_bytes: int) -> None:
+        if request.chunked:
+            self._body = ChunkedReader(self._limits, header_bytes, len(request.headers))
+        else:
+            assert request.content_length is not None  # only None when chunked
+            self._body = LengthReader(request.content_length)
+        self._keep_alive = request.keep_alive
+
+    def _check_head_sizes(self, start: int, line_end: int, end: int) -> None:
+        limits = self._limits
+        if line_end - start > limits.max_request_line:
+            raise ProtocolError(f"request line over {limits.max_request_line} bytes", 414)
+        if end - line_end > limits.max_header_bytes:
+            raise ProtocolError(f"header section over {limits.max_header_bytes} bytes", 431)
+
+    def _check_partial_head(self, start: int) -> None:
+        """Refuse an incomplete head as soon as it is over a limit or has a bare LF."""
+        buffer = self._buffer
+        limits = self._limits
+        scan = max(self._scan, start)
+        if self._line_end < 0:
+            self._line_end = buffer.find(b"\r\n", scan)
+            if self._line_end < 0 and len(buffer) - start > limits.max_request_line + 1:
+                raise ProtocolError(f"request line over {limits.max_request_line} bytes", 414)
+        if self._line_end >= 0:
+            self._check_head_sizes(start, self._line_end, len(buffer) - 2)
+        # A bare LF is an error, not a line end (RFC 9112 2.2): say so now rather than
+        # wait for a CRLF CRLF that a client using bare LF will never send.
+        if scan and buffer[scan - 1] == 0x0D:
+            scan += 1  # skip the LF of a CRLF that straddles the previous scan point
+        if buffer.count(b"\n", scan) != buffer.count(b"\r\n", scan):
+            raise ProtocolError("bare LF in the request head; lines end with CRLF (RFC 9112 2.2)")

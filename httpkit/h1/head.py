@@ -1,0 +1,196 @@
+"""Turn one complete request head into a :class:`~httpkit.h1.events.Request`, or refuse it.
+
+The head arrives as latin-1 text: the request line, CRLF, then each field line with its
+CRLF.  Validation is a handful of precompiled ``fullmatch`` calls over the whole text,
+not a loop over bytes; the slow, precise diagnosis runs only once something failed.
+"""
+
+from __future__ import annotations
+
+from httpkit.errors import ProtocolError
+from httpkit.h1.events import Request
+from httpkit.h1.grammar import (
+    ABSOLUTE_FORM,
+    AUTHORITY_FORM,
+    FIELD_BLOCK,
+    HOST_VALUE,
+    ORIGIN_FORM,
+    REQUEST_LINE,
+    TOKEN,
+    check_field_block,
+    parse_decimal,
+    split_list,
+)
+from httpkit.h1.limits import Limits
+
+__all__ = ["parse_fields", "parse_request_head"]
+
+# The fields that decide framing and connection handling; every other field is passed on.
+_SPECIAL = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
+
+
+def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
+    """Parse ``head`` (request line + CRLF + field lines, each ending in CRLF).
+
+    ``line_end`` is the index of the request line's CRLF.  Raises ProtocolError carrying
+    the status to answer (400, 413, 417, 431, 501, 505).
+    """
+    method, target, version = _parse_request_line(head[:line_end])
+    fields = parse_fields(head[line_end + 2 :], limits.max_header_count)
+    return _frame_request(method, target, version, fields, limits)
+
+
+def parse_fields(block: str, max_count: int) -> list[tuple[str, str]]:
+    """The (lower-case name, trimmed value) pairs of a block of CRLF-ended field lines."""
+    if not block:
+        return []
+    if block.count("\r\n") > max_count:
+        raise ProtocolError(f"more than {max_count} header fields", 431)
+    if FIELD_BLOCK.fullmatch(block) is None:
+        check_field_block(block)  # raises with the precise reason
+    # RFC 9110 5.5: only leading/trailing SP and HTAB (OWS) are removed from a value.
+    return [
+        (name.lower(), value.strip(" \t"))
+        for name, _, value in (line.partition(":") for line in block[:-2].split("\r\n"))
+    ]
+
+
+def _parse_request_line(line: str) -> tuple[str, str, str]:
+    match = REQUEST_LINE.fullmatch(line)
+    if match is None:
+        raise ProtocolError(_request_line_problem(line))
+    method, target, major, minor = match.groups()
+    if major != "1" or minor not in "01":
+        # RFC 9110 15.6.6; this also answers the HTTP/2 preface "PRI * HTTP/2.0".
+        raise ProtocolError(f"HTTP version {major}.{minor} is not supported", 505)
+    _check_target(method, target)
+    return method, target, "1.1" if minor == "1" else "1.0"
+
+
+def _request_line_problem(line: str) -> str:
+    for char, name in (("\n", "bare LF"), ("\r", "bare CR"), ("\x00", "NUL")):
+        if char in line:
+            return f"{name} in the request line (RFC 9112 2.2)"
+    if not line:
+        return "empty request line (only one empty line may precede a request, RFC 9112 2.2)"
+    if line != line.strip(" \t"):
+        return "whitespace around the request line (RFC 9112 3)"
+    return f"malformed request line {line[:80]!r} (RFC 9112 3)"
+
+
+def _check_target(method: str, target: str) -> None:
+    # RFC 9112 3.2: the form of the target depends on the method.
+    if method == "CONNECT":
+        if AUTHORITY_FORM.fullmatch(target) is None:
+            raise ProtocolError("CONNECT needs a host:port target (RFC 9112 3.2.3)")
+    elif target == "*":
+        if method != "OPTIONS":
+            raise ProtocolError("the asterisk-form target is only for OPTIONS (RFC 9112 3.2.4)")
+    elif target[0] == "/":
+        if ORIGIN_FORM.fullmatch(target) is None:
+            raise ProtocolError(f"invalid request target {target[:80]!r} (RFC 9112 3.2.1)")
+    elif ABSOLUTE_FORM.fullmatch(target) is None:
+        raise ProtocolError(f"invalid request target {target[:80]!r} (RFC 9112 3.2)")
+
+
+def _frame_request(
+    method: str, target: str, version: str, fields: list[tuple[str, str]], limits: Limits
+) -> Request:
+    hosts: list[str] = []
+    lengths: list[str] = []
+    codings: list[str] = []
+    connection: list[str] = []
+    expect: list[str] = []
+    for name, value in fields:
+        if name in _SPECIAL:
+            if name == "host":
+                hosts.append(value)
+            elif name == "content-length":
+                lengths.append(value)
+            elif name == "transfer-encoding":
+                codings.extend(split_list(value))
+            elif name == "connection":
+                connection.extend(split_list(value))
+            else:
+                expect.extend(split_list(value))
+    _check_host(hosts, version)
+    chunked = _check_transfer_encoding(codings, version, has_length=bool(lengths))
+    length = None if chunked else _content_length(lengths, limits)
+    if version == "1.1":
+        keep_alive = "close" not in connection  # RFC 9112 9.3
+    else:
+        keep_alive = "keep-alive" in connection and "close" not in connection
+    return Request(
+        method,
+        target,
+        version,
+        fields,
+        keep_alive,
+        _expects_continue(expect, version, has_body=chunked or bool(length)),
+        length,
+        chunked,
+    )
+
+
+def _check_host(hosts: list[str], version: str) -> None:
+    # RFC 9112 3.2: 400 for an HTTP/1.1 request without Host, for any request with more
+    # than one, and for an invalid Host value.
+    if len(hosts) > 1:
+        raise ProtocolError("more than one Host header (RFC 9112 3.2)")
+    if not hosts:
+        if version == "1.1":
+            raise ProtocolError("an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
+        return
+    if HOST_VALUE.fullmatch(hosts[0]) is None:
+        raise ProtocolError(f"invalid Host header {hosts[0][:80]!r} (RFC 9110 7.2)")
+
+
+def _check_transfer_encoding(codings: list[str], version: str, *, has_length: bool) -> bool:
+    """True when the body is chunked; raises for every framing we refuse."""
+    if not codings:
+        return False
+    if version == "1.0":
+        # RFC 9112 6.1: TE in an HTTP/1.0 message means faulty framing.
+        raise ProtocolError("Transfer-Encoding in an HTTP/1.0 request (RFC 9112 6.1)")
+    if has_length:
+        # RFC 9112 6.1 allows framing by TE and closing; refusing is the simplest safe
+        # answer to this classic smuggling vector.
+        raise ProtocolError("both Content-Length and Transfer-Encoding (RFC 9112 6.1)")
+    if codings[-1] != "chunked" or codings.count("chunked") > 1:
+        # RFC 9112 6.3: chunked must be final, and applied once (6.1).
+        raise ProtocolError("Transfer-Encoding must end in a single chunked (RFC 9112 6.3)")
+    for coding in codings[:-1]:
+        name = coding.partition(";")[0].strip(" \t")
+        if TOKEN.fullmatch(name) is None:
+            raise ProtocolError(f"invalid transfer coding {name[:40]!r} (RFC 9112 6.1)")
+        # RFC 9112 6.1: a coding the server does not decode gets 501.
+        raise ProtocolError(f"transfer coding {name[:40]!r} is not implemented", 501)
+    return True
+
+
+def _content_length(lengths: list[str], limits: Limits) -> int:
+    if not lengths:
+        return 0  # RFC 9112 6.3: a request without CL or TE has no body
+    # RFC 9110 8.6: repeated (or comma-joined) values are accepted only if all equal.
+    values = {item.strip(" \t") for value in lengths for item in value.split(",")}
+    if len(values) != 1:
+        raise ProtocolError("conflicting Content-Length values (RFC 9110 8.6)")
+    text = values.pop()
+    length = parse_decimal(text)
+    if length is None:
+        if text.isascii() and text.isdigit():
+            raise ProtocolError("Content-Length is too large", 413)
+        raise ProtocolError(f"invalid Content-Length {text[:40]!r} (RFC 9110 8.6)")
+    if limits.max_body is not None and length > limits.max_body:
+        raise ProtocolError(f"body of {length} bytes exceeds {limits.max_body}", 413)
+    return length
+
+
+def _expects_continue(expect: list[str], version: str, *, has_body: bool) -> bool:
+    if not expect:
+        return False
+    if any(item != "100-continue" for item in expect):
+        # RFC 9110 10.1.1: the only expectation defined is 100-continue.
+        raise ProtocolError(f"unsupported expectation {','.join(expect)[:80]!r}", 417)
+    # RFC 9110 10.1.1: ignore it from HTTP/1.0 clients; nothing to wait for without a body.
+    return version == "1.1" and has_body
