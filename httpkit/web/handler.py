@@ -1,0 +1,139 @@
+"""Handlers and the endpoints built from them when a route is added.
+
+A route's handler is either a :class:`Handler` subclass (one instance per request, one
+method per HTTP method) or a plain function.  Everything that can be decided when the
+route is added -- which methods are allowed, the ``Allow`` header, whether validators
+exist, the bound responder per method -- is decided here, once, so the per-request path
+only looks things up.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+__all__ = ["STANDARD_METHODS", "Endpoint", "Handler"]
+
+# The methods a handler class is searched for, in the order the Allow header lists them.
+STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+# RFC 9110 section 9.1: a method name is a token (case-sensitive; we require upper case
+# so that ``methods=["get"]`` is caught as a mistake instead of never matching).
+_METHOD_NAME = re.compile(r"[A-Z][A-Z0-9!#$%&'*+.^_`|~-]*\Z")
+
+Responder = Callable[..., Any]
+
+
+class Handler:
+    """Base class of method-based handlers.
+
+    The router creates one instance per request (``cls()``, no arguments) and calls the
+    method named after the HTTP method in lower case, with the request and the route
+    parameters as keyword arguments::
+
+        class Entry(Handler):
+            def get(self, request, id): ...
+            def put(self, request, id): ...
+
+    Two optional *validators* enable conditional requests (RFC 9110 section 13):
+    ``etag(self, request, **params)`` returns the current entity tag (a string, quoted
+    or not; ``None`` when the resource does not exist) and
+    ``last_modified(self, request, **params)`` returns a :class:`datetime.datetime`
+    or a POSIX timestamp (or ``None``).  Both run on the same instance as the method.
+    """
+
+
+class Endpoint:
+    """What the router calls for one route: responders by method, validators, Allow."""
+
+    __slots__ = (
+        "allow_header",
+        "allowed",
+        "etag",
+        "handler",
+        "handler_class",
+        "has_validators",
+        "last_modified",
+        "responders",
+    )
+
+    def __init__(self, handler: object, methods: Iterable[str] | None) -> None:
+        self.handler = handler
+        self.handler_class: type[Handler] | None = None
+        self.etag: Callable[..., Any] | None = None
+        self.last_modified: Callable[..., Any] | None = None
+        if isinstance(handler, type):
+            if not issubclass(handler, Handler):
+                raise TypeError(
+                    f"{handler.__qualname__} is a class but not a subclass of "
+                    "httpkit.Handler; subclass it, or pass a function"
+                )
+            self.handler_class = handler
+            self.responders = _class_responders(handler, methods)
+            self.etag = getattr(handler, "etag", None)
+            self.last_modified = getattr(handler, "last_modified", None)
+        elif callable(handler):
+            self.responders = _function_responders(handler, methods)
+        else:
+            raise TypeError(f"a handler must be a Handler subclass or a callable, not {handler!r}")
+        self.has_validators = self.etag is not None or self.last_modified is not None
+        # HEAD is GET without a body (RFC 9110 section 9.3.2); the body is dropped later.
+        if "GET" in self.responders and "HEAD" not in self.responders:
+            self.responders["HEAD"] = self.responders["GET"]
+        self.allowed = frozenset(self.responders) | {"OPTIONS"}
+        self.allow_header = format_allow(self.allowed)
+
+    def defines(self, method: str) -> bool:
+        """True if the handler itself answers ``method`` (OPTIONS may be built in)."""
+        return method in self.responders
+
+    @property
+    def description(self) -> str:
+        """The handler's dotted name, for route tables and error messages."""
+        target = self.handler
+        module = getattr(target, "__module__", None) or "?"
+        name = getattr(target, "__qualname__", None) or repr(target)
+        return f"{module}.{name}"
+
+
+def format_allow(methods: Iterable[str]) -> str:
+    """The Allow header value: standard methods in their usual order, then the rest."""
+    methods = set(methods)
+    ordered = [m for m in STANDARD_METHODS if m in methods]
+    ordered += sorted(methods.difference(STANDARD_METHODS))
+    return ", ".join(ordered)
+
+
+def validate_methods(methods: Iterable[str]) -> tuple[str, ...]:
+    """Check a ``methods=`` argument: a non-empty collection of upper-case tokens."""
+    if isinstance(methods, str):
+        raise TypeError(f"methods must be a list of method names, not the string {methods!r}")
+    names = tuple(dict.fromkeys(methods))
+    if not names:
+        raise ValueError("methods must name at least one HTTP method")
+    for name in names:
+        if not isinstance(name, str) or not _METHOD_NAME.match(name):
+            raise ValueError(f"{name!r} is not an upper-case HTTP method name")
+    return names
+
+
+def _class_responders(cls: type[Handler], methods: Iterable[str] | None) -> dict[str, Responder]:
+    if methods is None:
+        names = tuple(m for m in STANDARD_METHODS if callable(getattr(cls, m.lower(), None)))
+        if not names:
+            raise ValueError(f"{cls.__qualname__} defines none of {', '.join(STANDARD_METHODS)}")
+    else:
+        names = validate_methods(methods)
+        missing = [m for m in names if not callable(getattr(cls, m.lower(), None))]
+        if missing:
+            raise ValueError(f"{cls.__qualname__} has no method for {', '.join(missing)}")
+    # Plain functions taken from the class: the router calls them with a fresh instance.
+    return {name: getattr(cls, name.lower()) for name in names}
+
+
+def _function_responders(
+    function: Callable[..., Any], methods: Iterable[str] | None
+) -> dict[str, Responder]:
+    names = ("GET",) if methods is None else validate_methods(methods)
+    return dict.fromkeys(names, function)

@@ -1,0 +1,348 @@
+"""The Router: a WSGI application that picks a handler by URI template and method."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+import webob
+import webob.exc
+
+from httpkit.web import error_pages, guards
+from httpkit.web.conditional import Validators, evaluate_preconditions
+from httpkit.web.handler import Endpoint, format_allow
+from httpkit.web.request import Request
+from httpkit.web.responses import Reply, StartResponse, render
+from httpkit.web.routing import Route, RouteIndex, WSGIApp
+from httpkit.web.static import StaticFiles
+
+__all__ = ["Router"]
+
+Hook = TypeVar("Hook", bound=Callable[..., Any])
+ErrorKey = int | type[BaseException]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD"})
+
+
+class Router:
+    """A WSGI application dispatching on URI template *and* HTTP method.
+
+    :param debug: show tracebacks of unexpected exceptions to the client (never in
+        production); without it a 500 says nothing about the cause.
+    :param max_body: the largest request body accepted, in bytes; larger ones get
+        ``413`` before the handler runs (``None``: no limit).
+    :param redirect_slashes: answer ``308`` to a GET/HEAD whose path only exists with
+        (or without) a trailing slash.
+    :param method_override: honour ``_method`` (query or form field) on POST requests
+        to tunnel PUT, PATCH or DELETE.  Never honoured on other methods.
+    """
+
+    def __init__(
+        self,
+        *,
+        debug: bool = False,
+        max_body: int | None = None,
+        redirect_slashes: bool = False,
+        method_override: bool = False,
+    ) -> None:
+        if max_body is not None and (not isinstance(max_body, int) or max_body < 0):
+            raise ValueError(f"max_body must be a byte count >= 0 or None, not {max_body!r}")
+        self.debug = debug
+        self.max_body = max_body
+        self.redirect_slashes = redirect_slashes
+        self.method_override = method_override
+        self._routes: list[Route] = []
+        self._named: dict[str, Route] = {}
+        self._index = RouteIndex()
+        self._before: list[Callable[[Request], Any]] = []
+        self._after: list[Callable[[Request, webob.Response], Any]] = []
+        self._error_handlers: dict[ErrorKey, Callable[[Request, BaseException], Any]] = {}
+        # A Request class bound to this router, so linking it costs nothing per request.
+        self._request_class: type[Request] = type("Request", (Request,), {"router": self})
+
+    # -- building the table -------------------------------------------------------------
+
+    def add(
+        self,
+        template: str,
+        handler: object,
+        *,
+        name: str | None = None,
+        methods: Iterable[str] | None = None,
+        defaults: Mapping[str, Any] | None = None,
+        requirements: Mapping[str, str] | None = None,
+    ) -> Route:
+        """Route ``template`` to ``handler`` (a :class:`Handler` subclass or a function).
+
+        ``methods`` restricts a class to some of its methods, or lets a function serve
+        more than GET.  ``defaults`` are extra keyword arguments for the handler;
+        ``requirements`` maps a parameter to a regex (like ``{id:\\d+}`` inline).
+        """
+        endpoint = Endpoint(handler, methods)
+        route = Route(
+            template,
+            name=name,
+            endpoint=endpoint,
+            defaults=defaults,
+            requirements=requirements,
+        )
+        return self._register(route)
+
+    def collection(
+        self,
+        template: str,
+        collection_handler: object,
+        member_handler: object,
+        *,
+        name: str | None = None,
+        member_name: str | None = None,
+        key: str = "id",
+        requirement: str | None = None,
+    ) -> tuple[Route, Route]:
+        """Add ``template`` for the collection and ``template/{key}`` for its members.
+
+        The member route is named ``member_name``, by default ``name + "_item"``;
+        ``requirement`` is the regex a member key must match.
+        """
+        if member_name is None and name is not None:
+            member_name = f"{name}_item"
+        base = template.rstrip("/")
+        requirements = {key: requirement} if requirement is not None else None
+        collection = self.add(base or "/", collection_handler, name=name)
+        member = self.add(
+            f"{base}/{{{key}}}", member_handler, name=member_name, requirements=requirements
+        )
+        return collection, member
+
+    def mount(self, prefix: str, app: WSGIApp, *, name: str | None = None) -> Route:
+        """Send every request under ``prefix`` to the WSGI application ``app``.
+
+        The prefix moves from ``PATH_INFO`` to ``SCRIPT_NAME``, so the mounted app
+        (Flask, Django, Pyramid, another Router...) builds its own URLs correctly.
+        """
+        if not callable(app):
+            raise TypeError(f"mount() needs a WSGI application, not {app!r}")
+        if not isinstance(prefix, str) or not prefix.startswith("/"):
+            raise ValueError(f"a mount prefix must start with '/', not {prefix!r}")
+        return self._register(Route(prefix, name=name, app=app, kind="mount"))
+
+    def static(
+        self,
+        prefix: str,
+        directory: str,
+        *,
+        name: str | None = None,
+        index: str | None = "index.html",
+        cache_control: str | None = None,
+    ) -> Route:
+        """Serve the files under ``directory`` at ``prefix`` (see :class:`StaticFiles`)."""
+        files = StaticFiles(directory, index=index, cache_control=cache_control)
+        if not isinstance(prefix, str) or not prefix.startswith("/"):
+            raise ValueError(f"a static prefix must start with '/', not {prefix!r}")
+        return self._register(Route(prefix, name=name, app=files, kind="static"))
+
+    def _register(self, route: Route) -> Route:
+        if route.name is not None:
+            if route.name in self._named:
+                raise ValueError(f"a route named {route.name!r} already exists")
+            self._named[route.name] = route
+        self._routes.append(route)
+        self._index.add(route)
+        return route
+
+    @property
+    def routes(self) -> tuple[Route, ...]:
+        """The routes in definition order (which is also their precedence)."""
+        return tuple(self._routes)
+
+    # -- hooks and error handlers -------------------------------------------------------
+
+    def before_request(self, hook: Hook) -> Hook:
+        """Register ``hook(request)``, run before each handler; returning anything but
+        None answers the request with that instead.  Usable as a decorator."""
+        self._before.append(hook)
+        return hook
+
+    def after_request(self, hook: Hook) -> Hook:
+        """Register ``hook(request, response)``, run on every response the router
+        makes (not those of mounted apps); it may return a replacement response."""
+        self._after.append(hook)
+        return hook
+
+    def error_handler(self, key: ErrorKey) -> Callable[[Hook], Hook]:
+        """Decorator: handle a status code (``404``) or an exception type.
+
+        The function gets ``(request, exception)`` and returns anything a handler may.
+        """
+        if not (
+            isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))
+        ):
+            raise TypeError(
+                f"error_handler() takes a status code or an exception type, not {key!r}"
+            )
+
+        def register(function: Hook) -> Hook:
+            self._error_handlers[key] = function
+            return function
+
+        return register
+
+    # -- reverse routing ----------------------------------------------------------------
+
+    def url_path(self, name: str, params: Mapping[str, Any]) -> str:
+        """The path of route ``name`` relative to this router (no SCRIPT_NAME)."""
+        route = self._named.get(name)
+        if route is None:
+            raise LookupError(f"no route is named {name!r}")
+        return route.generate(params)
+
+    # -- serving ------------------------------------------------------------------------
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        request = self._request_class(environ)
+        try:
+            reply = self._dispatch(request, environ)
+        except webob.exc.HTTPException as exc:
+            reply = self._http_error(request, exc)
+        except Exception as error:
+            reply = self._unexpected_error(request, error)
+        if self._after and isinstance(reply, (Reply, webob.Response)):
+            reply = self._run_after_hooks(request, reply)
+        return reply(environ, start_response)  # type: ignore[no-any-return]
+
+    def _dispatch(self, request: Request, environ: dict[str, Any]) -> Any:
+        raw_path = environ.get("PATH_INFO") or "/"
+        path = raw_path if raw_path.isascii() else guards.decode_path(raw_path)
+        method = environ["REQUEST_METHOD"]
+        if self.method_override and method == "POST":
+            method = guards.override_method(request)
+        if self.max_body is not None:
+            guards.limit_body(environ, self.max_body)
+        allowed: frozenset[str] | None = None
+        for route in self._index.candidates(path):
+            match = route.regex.match(path)
+            if match is None:
+                continue
+            endpoint = route.endpoint
+            if endpoint is None:
+                return guards.mounted(route, environ, raw_path)
+            if method in endpoint.allowed:
+                params = match.groupdict()
+                if route.defaults:
+                    params = {
+                        **route.defaults,
+                        **{k: v for k, v in params.items() if v is not None},
+                    }
+                return self._respond(request, route, endpoint, method, params)
+            allowed = endpoint.allowed if allowed is None else allowed | endpoint.allowed
+        if allowed is not None:
+            # RFC 9110 section 15.5.6: a 405 must list the methods the resource supports.
+            raise webob.exc.HTTPMethodNotAllowed(headers=[("Allow", format_allow(allowed))])
+        if self.redirect_slashes and method in _SAFE_METHODS:
+            guards.redirect_slash(self._index, path, raw_path, environ)
+        raise webob.exc.HTTPNotFound()
+
+    def _respond(
+        self,
+        request: Request,
+        route: Route,
+        endpoint: Endpoint,
+        method: str,
+        params: dict[str, Any],
+    ) -> Reply | webob.Response:
+        request.route = route
+        request.route_params = params
+        request.environ["wsgiorg.routing_args"] = ((), params)
+        for hook in self._before:
+            early = hook(request)
+            if early is not None:
+                return render(early)
+        if method == "OPTIONS" and "OPTIONS" not in endpoint.responders:
+            return Reply("204 No Content", [("Allow", endpoint.allow_header)], ())
+        responder = endpoint.responders[method]
+        handler_class = endpoint.handler_class
+        if handler_class is None:
+            return render(responder(request, **params))
+        instance = handler_class()
+        if not endpoint.has_validators:
+            return render(responder(instance, request, **params))
+        validators = _validators(endpoint, instance, request, params)
+        failed = evaluate_preconditions(request.environ, method, validators)
+        if failed == 304:
+            # RFC 9110 section 15.4.5: a 304 carries the validators a 200 would.
+            return Reply("304 Not Modified", validators.headers(), ())
+        if failed == 412:
+            raise webob.exc.HTTPPreconditionFailed()
+        reply = render(responder(instance, request, **params))
+        if method not in _SAFE_METHODS:
+            # The method may have changed the resource: describe what it is now.
+            validators = _validators(endpoint, instance, request, params)
+        return _with_validators(reply, validators)
+
+    # -- errors and hooks ---------------------------------------------------------------
+
+    def _http_error(self, request: Request, exc: webob.exc.HTTPException) -> Any:
+        custom = self._error_handlers.get(exc.code) or self._handler_for_type(exc)
+        if custom is None:
+            return error_pages.error_reply(exc, request)
+        try:
+            return render(custom(request, exc))
+        except Exception as error:
+            return error_pages.internal_error(error, request, self.debug)
+
+    def _unexpected_error(self, request: Request, error: Exception) -> Any:
+        custom = self._handler_for_type(error) or self._error_handlers.get(500)
+        if custom is None:
+            return error_pages.internal_error(error, request, self.debug)
+        error_pages.logger.error("unexpected error", exc_info=error)
+        try:
+            return render(custom(request, error))
+        except Exception as second:
+            return error_pages.internal_error(second, request, self.debug)
+
+    def _handler_for_type(self, error: BaseException) -> Callable[..., Any] | None:
+        if not self._error_handlers:
+            return None
+        for cls in type(error).__mro__:
+            custom = self._error_handlers.get(cls)
+            if custom is not None:
+                return custom
+        return None
+
+    def _run_after_hooks(self, request: Request, reply: Reply | webob.Response) -> Any:
+        response = reply.to_webob() if isinstance(reply, Reply) else reply
+        try:
+            for hook in self._after:
+                replaced = hook(request, response)
+                if replaced is not None:
+                    response = replaced
+        except Exception as error:
+            return error_pages.internal_error(error, request, self.debug)
+        return response
+
+
+def _validators(
+    endpoint: Endpoint, instance: object, request: Request, params: dict[str, Any]
+) -> Validators:
+    etag = endpoint.etag(instance, request, **params) if endpoint.etag is not None else None
+    modified = (
+        endpoint.last_modified(instance, request, **params)
+        if endpoint.last_modified is not None
+        else None
+    )
+    return Validators(etag, modified)
+
+
+def _with_validators(
+    reply: Reply | webob.Response, validators: Validators
+) -> Reply | webob.Response:
+    if isinstance(reply, Reply):
+        present = {name.lower() for name, _ in reply.headers}
+        for name, value in validators.headers():
+            if name.lower() not in present:
+                reply.headers.append((name, value))
+    else:
+        for name, value in validators.headers():
+            if name not in reply.headers:
+                reply.headers[name] = value
+    return reply
