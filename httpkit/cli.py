@@ -1,0 +1,133 @@
+"""The command line: ``httpkit serve MODULE:APP`` and ``httpkit routes MODULE:APP``.
+
+Every option of ``serve`` comes from the settings table in :mod:`httpkit.config`, with
+its default in ``--help``; ``HTTPKIT_*`` environment variables supply values the
+command line does not.  Any mistake (unknown option, bad value, port in use, an app
+that does not import) ends with one line on stderr and a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any, NoReturn
+
+from httpkit import __version__
+from httpkit.config import SETTINGS, Setting, Settings
+from httpkit.errors import ConfigError
+from httpkit.runner import run
+from httpkit.wsgi import load_app
+
+__all__ = ["build_parser", "main"]
+
+EXIT_USAGE = 2  # bad command line or settings (the argparse convention)
+EXIT_FAILURE = 1  # valid settings that could not be put to work (e.g. port in use)
+
+
+class _OneLineParser(argparse.ArgumentParser):
+    """argparse prints the usage before an error; one clear line is easier to read."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def _option_help(setting: Setting) -> str:
+    default = "none" if setting.default is None else setting.default
+    if setting.type is bool:
+        default = "on" if setting.default else "off"
+    return f"{setting.help} [default: {default}; env {setting.env_var}]"
+
+
+def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
+    if setting.type is bool:
+        group.add_argument(
+            setting.flag,
+            dest=setting.name,
+            action=argparse.BooleanOptionalAction,
+            default=None,
+            help=_option_help(setting),
+        )
+        return
+    group.add_argument(
+        setting.flag,
+        dest=setting.name,
+        metavar=setting.metavar or setting.type_name.split()[0].upper(),
+        type=str,
+        default=None,
+        choices=setting.choices or None,
+        help=_option_help(setting),
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _OneLineParser(prog="httpkit", description="The httpkit HTTP/1.1 server.")
+    parser.add_argument("--version", action="version", version=f"httpkit {__version__}")
+    commands = parser.add_subparsers(
+        dest="command", metavar="COMMAND", parser_class=_OneLineParser
+    )
+    commands.required = True
+    serve = commands.add_parser(
+        "serve",
+        help="serve a WSGI application",
+        description="Serve a WSGI application. APP is MODULE:NAME, or MODULE:FACTORY() "
+        "to call a factory with no arguments; the current directory is importable.",
+    )
+    serve.add_argument("app", metavar="MODULE:APP")
+    group = serve.add_argument_group("settings")
+    for setting in SETTINGS:
+        _add_setting(group, setting)
+    routes = commands.add_parser(
+        "routes", help="print the route table of an httpkit.web.Router application"
+    )
+    routes.add_argument("app", metavar="MODULE:APP")
+    return parser
+
+
+def settings_from(arguments: argparse.Namespace, environ: dict[str, str]) -> Settings:
+    """Settings from the parsed command line over ``HTTPKIT_*`` variables over defaults."""
+    overrides: dict[str, Any] = {}
+    for setting in SETTINGS:
+        value = getattr(arguments, setting.name)
+        if value is None:
+            continue
+        overrides[setting.name] = value if setting.type is bool else setting.parse(value)
+    return Settings.from_env(environ, **overrides)
+
+
+def _serve(arguments: argparse.Namespace) -> int:
+    settings = settings_from(arguments, dict(os.environ))
+    app = load_app(arguments.app)
+    run(app, settings)
+    return 0
+
+
+def _routes(arguments: argparse.Namespace) -> int:
+    app = load_app(arguments.app)
+    try:
+        # Lazily: serving an app must not import WebOb and Routes.
+        from httpkit.web import Router  # noqa: PLC0415
+        from httpkit.web.table import format_route_table  # noqa: PLC0415
+    except ImportError as error:
+        raise ConfigError(f"the route table is not available: {error}") from None
+    if not isinstance(app, Router):
+        raise ConfigError(f"{arguments.app} is a {type(app).__name__}, not an httpkit.web.Router")
+    print(format_route_table(app))
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (also used by ``python -m httpkit``)."""
+    parser = build_parser()
+    arguments = parser.parse_args(argv)
+    command = _serve if arguments.command == "serve" else _routes
+    try:
+        return command(arguments)
+    except ConfigError as error:
+        message = str(error)
+        status = EXIT_FAILURE if message.startswith("cannot listen") else EXIT_USAGE
+        print(f"httpkit: error: {message}", file=sys.stderr)
+        return status
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,332 @@
+"""The server's settings, declared once.
+
+Every setting is one :class:`Setting` in :data:`SETTINGS`: its name, type, default and
+help.  The command line (``httpkit serve --help``), the ``HTTPKIT_*`` environment
+variables, the keyword arguments of :func:`httpkit.serve` and the settings page of the
+documentation are all generated from that table, so they cannot drift apart.
+
+A :class:`Settings` object holds one validated value per setting; the server reads it
+and nothing else.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from httpkit.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings"]
+
+ENV_PREFIX = "HTTPKIT_"
+
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _parse_int(text: str) -> int:
+    # Digits only: int() would also take "+5", "5_0" and surrounding spaces.
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number of seconds, got {text!r}")
+    return value
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _parse_str(text: str) -> str:
+    return text
+
+
+_PARSERS: dict[type, Callable[[str], Any]] = {
+    int: _parse_int,
+    float: _parse_float,
+    bool: _parse_bool,
+    str: _parse_str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One server setting: the single place its name, type, default and help live."""
+
+    name: str  # the Python name; the flag is --name-with-dashes, the env var HTTPKIT_NAME
+    type: type  # int, float, bool or str
+    default: Any
+    help: str
+    optional: bool = False  # None is allowed (and is the default)
+    minimum: float | None = None  # inclusive lower bound for numbers
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    metavar: str = ""
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def type_name(self) -> str:
+        name = {int: "integer", float: "seconds", bool: "boolean", str: "string"}[self.type]
+        return f"{name} or none" if self.optional else name
+
+    def parse(self, text: str) -> Any:
+        """Convert text from the command line or the environment, then validate it."""
+        if self.optional and text.strip().lower() in ("", "none"):
+            return None
+        try:
+            value = _PARSERS[self.type](text)
+        except ValueError as error:
+            raise ConfigError(f"{self.name}: {error}") from None
+        return self.validate(value)
+
+    def validate(self, value: Any) -> Any:
+        """Check a Python value (e.g. a keyword argument of serve()) and return it."""
+        if value is None and self.optional:
+            return None
+        if self.type is float and type(value) is int:
+            value = float(value)
+        if type(value) is not self.type:
+            raise ConfigError(
+                f"{self.name}: expected {self.type_name}, got {type(value).__name__} {value!r}"
+            )
+        return self._check_range(value)
+
+    def _check_range(self, value: Any) -> Any:
+        if self.minimum is not None and value < self.minimum:
+            raise ConfigError(f"{self.name}: must be at least {self.minimum:g}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise ConfigError(f"{self.name}: must be at most {self.maximum:g}, got {value!r}")
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"{self.name}: must be one of {', '.join(self.choices)}")
+        return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("host", str, "127.0.0.1", "Address to listen on (an IPv6 literal works too)."),
+    Setting(
+        "port", int, 8000, "TCP port to listen on; 0 picks a free one.", maximum=65535, minimum=0
+    ),
+    Setting(
+        "unix",
+        str,
+        None,
+        "Listen on this Unix socket path instead of host and port.",
+        optional=True,
+        metavar="PATH",
+    ),
+    Setting(
+        "threads",
+        int,
+        4,
+        "Worker threads that run the application; 0 runs it inline on the event-loop "
+        "thread (single-threaded).",
+        minimum=0,
+        maximum=1024,
+    ),
+    Setting(
+        "url_prefix",
+        str,
+        "",
+        "Path the application is mounted under (SCRIPT_NAME), e.g. /app.",
+        metavar="PATH",
+    ),
+    Setting(
+        "max_body",
+        int,
+        1 << 30,
+        "Largest request body in bytes; larger ones get 413 (as soon as it is known).",
+        minimum=0,
+    ),
+    Setting("max_request_line", int, 8190, "Longest request line in bytes (414).", minimum=64),
+    Setting(
+        "max_header_bytes",
+        int,
+        65536,
+        "Largest request header section in bytes (431).",
+        minimum=256,
+    ),
+    Setting("max_header_count", int, 100, "Most header fields in a request (431).", minimum=1),
+    Setting(
+        "header_timeout",
+        float,
+        10.0,
+        "Seconds a client has to send a whole request head, from its first byte.",
+        minimum=0.01,
+    ),
+    Setting(
+        "keepalive_timeout",
+        float,
+        5.0,
+        "Seconds an idle connection is kept open waiting for the next request.",
+        minimum=0.01,
+    ),
+    Setting(
+        "body_timeout",
+        float,
+        30.0,
+        "Seconds without any request-body bytes before the connection is cut.",
+        minimum=0.01,
+    ),
+    Setting(
+        "send_timeout",
+        float,
+        60.0,
+        "Seconds a client may leave the response unread (writes blocked) before the "
+        "connection is cut.",
+        minimum=0.01,
+    ),
+    Setting(
+        "max_connections",
+        int,
+        1000,
+        "Open connections at most; beyond it the server stops accepting until one closes.",
+        minimum=1,
+    ),
+    Setting(
+        "max_pending",
+        int,
+        64,
+        "Requests that may wait for a busy worker thread; beyond it they get 503.",
+        minimum=0,
+    ),
+    Setting(
+        "retry_after",
+        int,
+        1,
+        "Retry-After seconds sent with 503 when the workers are busy.",
+        minimum=0,
+    ),
+    Setting(
+        "listen_backlog",
+        int,
+        1024,
+        "Length of the kernel's queue of unaccepted connections.",
+        minimum=1,
+    ),
+    Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
+    Setting("log_level", str, "info", "Level of the server's log messages.", choices=LOG_LEVELS),
+    Setting("server_header", str, "httpkit", "Value of the Server response header."),
+)
+
+_BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def _check_combination(values: dict[str, Any]) -> None:
+    """Rules that involve more than one setting, or the shape of a string."""
+    prefix = values["url_prefix"]
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        raise ConfigError(f"url_prefix: must start with / and not end with /, got {prefix!r}")
+    host = values["host"]
+    if not host:
+        raise ConfigError("host: must not be empty")
+    if ":" in host:  # only IPv6 literals have a colon; reject "[::1]" and "host:port"
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ConfigError(f"host: not a valid IPv6 address: {host!r}") from None
+    for name in ("server_header",):
+        if any(ord(char) < 32 or ord(char) == 127 for char in values[name]):
+            raise ConfigError(f"{name}: must not contain control characters")
+
+
+class Settings:
+    """One validated value per setting in :data:`SETTINGS`, read as attributes."""
+
+    host: str
+    port: int
+    unix: str | None
+    threads: int
+    url_prefix: str
+    max_body: int
+    max_request_line: int
+    max_header_bytes: int
+    max_header_count: int
+    header_timeout: float
+    keepalive_timeout: float
+    body_timeout: float
+    send_timeout: float
+    max_connections: int
+    max_pending: int
+    retry_after: int
+    listen_backlog: int
+    access_log: bool
+    log_level: str
+    server_header: str
+
+    def __init__(self, **values: Any) -> None:
+        unknown = sorted(set(values) - set(_BY_NAME))
+        if unknown:
+            raise ConfigError(f"unknown setting: {', '.join(unknown)}")
+        resolved = {
+            setting.name: setting.validate(values[setting.name])
+            if setting.name in values
+            else setting.default
+            for setting in SETTINGS
+        }
+        _check_combination(resolved)
+        for name, value in resolved.items():
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Settings are read-only; use replace() to change one")
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str], **overrides: Any) -> Settings:
+        """Settings from ``HTTPKIT_*`` variables; ``overrides`` (e.g. the CLI) win."""
+        values: dict[str, Any] = {}
+        for key, text in environ.items():
+            if not key.startswith(ENV_PREFIX):
+                continue
+            setting = _BY_NAME.get(key[len(ENV_PREFIX) :].lower())
+            if setting is None:
+                raise ConfigError(f"unknown setting in environment: {key}")
+            values[setting.name] = setting.parse(text)
+        values.update(overrides)
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> Settings:
+        """A copy with some settings changed (validated again)."""
+        return Settings(**{**self.as_dict(), **changes})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {setting.name: getattr(self, setting.name) for setting in SETTINGS}
+
+    @property
+    def log_level_number(self) -> int:
+        return int(logging.getLevelName(self.log_level.upper()))
+
+    def __repr__(self) -> str:
+        changed = ", ".join(
+            f"{setting.name}={getattr(self, setting.name)!r}"
+            for setting in SETTINGS
+            if getattr(self, setting.name) != setting.default
+        )
+        return f"Settings({changed})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Settings) and self.as_dict() == other.as_dict()
+
+    __hash__ = None  # type: ignore[assignment]

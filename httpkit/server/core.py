@@ -1,0 +1,171 @@
+"""The server: listeners, the set of open connections, the worker pool and timeouts.
+
+``Server(handler, settings)`` is started inside a running event loop with
+:meth:`Server.start` and stopped with :meth:`Server.shutdown`, which stops accepting,
+lets requests in progress finish and closes everything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import time
+from collections.abc import Callable
+from typing import Any
+
+from httpkit.config import Settings
+from httpkit.h1 import Limits
+from httpkit.server.app import ConnectionInfo, Handler
+from httpkit.server.exchange import Exchange
+from httpkit.server.listeners import Listener, bind_sockets
+from httpkit.server.pool import WorkerPool
+from httpkit.server.protocol import HTTPConnection
+
+__all__ = ["Server"]
+
+error_log = logging.getLogger("httpkit.error")
+access_logger = logging.getLogger("httpkit.access")
+
+
+class Server:
+    """Serves ``handler`` with ``settings`` (see the module documentation)."""
+
+    def __init__(self, handler: Handler, settings: Settings | None = None) -> None:
+        self.handler = handler
+        self.settings = settings = settings if settings is not None else Settings()
+        self.limits = Limits(
+            max_request_line=settings.max_request_line,
+            max_header_bytes=settings.max_header_bytes,
+            max_header_count=settings.max_header_count,
+            max_body=settings.max_body,
+        )
+        self.access_log: Callable[[Exchange], None] | None = (
+            log_access if settings.access_log else None
+        )
+        self.pool: WorkerPool | None = None
+        self.connections: set[HTTPConnection] = set()
+        self.open_count = 0  # accepted, including those whose transport is being made
+        self.listeners: list[Listener] = []
+        self.draining = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._sweeper: asyncio.TimerHandle | None = None
+        self._stopped: asyncio.Future[None] | None = None
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("the server is not started")
+        return self._loop
+
+    @property
+    def addresses(self) -> list[str | tuple[str, int]]:
+        """Where the server listens: (host, port) pairs or Unix socket paths."""
+        return [listener.address for listener in self.listeners]
+
+    async def start(self, sockets: list[socket.socket] | None = None) -> None:
+        """Bind (unless ``sockets`` are given), start the workers and start accepting."""
+        self._loop = asyncio.get_running_loop()
+        self._stopped = self._loop.create_future()
+        for sock in sockets if sockets is not None else bind_sockets(self.settings):
+            self.listeners.append(Listener(self._loop, sock, self._accepted))
+        if self.settings.threads > 0:
+            self.pool = WorkerPool(self.settings.threads, self.settings.max_pending)
+        for listener in self.listeners:
+            listener.resume()
+        self._sweep()
+
+    async def serve_forever(self) -> None:
+        """Wait until :meth:`shutdown` has finished."""
+        assert self._stopped is not None, "start() first"
+        await asyncio.shield(self._stopped)
+
+    # -- connections -------------------------------------------------------------------
+
+    def _accepted(self, sock: socket.socket) -> bool:
+        self.open_count += 1
+        task = self.loop.create_task(
+            self.loop.connect_accepted_socket(lambda: HTTPConnection(self), sock)
+        )
+        task.add_done_callback(lambda done: self._transport_made(done, sock))
+        return self.open_count < self.settings.max_connections and not self.draining
+
+    def _transport_made(self, task: asyncio.Task[Any], sock: socket.socket) -> None:
+        if task.cancelled() or task.exception() is not None:
+            sock.close()
+            self._one_fewer()
+
+    def connection_opened(self, conn: HTTPConnection) -> None:
+        self.connections.add(conn)
+
+    def connection_closed(self, conn: HTTPConnection) -> None:
+        if conn in self.connections:
+            self.connections.discard(conn)
+            self._one_fewer()
+
+    def _one_fewer(self) -> None:
+        self.open_count -= 1
+        if self.open_count < self.settings.max_connections and not self.draining:
+            for listener in self.listeners:
+                listener.resume()
+
+    def connection_info(self, transport: asyncio.BaseTransport) -> ConnectionInfo:
+        peer = transport.get_extra_info("peername")
+        local = transport.get_extra_info("sockname")
+        multithread = self.settings.threads > 0
+        if isinstance(peer, tuple) and isinstance(local, tuple):
+            return ConnectionInfo(peer[0], peer[1], local[0], local[1], multithread=multithread)
+        return ConnectionInfo("", 0, str(local or self.settings.unix), 0, multithread=multithread)
+
+    def submit(self, job: Callable[[Exchange], None], exchange: Exchange) -> bool:
+        assert self.pool is not None
+        return self.pool.submit(job, exchange)
+
+    # -- timeouts ----------------------------------------------------------------------
+
+    def _sweep(self) -> None:
+        now = self.loop.time()
+        for conn in list(self.connections):
+            conn.check_deadline(now)
+        settings = self.settings
+        shortest = min(settings.header_timeout, settings.keepalive_timeout, settings.body_timeout)
+        # A deadline is honoured to within a quarter of the shortest timeout (at most 1 s).
+        self._sweeper = self.loop.call_later(min(1.0, max(0.02, shortest / 4)), self._sweep)
+
+    # -- shutdown ----------------------------------------------------------------------
+
+    async def shutdown(self, grace: float = 5.0) -> None:
+        """Stop accepting, close idle connections, give requests ``grace`` seconds, stop."""
+        self.draining = True
+        for listener in self.listeners:
+            listener.close()
+        deadline = time.monotonic() + grace
+        while self.connections and time.monotonic() < deadline:
+            for conn in list(self.connections):
+                if conn.exchange is None:
+                    conn.close()
+            await asyncio.sleep(0.02)
+        for conn in list(self.connections):
+            conn.abort()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self.pool is not None:
+            await self.loop.run_in_executor(None, self.pool.shutdown, max(grace, 1.0))
+        if self._stopped is not None and not self._stopped.done():
+            self._stopped.set_result(None)
+
+
+def log_access(exchange: Exchange) -> None:
+    """One line in the Common Log Format, on logger ``httpkit.access``."""
+    request = exchange.request
+    info = exchange.connection
+    access_logger.info(
+        '%s - - [%s] "%s %s HTTP/%s" %d %d',
+        info.peer_host or "-",
+        time.strftime("%d/%b/%Y:%H:%M:%S %z"),
+        request.method,
+        request.target,
+        request.http_version,
+        exchange.status,
+        exchange.bytes_sent,
+    )

@@ -1,0 +1,127 @@
+"""Listening sockets, created in one place, and the loop that accepts connections.
+
+The server accepts connections itself (rather than with ``loop.create_server``) so that
+it can stop accepting while ``max_connections`` are open and start again when one
+closes: the kernel then keeps new clients in its backlog instead of the server taking
+connections it cannot serve.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import socket
+import stat
+from collections.abc import Callable
+
+from httpkit.config import Settings
+from httpkit.errors import ConfigError
+
+__all__ = ["Listener", "bind_sockets"]
+
+error_log = logging.getLogger("httpkit.error")
+
+ACCEPT_BATCH = 64  # connections accepted per wake-up, so one listener cannot starve others
+
+
+def bind_sockets(settings: Settings) -> list[socket.socket]:
+    """The listening sockets the settings ask for; ConfigError if one cannot be bound."""
+    if settings.unix is not None:
+        return [_bind_unix(settings.unix, settings.listen_backlog)]
+    return [_bind_tcp(settings.host, settings.port, settings.listen_backlog)]
+
+
+def _bind_tcp(host: str, port: int, backlog: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        # Restarting the server must not wait for old connections in TIME_WAIT.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind((host, port))
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        where = f"[{host}]:{port}" if family == socket.AF_INET6 else f"{host}:{port}"
+        raise ConfigError(f"cannot listen on {where}: {error.strerror or error}") from None
+    sock.setblocking(False)
+    return sock
+
+
+def _bind_unix(path: str, backlog: int) -> socket.socket:
+    with contextlib.suppress(FileNotFoundError):
+        if stat.S_ISSOCK(os.stat(path).st_mode):
+            os.unlink(path)  # a stale socket from an earlier run; never unlink other files
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        sock.bind(path)
+        sock.listen(backlog)
+    except OSError as error:
+        sock.close()
+        raise ConfigError(f"cannot listen on {path}: {error.strerror or error}") from None
+    sock.setblocking(False)
+    return sock
+
+
+class Listener:
+    """Accepts connections on one listening socket and hands them to ``on_accept``."""
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        sock: socket.socket,
+        on_accept: Callable[[socket.socket], bool],
+    ) -> None:
+        self.loop = loop
+        self.sock = sock
+        self.on_accept = on_accept  # returns False when no more should be accepted now
+        self.accepting = False
+
+    @property
+    def address(self) -> str | tuple[str, int]:
+        name = self.sock.getsockname()
+        if isinstance(name, tuple):
+            return name[0], name[1]
+        return str(name)
+
+    def resume(self) -> None:
+        if not self.accepting and self.sock.fileno() >= 0:
+            self.accepting = True
+            self.loop.add_reader(self.sock.fileno(), self._accept_some)
+
+    def pause(self) -> None:
+        if self.accepting:
+            self.accepting = False
+            self.loop.remove_reader(self.sock.fileno())
+
+    def close(self) -> None:
+        self.pause()
+        if self.sock.family == socket.AF_UNIX and self.sock.fileno() >= 0:
+            with contextlib.suppress(OSError):
+                os.unlink(self.sock.getsockname())
+        self.sock.close()
+
+    def _accept_some(self) -> None:
+        for _ in range(ACCEPT_BATCH):
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as error:
+                if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
+                    # Out of descriptors: wait a moment instead of spinning on accept().
+                    error_log.error("cannot accept: %s; pausing for 1 s", error.strerror)
+                    self.pause()
+                    self.loop.call_later(1.0, self.resume)
+                    return
+                if error.errno == errno.ECONNABORTED:
+                    continue
+                raise
+            conn.setblocking(False)
+            if not self.on_accept(conn):
+                self.pause()
+                return

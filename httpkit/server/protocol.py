@@ -1,0 +1,317 @@
+"""One asyncio Protocol per connection: bytes to the h1 parser, requests to the handler.
+
+A connection is in one of three phases:
+
+* **waiting for a request** (no exchange): every byte goes to the parser until it gives
+  a :class:`~httpkit.h1.Request`.  A keep-alive deadline runs while no byte has come,
+  then a header deadline from the request's first byte (slow-trickle clients are cut);
+* **running the handler**: the body keeps flowing into the exchange (the socket pauses
+  when the handler does not keep up), pipelined requests wait in the parser;
+* **finishing**: the last bytes of the response are written; then the next pipelined
+  request (if any) is parsed, so responses go out in request order.
+
+Timeouts are not timers: the server sweeps its connections a few times a second and
+calls :meth:`HTTPConnection.check_deadline`, so a request costs no timer at all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+import threading
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from httpkit.errors import ProtocolError
+from httpkit.h1 import (
+    CLOSED,
+    CONTINUE,
+    NEED_DATA,
+    Data,
+    EndOfMessage,
+    ParserState,
+    Request,
+    ResponseFramer,
+    ServerConnection,
+)
+from httpkit.server.app import ClientDisconnectedError, ConnectionInfo
+from httpkit.server.driver import run_inline, run_threaded
+from httpkit.server.exchange import BODY_HIGH_WATER, WAIT_STEP, Exchange
+from httpkit.server.headers import error_response
+
+if TYPE_CHECKING:
+    from httpkit.server.core import Server
+
+__all__ = ["HTTPConnection"]
+
+error_log = logging.getLogger("httpkit.error")
+
+WRITE_HIGH_WATER = 256 * 1024  # bytes a worker may hand to the loop before waiting
+PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being produced
+
+
+class HTTPConnection(asyncio.Protocol):
+    """The server side of one connection (see the module documentation)."""
+
+    def __init__(self, server: Server) -> None:
+        self.server = server
+        self.settings = server.settings
+        self.loop = server.loop
+        self.parser = ServerConnection(server.limits)
+        self.transport: asyncio.Transport | None = None
+        self.info = ConnectionInfo("", 0, "", 0, multithread=server.settings.threads > 0)
+        self.exchange: Exchange | None = None
+        self.lost = False
+        self.reading_paused = False
+        self.writing_paused = False
+        self.deadline = math.inf  # loop time at which the connection is cut
+        self._deadline_kind = "idle"
+        self._resume_writing: Callable[[], None] | None = None
+        # Worker-thread writes: bytes handed over but not yet written, and the flow state.
+        self._flow = threading.Condition(threading.Lock())
+        self._in_flight = 0
+        self._write_paused_at = math.inf
+
+    # -- asyncio callbacks -------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        self.info = self.server.connection_info(transport)
+        self.server.connection_opened(self)
+        self._set_deadline("idle", self.settings.keepalive_timeout)
+
+    def data_received(self, data: bytes) -> None:
+        self.parser.receive_data(data)
+        if self.exchange is None:
+            self._read_head()
+        elif not self.exchange.body_complete:
+            self._set_deadline("body", self.settings.body_timeout)
+            self._pull_body(self.exchange)
+        elif self.parser.buffered > PIPELINE_LIMIT:
+            self._pause_reading()
+
+    def eof_received(self) -> bool:
+        self.parser.receive_data(b"")
+        if self.exchange is None:
+            self._read_head()
+        elif not self.exchange.body_complete:
+            self._pull_body(self.exchange)
+        # Keep the transport open for writing: a client may half-close after its request.
+        return True
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.lost = True
+        self.deadline = math.inf
+        self.server.connection_closed(self)
+        with self._flow:
+            self._flow.notify_all()
+        exchange = self.exchange
+        if exchange is not None:
+            exchange.wake_readers()
+            if self._resume_writing is not None:  # an inline body waiting to be resumed
+                resume, self._resume_writing = self._resume_writing, None
+                resume()
+
+    def pause_writing(self) -> None:
+        with self._flow:
+            self.writing_paused = True
+            self._write_paused_at = self.loop.time()
+
+    def resume_writing(self) -> None:
+        with self._flow:
+            self.writing_paused = False
+            self._write_paused_at = math.inf
+            self._flow.notify_all()
+        if self._resume_writing is not None:
+            resume, self._resume_writing = self._resume_writing, None
+            resume()
+
+    # -- reading requests --------------------------------------------------------------
+
+    def _read_head(self) -> None:
+        parser = self.parser
+        try:
+            event = parser.next_event()
+        except ProtocolError as error:
+            self._reject(None, error)
+            return
+        if type(event) is Request:
+            self._start_exchange(event)
+        elif event is NEED_DATA:
+            if self._deadline_kind == "idle" and parser.state is ParserState.HEAD:
+                self._set_deadline("head", self.settings.header_timeout)
+        elif event is CLOSED:
+            self.close()
+
+    def _start_exchange(self, request: Request) -> None:
+        threaded = self.server.pool is not None
+        exchange = self.exchange = Exchange(self, request, threaded)
+        if threaded and not self.server.submit(run_threaded, exchange):
+            self._reject(request, None, 503)
+        elif exchange.body_complete:
+            self.deadline = math.inf
+            if not threaded:
+                run_inline(exchange)
+        else:
+            self._set_deadline("body", self.settings.body_timeout)
+            if request.expect_continue and not threaded:
+                # Inline, the body is read before the application runs (RFC 9110 10.1.1).
+                self.write(CONTINUE)
+            self._pull_body(exchange)
+
+    def _pull_body(self, exchange: Exchange) -> None:
+        """Move every body event the parser has into the exchange."""
+        parser = self.parser
+        while True:
+            try:
+                event = parser.next_event()
+            except ProtocolError as error:
+                self._body_failed(exchange, error)
+                return
+            if type(event) is Data:
+                exchange.push_body(event.data)
+            elif type(event) is EndOfMessage:
+                exchange.end_body()
+                break
+            else:  # NEED_DATA
+                if exchange.threaded and exchange.body_buffered > BODY_HIGH_WATER:
+                    self._pause_reading()
+                return
+        self.deadline = math.inf
+        if not exchange.threaded:
+            run_inline(exchange)
+
+    def _body_failed(self, exchange: Exchange, error: ProtocolError) -> None:
+        exchange.end_body(error)
+        self.deadline = math.inf
+        if not exchange.threaded:
+            self._reject(exchange.request, error)
+        # Threaded: the handler sees the error on its next read; the driver answers it.
+
+    def resume_body_reading(self) -> None:
+        """Loop thread, asked by a worker that drained the body buffer."""
+        if self.reading_paused and self.exchange is not None and not self.lost:
+            self.reading_paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+            self._set_deadline("body", self.settings.body_timeout)
+            self._pull_body(self.exchange)
+
+    def _pause_reading(self) -> None:
+        if not self.reading_paused and self.transport is not None:
+            self.reading_paused = True
+            if self._deadline_kind == "body":
+                self.deadline = math.inf  # the handler is slow, not the client
+            self.transport.pause_reading()
+
+    # -- writing responses -------------------------------------------------------------
+
+    def write(self, data: bytes) -> None:
+        """Loop thread: write bytes now (asyncio buffers them; see pause_writing)."""
+        if not self.lost:
+            assert self.transport is not None
+            self.transport.write(data)
+
+    def write_interim(self, data: bytes) -> None:
+        """Loop thread: a 100 Continue, unless a final response has started meanwhile."""
+        if self.exchange is not None and not self.exchange.head_sent:
+            self.write(data)
+
+    def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Any thread: run callback(*args) on the loop thread, after earlier calls."""
+        self.loop.call_soon_threadsafe(callback, *args)
+
+    def write_from_thread(self, data: bytes) -> None:
+        """Worker thread: hand bytes to the loop, waiting while the client reads slowly."""
+        with self._flow:
+            while (self.writing_paused or self._in_flight > WRITE_HIGH_WATER) and not self.lost:
+                self._flow.wait(WAIT_STEP)
+            if self.lost:
+                raise ClientDisconnectedError("client closed the connection during the response")
+            self._in_flight += len(data)
+        self.loop.call_soon_threadsafe(self._write_handed_over, data)
+
+    def _write_handed_over(self, data: bytes) -> None:
+        self.write(data)
+        with self._flow:
+            self._in_flight -= len(data)
+            self._flow.notify_all()
+
+    def when_writable(self, resume: Callable[[], None]) -> None:
+        """Loop thread: call ``resume`` once the transport's buffer has drained."""
+        if self.writing_paused and not self.lost:
+            self._resume_writing = resume
+        else:
+            resume()
+
+    def finish(self, exchange: Exchange, data: bytes) -> None:
+        """Loop thread: the last bytes of a response; go on with the next request."""
+        if self.lost or exchange is not self.exchange:
+            return
+        self.write(data)
+        if self.server.access_log is not None:
+            self.server.access_log(exchange)
+        exchange.close_body()
+        self.exchange = None
+        if not exchange.keep_alive or self.server.draining:
+            self.close()
+            return
+        self._set_deadline("idle", self.settings.keepalive_timeout)
+        if self.reading_paused:
+            self.reading_paused = False
+            assert self.transport is not None
+            self.transport.resume_reading()
+        self._read_head()  # a pipelined request, or the EOF that came meanwhile
+
+    def abort(self) -> None:
+        """Cut the connection so that the client sees a truncated response."""
+        if self.transport is not None and not self.lost:
+            self.transport.abort()
+
+    def close(self) -> None:
+        """Close after the buffered bytes are written."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def _reject(
+        self, request: Request | None, error: ProtocolError | None, status: int = 0
+    ) -> None:
+        """Answer a request the handler never saw (bad request, 503) and close."""
+        extra = None
+        if error is not None:
+            status = error.status
+            error_log.debug("rejected request: %s", error)
+        elif status == 503:
+            extra = [("Retry-After", str(self.settings.retry_after))]
+        framer = ResponseFramer(request)
+        data = error_response(framer, status, self.settings.server_header, extra=extra)
+        if self.exchange is not None:
+            self.exchange.status = status
+            self.exchange.close_body()
+            self.exchange = None
+        self.write(data)
+        self.close()
+
+    # -- timeouts ----------------------------------------------------------------------
+
+    def _set_deadline(self, kind: str, seconds: float) -> None:
+        self._deadline_kind = kind
+        self.deadline = self.loop.time() + seconds
+
+    def check_deadline(self, now: float) -> None:
+        """Called by the server's sweep: cut the connection if a deadline has passed."""
+        if now >= self.deadline:
+            self.deadline = math.inf
+            if self._deadline_kind == "head":
+                # RFC 9110 15.5.9: 408 tells the client the server gave up on it.
+                self._reject(None, ProtocolError("request head took too long", 408))
+            elif self._deadline_kind == "idle":
+                self.close()
+            else:
+                error_log.info("request body stalled; connection cut")
+                self.abort()
+        elif now - self._write_paused_at >= self.settings.send_timeout:
+            error_log.info("client stopped reading the response; connection cut")
+            self.abort()

@@ -1,0 +1,91 @@
+"""Building the PEP 3333 ``environ`` of one request."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+from urllib.parse import unquote_to_bytes
+
+from httpkit.server.app import ConnectionInfo, FileBody
+from httpkit.server.exchange import Exchange
+from httpkit.wsgi.input import InputStream
+
+__all__ = ["base_environ", "build_environ", "split_target"]
+
+# Header name -> environ key ("user-agent" -> "HTTP_USER_AGENT"), memoised for the names
+# clients really send; bounded so that random names cannot grow it without limit.
+_KEYS: dict[str, str] = {"content-type": "CONTENT_TYPE", "content-length": "CONTENT_LENGTH"}
+_MAX_KEYS = 512
+
+
+def base_environ(url_prefix: str, multithread: bool) -> dict[str, Any]:
+    """The keys that are the same for every request a server handles."""
+    return {
+        "SCRIPT_NAME": url_prefix,
+        "wsgi.version": (1, 0),
+        "wsgi.errors": sys.stderr,
+        "wsgi.multithread": multithread,
+        "wsgi.multiprocess": False,
+        "wsgi.run_once": False,
+        "wsgi.input_terminated": True,  # reads stop at the body's end, chunked or not
+        "wsgi.file_wrapper": FileBody,
+    }
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(path, query) of a request target (RFC 9112 3.2), the path still percent-encoded."""
+    path, _, query = target.partition("?")
+    if not path.startswith("/"):
+        if path == "*":  # asterisk-form, OPTIONS only (RFC 9112 3.2.4)
+            return "", query
+        # absolute-form (RFC 9112 3.2.2): drop scheme and authority, keep the path.
+        scheme_end = path.find("://")
+        slash = path.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+        path = path[slash:] if slash >= 0 else "/"
+    return path, query
+
+
+def build_environ(
+    exchange: Exchange, base: dict[str, Any], path: str, query: str
+) -> dict[str, Any]:
+    """The environ of one request; ``path`` is the decoded path below the URL prefix."""
+    request = exchange.request
+    info: ConnectionInfo = exchange.connection
+    environ = base.copy()
+    environ["REQUEST_METHOD"] = request.method
+    environ["PATH_INFO"] = path
+    environ["QUERY_STRING"] = query
+    environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
+    environ["SERVER_NAME"] = info.server_host
+    environ["SERVER_PORT"] = str(info.server_port)
+    environ["REMOTE_ADDR"] = info.peer_host
+    environ["REMOTE_PORT"] = str(info.peer_port)
+    environ["wsgi.url_scheme"] = info.url_scheme
+    environ["wsgi.input"] = InputStream(exchange)
+    keys = _KEYS
+    for name, value in request.headers:
+        key = keys.get(name)
+        if key is None:
+            if "_" in name:
+                # "X_Forwarded_For" would become the same key as "X-Forwarded-For" and
+                # could spoof it behind a proxy that only strips the dashed spelling.
+                continue
+            key = "HTTP_" + name.upper().replace("-", "_")
+            if len(keys) < _MAX_KEYS:
+                keys[name] = key
+        if key in environ:
+            # RFC 9110 5.3: repeated fields join with commas; cookies with "; " (RFC 6265 5.4).
+            separator = "; " if key == "HTTP_COOKIE" else ", "
+            environ[key] += separator + value
+        else:
+            environ[key] = value
+    if request.chunked:
+        environ.pop("CONTENT_LENGTH", None)  # the length is unknown; read to b""
+    return environ
+
+
+def decode_path(path: str) -> str:
+    """Percent-decode a path to a latin-1 str, one character per byte (PEP 3333)."""
+    if "%" not in path:
+        return path
+    return unquote_to_bytes(path).decode("latin-1")
