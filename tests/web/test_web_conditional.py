@@ -1,0 +1,169 @@
+"""Conditional requests (RFC 9110 section 13): 304 and 412 for each precondition."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import pytest
+from webtest import TestApp
+
+from httpkit import Handler, Router
+
+MODIFIED = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
+BEFORE = "Tue, 30 Apr 2024 12:00:00 GMT"
+AT = "Wed, 01 May 2024 12:00:00 GMT"
+AFTER = "Thu, 02 May 2024 12:00:00 GMT"
+
+
+class Document:
+    def __init__(self) -> None:
+        self.version = 1
+        self.calls: list[str] = []
+
+
+def make_app(document: Document) -> TestApp:
+    class Entry(Handler):
+        def etag(self, request: Any) -> str | None:
+            return None if document.version == 0 else f"v{document.version}"
+
+        def last_modified(self, request: Any) -> datetime | None:
+            return None if document.version == 0 else MODIFIED
+
+        def get(self, request: Any) -> str:
+            document.calls.append("get")
+            return f"version {document.version}"
+
+        def put(self, request: Any) -> str:
+            document.calls.append("put")
+            document.version += 1
+            return "saved"
+
+    router = Router()
+    router.add("/doc", Entry)
+    return TestApp(router)
+
+
+@pytest.fixture
+def document() -> Document:
+    return Document()
+
+
+def test_get_carries_etag_and_last_modified(document: Document) -> None:
+    response = make_app(document).get("/doc")
+    assert response.headers["ETag"] == '"v1"'
+    assert response.headers["Last-Modified"] == AT
+
+
+def test_if_none_match_gives_304_on_get(document: Document) -> None:
+    response = make_app(document).get("/doc", headers={"If-None-Match": '"v1"'}, status=304)
+    assert response.headers["ETag"] == '"v1"'
+    assert document.calls == []
+
+
+def test_if_none_match_weak_comparison(document: Document) -> None:
+    make_app(document).get("/doc", headers={"If-None-Match": 'W/"v1", "x"'}, status=304)
+
+
+def test_if_none_match_other_tag_runs_get(document: Document) -> None:
+    make_app(document).get("/doc", headers={"If-None-Match": '"v0"'}, status=200)
+
+
+def test_if_none_match_gives_412_on_put(document: Document) -> None:
+    make_app(document).put("/doc", headers={"If-None-Match": "*"}, status=412)
+    assert document.calls == []
+
+
+def test_if_none_match_star_allows_create_when_missing(document: Document) -> None:
+    document.version = 0
+    make_app(document).put("/doc", headers={"If-None-Match": "*"}, status=200)
+
+
+def test_if_modified_since_gives_304(document: Document) -> None:
+    make_app(document).get("/doc", headers={"If-Modified-Since": AT}, status=304)
+
+
+def test_if_modified_since_earlier_runs_get(document: Document) -> None:
+    make_app(document).get("/doc", headers={"If-Modified-Since": BEFORE}, status=200)
+
+
+def test_if_modified_since_ignored_with_if_none_match(document: Document) -> None:
+    headers = {"If-None-Match": '"other"', "If-Modified-Since": AFTER}
+    make_app(document).get("/doc", headers=headers, status=200)
+
+
+def test_invalid_date_is_ignored(document: Document) -> None:
+    make_app(document).get("/doc", headers={"If-Modified-Since": "yesterday"}, status=200)
+
+
+def test_if_match_current_tag_lets_put_through(document: Document) -> None:
+    response = make_app(document).put("/doc", headers={"If-Match": '"v1"'})
+    assert response.text == "saved"
+    # The response describes the resource after the edit.
+    assert response.headers["ETag"] == '"v2"'
+
+
+def test_if_match_stale_tag_gives_412(document: Document) -> None:
+    make_app(document).put("/doc", headers={"If-Match": '"v0"'}, status=412)
+    assert document.calls == []
+    assert document.version == 1
+
+
+def test_if_match_weak_tag_never_matches(document: Document) -> None:
+    make_app(document).put("/doc", headers={"If-Match": 'W/"v1"'}, status=412)
+
+
+def test_if_match_gives_412_on_get_too(document: Document) -> None:
+    make_app(document).get("/doc", headers={"If-Match": '"nope"'}, status=412)
+
+
+def test_if_match_star_fails_when_resource_missing(document: Document) -> None:
+    document.version = 0
+
+    class Missing(Handler):
+        def etag(self, request: Any) -> None:
+            return None
+
+        def put(self, request: Any) -> str:
+            return "created"
+
+    router = Router()
+    router.add("/doc", Missing)
+    TestApp(router).put("/doc", headers={"If-Match": "*"}, status=412)
+
+
+def test_if_unmodified_since_earlier_gives_412(document: Document) -> None:
+    make_app(document).put("/doc", headers={"If-Unmodified-Since": BEFORE}, status=412)
+    assert document.calls == []
+
+
+def test_if_unmodified_since_later_lets_put_through(document: Document) -> None:
+    make_app(document).put("/doc", headers={"If-Unmodified-Since": AFTER}, status=200)
+
+
+def test_if_match_takes_precedence_over_if_unmodified_since(document: Document) -> None:
+    headers = {"If-Match": '"v1"', "If-Unmodified-Since": BEFORE}
+    make_app(document).put("/doc", headers=headers, status=200)
+
+
+def test_handler_without_validators_ignores_preconditions() -> None:
+    class Plain(Handler):
+        def put(self, request: Any) -> str:
+            return "ok"
+
+    router = Router()
+    router.add("/p", Plain)
+    TestApp(router).put("/p", headers={"If-Match": '"x"'}, status=200)
+
+
+def test_validator_returning_garbage_is_a_500() -> None:
+    class Bad(Handler):
+        def etag(self, request: Any) -> int:
+            return 5
+
+        def get(self, request: Any) -> str:
+            return "x"
+
+    router = Router()
+    router.add("/b", Bad)
+    TestApp(router).get("/b", status=500)
