@@ -226,6 +226,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Length of the kernel's queue of unaccepted connections.",
         minimum=1,
     ),
+    Setting(
+        "loop",
+        str,
+        "auto",
+        "Event loop: uvloop (faster) when installed, else asyncio's; asyncio's sends "
+        "wsgi.file_wrapper files with os.sendfile.",
+        choices=("auto", "asyncio", "uvloop"),
+    ),
     Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
     Setting("log_level", str, "info", "Level of the server's log messages.", choices=LOG_LEVELS),
     Setting("server_header", str, "httpkit", "Value of the Server response header."),
@@ -274,6 +282,7 @@ class Settings:
     listen_backlog: int
     access_log: bool
     log_level: str
+    loop: str
     server_header: str
 
     def __init__(self, **values: Any) -> None:

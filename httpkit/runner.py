@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from httpkit.config import Settings
+from httpkit.errors import ConfigError
 from httpkit.server import Server
 from httpkit.wsgi import WSGIApp, WSGIHandler
 
@@ -39,11 +40,17 @@ def make_server(app: WSGIApp, settings: Settings) -> Server:
     return Server(handler, settings)
 
 
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop's loop when it is installed (the ``uvloop`` extra), else asyncio's."""
+def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
+    """The event loop the ``loop`` setting asks for: ``auto`` is uvloop when installed."""
+    if kind == "asyncio":
+        return asyncio.new_event_loop()
     try:
         import uvloop  # noqa: PLC0415 (an optional extra)
     except ImportError:
+        if kind == "uvloop":
+            raise ConfigError(
+                "loop: uvloop is not installed (pip install httpkit[uvloop])"
+            ) from None
         return asyncio.new_event_loop()
     loop: asyncio.AbstractEventLoop = uvloop.new_event_loop()
     return loop
@@ -62,7 +69,7 @@ def run(
 ) -> None:
     """Start a server for ``app``, serve until SIGINT/SIGTERM, then shut down."""
     configure_logging(settings)
-    loop = new_event_loop()
+    loop = new_event_loop(settings.loop)
     server = make_server(app, settings)
     try:
         loop.run_until_complete(server.start())

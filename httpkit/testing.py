@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from httpkit.config import Settings
-from httpkit.runner import make_server
+from httpkit.runner import make_server, new_event_loop
 from httpkit.server import Server
 from httpkit.wsgi import WSGIApp
 
@@ -54,7 +54,7 @@ def live_server(app: WSGIApp, *, grace: float = 2.0, **settings: Any) -> Iterato
     settings.setdefault("port", 0)
     config = Settings(**settings)
     server = make_server(app, config)
-    loop = asyncio.new_event_loop()
+    loop = new_event_loop(config.loop)
     started = threading.Event()
     failure: list[BaseException] = []
 

@@ -46,6 +46,7 @@ def run_threaded(exchange: Exchange) -> None:
             future = asyncio.run_coroutine_threadsafe(_send_file(exchange, body), conn.loop)
             future.result()
         else:
+            _hint_file_length(exchange, body)
             for piece in body:
                 exchange.send(piece)
             conn.call_on_loop(conn.finish, exchange, exchange.frame_end())
@@ -75,6 +76,7 @@ def run_inline(exchange: Exchange) -> None:
         task = conn.loop.create_task(_send_file(exchange, body))
         task.add_done_callback(lambda _: _close(exchange, body))
     else:
+        _hint_file_length(exchange, body)
         _stream_inline(exchange, body, iter(body))
 
 
@@ -109,6 +111,14 @@ def _stream_inline(exchange: Exchange, body: Iterable[bytes], pieces: Iterator[b
     except Exception as error:
         _fail(exchange, error)
     _close(exchange, body)
+
+
+def _hint_file_length(exchange: Exchange, body: Iterable[bytes]) -> None:
+    """A file sent in blocks still gets a Content-Length when its size is known."""
+    if isinstance(body, FileBody) and exchange.app_content_length() is None:
+        span = body.sendfile_span()
+        if span is not None:
+            exchange.body_length_hint = span[1]
 
 
 def _sendfile_span(exchange: Exchange, body: FileBody) -> tuple[int, int] | None:

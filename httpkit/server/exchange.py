@@ -55,6 +55,7 @@ class Exchange:
         "_spool",
         "body_complete",
         "body_error",
+        "body_length_hint",
         "bytes_sent",
         "connection",
         "framer",
@@ -75,6 +76,7 @@ class Exchange:
         self._headers: list[tuple[str, str]] = []
         self.head_sent = False
         self.bytes_sent = 0
+        self.body_length_hint: int | None = None  # the body's length, when known in advance
         has_body = request.chunked or bool(request.content_length)
         self.body_complete = not has_body
         self.body_error: ProtocolError | None = None
@@ -218,9 +220,10 @@ class Exchange:
             piece = _check_bytes([piece])
         if not piece:
             return
-        data = self.framer.body(piece)
-        if not self.head_sent:
-            data = self.frame_head(None) + data
+        if self.head_sent:
+            data = self.framer.body(piece)
+        else:
+            data = self.frame_head(self.body_length_hint) + self.framer.body(piece)
         self.bytes_sent += len(piece)
         if self.threaded:
             self._conn.write_from_thread(data)

@@ -76,8 +76,8 @@ class HTTPConnection(asyncio.Protocol):
     # -- asyncio callbacks -------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self.transport = transport  # type: ignore[assignment]
         self.info = self.server.connection_info(transport)
         self.server.connection_opened(self)
         self._set_deadline("idle", self.settings.keepalive_timeout)
@@ -148,6 +148,9 @@ class HTTPConnection(asyncio.Protocol):
     def _start_exchange(self, request: Request) -> None:
         threaded = self.server.pool is not None
         exchange = self.exchange = Exchange(self, request, threaded)
+        if exchange.body_complete:
+            # A request without a body still ends with an EndOfMessage event.
+            self.parser.next_event()
         if threaded and not self.server.submit(run_threaded, exchange):
             self._reject(request, None, 503)
         elif exchange.body_complete:
