@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
 import time
 from typing import Any
 
+import pytest
 from server_helpers import RawClient, Serve, echo_app, hello_app
+
+from httpkit.testing import live_server
 
 
 def test_keep_alive_serves_many_requests_on_one_connection(serve: Serve) -> None:
@@ -81,7 +85,7 @@ def test_http_1_0_keep_alive_when_asked(serve: Serve, raw_client: Any) -> None:
         client: RawClient = raw_client(server.port)
         for _ in range(2):
             client.send(b"GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
-            status, headers, body = client.read_response()
+            _status, headers, body = client.read_response()
             assert headers["connection"].lower() == "keep-alive"
             assert body == b"Hello, world!"
 
@@ -90,7 +94,7 @@ def test_client_connection_close_is_honoured(serve: Serve, raw_client: Any) -> N
     with serve(hello_app) as server:
         client: RawClient = raw_client(server.port)
         client.send(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-        status, headers, _ = client.read_response()
+        _status, headers, _ = client.read_response()
         assert headers["connection"] == "close"
         assert client.is_closed()
 
@@ -103,7 +107,7 @@ def test_app_connection_close_is_honoured(serve: Serve, raw_client: Any) -> None
     with serve(closing_app) as server:
         client: RawClient = raw_client(server.port)
         client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        status, headers, body = client.read_response()
+        status, _headers, body = client.read_response()
         assert (status, body) == (200, b"ok")
         assert client.is_closed()
 
@@ -118,7 +122,7 @@ def test_streamed_response_of_unknown_length_is_chunked(serve: Serve, raw_client
         client: RawClient = raw_client(server.port)
         client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n" * 2)
         for _ in range(2):
-            status, headers, body = client.read_response()
+            _status, headers, body = client.read_response()
             assert headers["transfer-encoding"] == "chunked"
             assert body == b"".join(f"part {index};".encode() for index in range(5))
 
@@ -165,21 +169,17 @@ def test_malformed_request_gets_400_and_close(serve: Serve, raw_client: Any) -> 
     with serve(hello_app) as server:
         client: RawClient = raw_client(server.port)
         client.send(b"GET / HTTP/1.1\r\nHost: x\r\nBad Header: y\r\n\r\n")
-        status, headers, body = client.read_response()
+        status, _headers, body = client.read_response()
         assert status == 400
         assert b"400" in body
         assert client.is_closed()
 
 
 def test_ipv6_loopback(threads: int) -> None:
-    from httpkit.testing import live_server
-
     try:
         context = live_server(hello_app, host="::1", threads=threads)
         server = context.__enter__()
     except OSError:
-        import pytest
-
         pytest.skip("no IPv6 loopback on this machine")
     try:
         assert server.url.startswith("http://[::1]:")
@@ -191,10 +191,6 @@ def test_ipv6_loopback(threads: int) -> None:
 
 
 def test_unix_socket(tmp_path: Any, threads: int) -> None:
-    import socket
-
-    from httpkit.testing import live_server
-
     path = str(tmp_path / "httpkit.sock")
     with live_server(hello_app, unix=path, threads=threads):
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)

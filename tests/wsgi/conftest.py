@@ -4,6 +4,6 @@ from pathlib import Path
 # The functional fixtures live beside the server tests; share them rather than copy them.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "server"))
 
-from server_helpers import raw_client, serve, threads  # noqa: E402
+from server_helpers import raw_client, serve, threads
 
 __all__ = ["raw_client", "serve", "threads"]
