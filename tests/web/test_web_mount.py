@@ -1,0 +1,158 @@
+"""Mounting WSGI applications (Flask, Django, Pyramid, a nested Router) under a prefix."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django
+import flask
+from django.conf import settings
+from django.core.handlers.wsgi import WSGIHandler
+from django.http import HttpRequest, HttpResponse
+from django.urls import path as django_path
+from django.urls import reverse
+from pyramid.config import Configurator
+from pyramid.response import Response as PyramidResponse
+from webtest import TestApp
+
+from httpkit import Handler, Router
+
+
+def django_hello(request: HttpRequest, name: str) -> HttpResponse:
+    return HttpResponse(f"django {name} {reverse('django-hello', args=['x'])}")
+
+
+# This module is the Django URLconf of the mounted Django app.
+urlpatterns = [django_path("hello/<str:name>", django_hello, name="django-hello")]
+
+
+def make_django_app() -> WSGIHandler:
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            ROOT_URLCONF=__name__,
+            ALLOWED_HOSTS=["localhost", "127.0.0.1"],
+            SECRET_KEY="test-only",
+            INSTALLED_APPS=[],
+            MIDDLEWARE=[],
+        )
+        django.setup()
+    return WSGIHandler()
+
+
+def make_flask_app() -> flask.Flask:
+    app = flask.Flask("mounted")
+
+    @app.route("/hello/<name>")
+    def hello(name: str) -> str:
+        return f"flask {name} {flask.url_for('hello', name='x')}"
+
+    return app
+
+
+def make_pyramid_app() -> Any:
+    def hello(request: Any) -> PyramidResponse:
+        name = request.matchdict["name"]
+        return PyramidResponse(f"pyramid {name} {request.route_path('hello', name='x')}")
+
+    with Configurator() as config:
+        config.add_route("hello", "/hello/{name}")
+        config.add_view(hello, route_name="hello")
+        return config.make_wsgi_app()
+
+
+def make_app() -> TestApp:
+    router = Router()
+    router.add("/native/{name}", lambda request, name: f"native {name}")
+    router.mount("/flask", make_flask_app())
+    router.mount("/django", make_django_app())
+    router.mount("/pyramid", make_pyramid_app())
+    return TestApp(router)
+
+
+def test_native_handler_beside_mounted_apps() -> None:
+    assert make_app().get("/native/a").text == "native a"
+
+
+def test_flask_app_under_a_prefix_builds_its_own_urls() -> None:
+    assert make_app().get("/flask/hello/ann").text == "flask ann /flask/hello/x"
+
+
+def test_django_app_under_a_prefix_builds_its_own_urls() -> None:
+    assert make_app().get("/django/hello/bob").text == "django bob /django/hello/x"
+
+
+def test_pyramid_app_under_a_prefix_builds_its_own_urls() -> None:
+    assert make_app().get("/pyramid/hello/cy").text == "pyramid cy /pyramid/hello/x"
+
+
+def test_mounted_app_answers_its_own_404() -> None:
+    response = make_app().get("/flask/nothing", status=404)
+    assert "Not Found" in response.text
+
+
+def test_mount_prefix_is_a_whole_segment() -> None:
+    make_app().get("/flaskish/hello/x", status=404)
+
+
+def test_mounted_app_sees_every_method() -> None:
+    seen: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        seen.append(environ["REQUEST_METHOD"])
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"ok"]
+
+    router = Router()
+    router.mount("/any", app)
+    test_app = TestApp(router)
+    test_app.delete("/any/x")
+    test_app.patch("/any")
+    assert seen == ["DELETE", "PATCH"]
+
+
+def test_nested_router_sees_the_prefix_in_script_name() -> None:
+    inner = Router()
+    inner.add(
+        "/items/{id}",
+        lambda request, id: (
+            f"{request.script_name} {request.path_info} {request.url_for('item', id='9')}"
+        ),
+        name="item",
+    )
+    outer = Router()
+    outer.mount("/api/v1", inner)
+    app = TestApp(outer, extra_environ={"SCRIPT_NAME": "/site"})
+    assert app.get("/api/v1/items/3").text == "/site/api/v1 /items/3 /site/api/v1/items/9"
+
+
+def test_mount_with_non_ascii_prefix() -> None:
+    inner = Router()
+    inner.add("/x", lambda request: request.path_info)
+    outer = Router()
+    outer.mount("/café", inner)
+    assert TestApp(outer).get("/caf%C3%A9/x").text == "/x"
+
+
+def test_collection_adds_collection_and_member_routes() -> None:
+    notes = ["first"]
+
+    class Notes(Handler):
+        def get(self, request: Any) -> list[str]:
+            return [request.url_for("note", id=str(i)) for i in range(len(notes))]
+
+        def post(self, request: Any) -> None:
+            notes.append(request.text)
+
+    class Note(Handler):
+        def get(self, request: Any, id: str) -> str:
+            return notes[int(id)]
+
+    router = Router()
+    router.collection("/notes", Notes, Note, name="notes", member_name="note", requirement=r"\d+")
+    app = TestApp(router)
+    app.post("/notes", "second", status=204)
+    assert app.get("/notes").json == ["/notes/0", "/notes/1"]
+    assert app.get("/notes/1").text == "second"
+    app.get("/notes/x", status=404)
+    assert [route.name for route in router.routes] == ["notes", "note"]
