@@ -250,8 +250,9 @@ class Router:
         method: str,
         params: dict[str, Any],
     ) -> Reply | webob.Response:
-        request.route = route
-        request.route_params = params
+        # Straight into the instance dict: WebOb's __setattr__ hook costs more than this.
+        request.__dict__["route"] = route
+        request.__dict__["route_params"] = params
         request.environ["wsgiorg.routing_args"] = ((), params)
         for hook in self._before:
             early = hook(request)
@@ -286,7 +287,7 @@ class Router:
         if custom is None:
             return error_pages.error_reply(exc, request)
         try:
-            return render(custom(request, exc))
+            return _keep_status(render(custom(request, exc)), exc.status)
         except Exception as error:
             return error_pages.internal_error(error, request, self.debug)
 
@@ -296,7 +297,7 @@ class Router:
             return error_pages.internal_error(error, request, self.debug)
         error_pages.logger.error("unexpected error", exc_info=error)
         try:
-            return render(custom(request, error))
+            return _keep_status(render(custom(request, error)), "500 Internal Server Error")
         except Exception as second:
             return error_pages.internal_error(second, request, self.debug)
 
@@ -319,6 +320,14 @@ class Router:
         except Exception as error:
             return error_pages.internal_error(error, request, self.debug)
         return response
+
+
+def _keep_status(reply: Reply | webob.Response, status: str) -> Reply | webob.Response:
+    # An error handler returning a plain body (a str, a dict...) answers with the error's
+    # status, not 200; a webob.Response says its status itself.
+    if isinstance(reply, Reply):
+        reply.status = status
+    return reply
 
 
 def _validators(

@@ -83,7 +83,9 @@ class Route:
 
     @property
     def handler_description(self) -> str:
-        """What serves the route, as a dotted name."""
+        """What serves the route: a dotted name, or the directory of static files."""
+        if self.kind == "static":
+            return f"static files in {getattr(self.app, 'root', '?')}"
         target = self.endpoint.handler if self.endpoint is not None else self.app
         module = getattr(target, "__module__", None) or "?"
         name = getattr(target, "__qualname__", None) or type(target).__qualname__

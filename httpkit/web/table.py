@@ -19,7 +19,7 @@ def format_route_table(router: Router) -> str:
     for route in router.routes:
         methods = route.methods
         if methods is None:
-            method_text = "*" if route.kind == "mount" else "GET,HEAD"
+            method_text = "*" if route.kind == "mount" else "GET,HEAD,OPTIONS"
             template = route.template.rstrip("/") + "/..."
         else:
             method_text = route.endpoint.allow_header.replace(", ", ",") if route.endpoint else ""
@@ -30,4 +30,4 @@ def format_route_table(router: Router) -> str:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, row[-1]]))
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -250,3 +253,32 @@ def test_handler_class_without_methods_is_refused() -> None:
 
     with pytest.raises(ValueError, match="defines none"):
         Router().add("/e", Empty)
+
+
+def test_route_table_describes_static_routes(tmp_path: Any) -> None:
+    router = Router()
+    router.static("/assets/", str(tmp_path), name="assets")
+    last = format_route_table(router).splitlines()[-1].split()
+    assert last[:3] == ["assets", "GET,HEAD,OPTIONS", "/assets/..."]
+    assert last[-1] == str(tmp_path.resolve())
+
+
+def test_httpkit_routes_command_prints_the_table() -> None:
+    here = os.path.dirname(os.path.abspath(__file__))
+    completed = subprocess.run(
+        [sys.executable, "-m", "httpkit", "routes", "live_app:app"],
+        cwd=here,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([here, *sys.path])},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    lines = completed.stdout.splitlines()
+    assert lines[0].split() == ["NAME", "METHODS", "TEMPLATE", "HANDLER"]
+    assert lines[1].split() == [
+        "entry",
+        "GET,HEAD,PUT,OPTIONS",
+        r"/entries/{id:\d+}",
+        "live_app.Entry",
+    ]

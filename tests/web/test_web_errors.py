@@ -126,3 +126,10 @@ def test_failing_error_handler_falls_back_to_plain_500() -> None:
 def test_error_handler_key_is_checked() -> None:
     with pytest.raises(TypeError, match="status code or an exception type"):
         Router().error_handler("404")  # type: ignore[arg-type]
+
+
+def test_error_handler_returning_a_body_keeps_the_error_status() -> None:
+    router, app = make_app()
+    router.error_handler(404)(lambda request, error: {"missing": request.path})
+    response = app.get("/gone", status=404)
+    assert response.json == {"missing": "/gone"}
