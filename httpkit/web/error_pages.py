@@ -16,7 +16,7 @@ from typing import Any
 import webob
 import webob.exc
 
-__all__ = ["error_reply", "internal_error", "logger"]
+__all__ = ["error_reply", "internal_error", "log_unexpected", "logger"]
 
 logger = logging.getLogger("httpkit.web")
 
@@ -37,8 +37,8 @@ def error_reply(exc: webob.exc.HTTPException, request: webob.Request) -> webob.R
     return _negotiated(exc.status, exc.title, detail, exc.headerlist, request)
 
 
-def internal_error(error: BaseException, request: webob.Request, debug: bool) -> webob.Response:
-    """A 500 for an unexpected exception; logged here, shown only in debug mode."""
+def log_unexpected(error: BaseException, request: webob.Request) -> None:
+    """Log an application bug with its traceback on the ``httpkit.web`` logger."""
     logger.error(
         "%s %s raised %s",
         request.method,
@@ -46,6 +46,11 @@ def internal_error(error: BaseException, request: webob.Request, debug: bool) ->
         type(error).__name__,
         exc_info=(type(error), error, error.__traceback__),
     )
+
+
+def internal_error(error: BaseException, request: webob.Request, debug: bool) -> webob.Response:
+    """A 500 for an unexpected exception; logged here, shown only in debug mode."""
+    log_unexpected(error, request)
     if debug:
         detail = "".join(traceback.format_exception(type(error), error, error.__traceback__))
     else:
@@ -80,17 +85,15 @@ def _negotiated(
 
 def _best_offer(request: webob.Request) -> str:
     accept: Any = request.accept
-    try:
-        offers = accept.acceptable_offers(_OFFERS)
-    except (AttributeError, ValueError):
-        return "text/plain"
-    # No Accept header (or */*) accepts everything: plain text is then the safe default.
-    if not offers or "HTTP_ACCEPT" not in request.environ:
-        return "text/plain"
+    offers = accept.acceptable_offers(_OFFERS)
+    if not offers:
+        return "text/plain"  # nothing acceptable: still say something readable
     best_quality = offers[0][1]
-    # Among equally acceptable types, prefer the most specific match the client named.
-    named = request.environ["HTTP_ACCEPT"]
-    for media_type, quality in offers:
-        if quality == best_quality and media_type in named:
-            return str(media_type)
-    return str(offers[0][0])
+    tied = [str(media_type) for media_type, quality in offers if quality == best_quality]
+    # Among equally acceptable types prefer one the client named itself: "*/*" (curl,
+    # no header at all) gets plain text, a browser's "text/html,...,*/*" gets HTML.
+    named = {str(entry[0]) for entry in getattr(accept, "parsed", None) or ()}
+    for media_type in tied:
+        if media_type in named:
+            return media_type
+    return "text/plain" if "text/plain" in tied else tied[0]

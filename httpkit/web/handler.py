@@ -84,18 +84,6 @@ class Endpoint:
         self.allowed = frozenset(self.responders) | {"OPTIONS"}
         self.allow_header = format_allow(self.allowed)
 
-    def defines(self, method: str) -> bool:
-        """True if the handler itself answers ``method`` (OPTIONS may be built in)."""
-        return method in self.responders
-
-    @property
-    def description(self) -> str:
-        """The handler's dotted name, for route tables and error messages."""
-        target = self.handler
-        module = getattr(target, "__module__", None) or "?"
-        name = getattr(target, "__qualname__", None) or repr(target)
-        return f"{module}.{name}"
-
 
 def format_allow(methods: Iterable[str]) -> str:
     """The Allow header value: standard methods in their usual order, then the rest."""

@@ -295,7 +295,7 @@ class Router:
         custom = self._handler_for_type(error) or self._error_handlers.get(500)
         if custom is None:
             return error_pages.internal_error(error, request, self.debug)
-        error_pages.logger.error("unexpected error", exc_info=error)
+        error_pages.log_unexpected(error, request)
         try:
             return _keep_status(render(custom(request, error)), "500 Internal Server Error")
         except Exception as second:

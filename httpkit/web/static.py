@@ -14,7 +14,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from collections.abc import Iterable
-from typing import Any, BinaryIO
+from typing import Any
 
 import webob
 import webob.exc
@@ -32,9 +32,6 @@ _UNKNOWN_TYPE = "application/octet-stream"
 class _ClosingFileIter(FileIter):  # type: ignore[misc]
     """WebOb's FileIter closes the file only once iterated to the end; a 304, a HEAD
     or a client that goes away must close it too."""
-
-    def __init__(self, file: BinaryIO) -> None:
-        super().__init__(file)
 
     def close(self) -> None:
         self.file.close()

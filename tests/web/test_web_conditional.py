@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+import webob.exc
 from webtest import TestApp
 
 from httpkit import Handler, Router
@@ -167,3 +168,17 @@ def test_validator_returning_garbage_is_a_500() -> None:
     router = Router()
     router.add("/b", Bad)
     TestApp(router).get("/b", status=500)
+
+
+def test_validator_raising_404_wins_over_preconditions() -> None:
+
+    class Gone(Handler):
+        def etag(self, request: Any) -> str:
+            raise webob.exc.HTTPNotFound()
+
+        def put(self, request: Any) -> str:
+            return "never"
+
+    router = Router()
+    router.add("/gone", Gone)
+    TestApp(router).put("/gone", headers={"If-Match": '"x"'}, status=404)

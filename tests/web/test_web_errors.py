@@ -133,3 +133,22 @@ def test_error_handler_returning_a_body_keeps_the_error_status() -> None:
     router.error_handler(404)(lambda request, error: {"missing": request.path})
     response = app.get("/gone", status=404)
     assert response.json == {"missing": "/gone"}
+
+
+def test_curl_style_accept_anything_gets_plain_text() -> None:
+    _, app = make_app()
+    response = app.get("/missing", headers={"Accept": "*/*"}, status=404)
+    assert response.headers["Content-Type"] == "text/plain; charset=UTF-8"
+
+
+def test_quality_values_decide_the_format() -> None:
+    _, app = make_app()
+    accept = "text/html;q=0.5, application/json;q=0.9"
+    response = app.get("/missing", headers={"Accept": accept}, status=404)
+    assert response.json["status"] == 404
+
+
+def test_head_of_an_error_has_no_body() -> None:
+    _, app = make_app()
+    response = app.head("/missing", status=404)
+    assert response.body == b""
