@@ -1,0 +1,98 @@
+"""Building the AtomPub service: a Router with its routes bound to one store."""
+
+from __future__ import annotations
+
+import os
+
+from examples.atompub.atom import ENTRY_TYPE, Category
+from examples.atompub.documents import CollectionInfo
+from examples.atompub.handlers import (
+    AtomPubHandler,
+    AtomService,
+    Categories,
+    Collection,
+    Home,
+    MediaResource,
+    MemberEntry,
+    ServiceDocument,
+)
+from examples.atompub.store import COLLECTIONS, Store
+from httpkit.web import Router
+
+__all__ = ["DEFAULT_DB", "MEDIA_TYPES", "make_app"]
+
+DEFAULT_DB = "atompub.db"
+DB_ENV_VAR = "ATOMPUB_DB"
+DEFAULT_MAX_BODY = 16 * 1024 * 1024
+# Media types the media collection accepts (its app:accept list); others get 415.
+MEDIA_TYPES = (
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/svg+xml",
+    "text/plain",
+    "application/pdf",
+)
+KIND_SCHEME = "tag:httpkit.example,2024:kind"
+TOPIC_SCHEME = "tag:httpkit.example,2024:topic"
+KINDS = (Category("article", "Article"), Category("note", "Note"), Category("link", "Link"))
+TOPICS = (Category("python", "Python"), Category("http", "HTTP"), Category("atom", "Atom"))
+_SLUG = "[a-z0-9][a-z0-9-]*"
+
+
+def make_app(
+    db_path: str | None = None,
+    *,
+    page_size: int = 10,
+    max_body: int = DEFAULT_MAX_BODY,
+    title: str = "httpkit AtomPub",
+    author: str = "httpkit",
+) -> Router:
+    """The service as a WSGI application, storing into the SQLite file ``db_path``.
+
+    Without ``db_path``: the ``ATOMPUB_DB`` environment variable, else ``atompub.db``
+    in the current directory.  The file is created on the first request.
+    """
+    if not isinstance(page_size, int) or page_size < 1:
+        raise ValueError(f"page_size must be a whole number >= 1, not {page_size!r}")
+    path = db_path or os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+    service = AtomService(
+        store=Store(path),
+        page_size=page_size,
+        title=title,
+        author=author,
+        collections={
+            "entries": CollectionInfo("entries", "Entries", (ENTRY_TYPE,), media=False),
+            "media": CollectionInfo("media", "Media", MEDIA_TYPES, media=True),
+        },
+        fixed_scheme=KIND_SCHEME,
+        fixed_terms=KINDS,
+        open_scheme=TOPIC_SCHEME,
+        open_terms=TOPICS,
+    )
+    router = Router(max_body=max_body)
+    collection = {"collection": "|".join(COLLECTIONS)}
+    router.add("/", _bind(Home, service), name="home")
+    router.add("/service", _bind(ServiceDocument, service), name="service")
+    router.add("/categories", _bind(Categories, service), name="categories")
+    router.add(
+        "/media/{slug}/content",
+        _bind(MediaResource, service),
+        name="media",
+        requirements={"slug": _SLUG},
+    )
+    router.add(
+        "/{collection}", _bind(Collection, service), name="collection", requirements=collection
+    )
+    router.add(
+        "/{collection}/{slug}",
+        _bind(MemberEntry, service),
+        name="member",
+        requirements={**collection, "slug": _SLUG},
+    )
+    return router
+
+
+def _bind(handler: type[AtomPubHandler], service: AtomService) -> type[AtomPubHandler]:
+    # The router makes handlers with no arguments: the service rides on a subclass.
+    return type(handler.__name__, (handler,), {"service": service})

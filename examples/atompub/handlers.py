@@ -1,0 +1,350 @@
+"""The HTTP side of the service: one handler class per kind of resource.
+
+Every handler method runs exactly one store transaction, so an error at any point
+leaves nothing half-written.  The router answers conditional requests from each
+class's ``etag()``; writes check ``If-Match`` again inside their transaction, because
+another request may have changed the member between that check and the write.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+
+import webob
+import webob.exc
+
+from examples.atompub.atom import ENTRY_TYPE, FEED_TYPE, Category, parse_entry, text_of
+from examples.atompub.documents import (
+    CollectionInfo,
+    FeedPage,
+    entry_document,
+    member_entry,
+    render_categories,
+    render_feed,
+    render_service,
+)
+from examples.atompub.members import (
+    build_member,
+    new_entry_id,
+    new_media_entry,
+    pick_slug,
+    slug_title,
+    stored_entry,
+)
+from examples.atompub.store import Member, Store, Transaction, entity_tag
+from httpkit.web import Handler, Request
+from httpkit.web.conditional import Validators, evaluate_preconditions
+
+__all__ = ["AtomPubHandler", "Categories", "Collection", "Home", "MediaResource", "MemberEntry"]
+
+SERVICE_TYPE = "application/atomsvc+xml"
+CATEGORIES_TYPE = "application/atomcat+xml"
+MAX_PAGE_DIGITS = 9
+Found = TypeVar("Found")
+# The type parameter of application/atom+xml (RFC 5023 section 12.1), maybe quoted.
+_ENTRY_PARAM = re.compile(r'(?:^|;)\s*type\s*=\s*"?([A-Za-z]+)"?', re.ASCII)
+
+
+@dataclass(frozen=True)
+class AtomService:
+    """What the handlers share: the store and how the service describes itself."""
+
+    store: Store
+    page_size: int
+    title: str
+    author: str
+    collections: dict[str, CollectionInfo]
+    fixed_scheme: str
+    fixed_terms: tuple[Category, ...]
+    open_scheme: str
+    open_terms: tuple[Category, ...]
+
+
+class AtomPubHandler(Handler):
+    """Base of the service's handlers; ``make_app`` binds ``service`` in a subclass."""
+
+    service: ClassVar[AtomService]
+
+    def member_urls(self, request: Request, member: Member) -> tuple[str, str | None]:
+        edit = request.url_for(
+            "member", collection=member.collection, slug=member.slug, _qualified=True
+        )
+        if member.media_type is None:
+            return edit, None
+        return edit, request.url_for("media", slug=member.slug, _qualified=True)
+
+    def entry_response(self, request: Request, member: Member, status: int) -> webob.Response:
+        edit_url, media_url = self.member_urls(request, member)
+        body = entry_document(member_entry(member, edit_url, media_url))
+        response = webob.Response(
+            status=status, body=body, headerlist=[("Content-Type", ENTRY_TYPE)]
+        )
+        response.headers["ETag"] = f'"{member.etag}"'
+        return response
+
+
+class Home(AtomPubHandler):
+    """``/``: a small HTML page pointing at the service document."""
+
+    def get(self, request: Request) -> webob.Response:
+        service_url = request.url_for("service")
+        title = html.escape(self.service.title)
+        body = (
+            f"<!DOCTYPE html>\n<html><head><title>{title}</title>"
+            f'<link rel="service" type="{SERVICE_TYPE}" href="{service_url}"></head>'
+            f'<body><h1>{title}</h1><p>AtomPub service document: <a href="{service_url}">'
+            f"{service_url}</a></p></body></html>\n"
+        )
+        response = webob.Response(body=body.encode(), content_type="text/html", charset="UTF-8")
+        response.headers["Link"] = f'<{service_url}>; rel="service"'
+        return response
+
+
+class ServiceDocument(AtomPubHandler):
+    """``/service``: the workspace and its two collections (RFC 5023 section 8)."""
+
+    def get(self, request: Request) -> webob.Response:
+        service = self.service
+        collections = [
+            (info, request.url_for("collection", collection=name, _qualified=True))
+            for name, info in service.collections.items()
+        ]
+        body = render_service(
+            service.title,
+            collections,
+            (service.fixed_scheme, service.fixed_terms),
+            request.url_for("categories", _qualified=True),
+        )
+        return _document(body, SERVICE_TYPE)
+
+
+class Categories(AtomPubHandler):
+    """``/categories``: the out-of-line category document of the entry collection."""
+
+    def get(self, request: Request) -> webob.Response:
+        body = render_categories(self.service.open_scheme, self.service.open_terms)
+        return _document(body, CATEGORIES_TYPE)
+
+
+class Collection(AtomPubHandler):
+    """``/{collection}``: the paged feed (GET) and member creation (POST)."""
+
+    def etag(self, request: Request, collection: str) -> str:
+        number = _page_number(request)
+        with self.service.store.read() as transaction:
+            revision = transaction.collection(collection).revision
+        return f"{collection}-r{revision}-p{number}"
+
+    def get(self, request: Request, collection: str) -> webob.Response:
+        number = _page_number(request)
+        size = self.service.page_size
+        with self.service.store.read() as transaction:
+            state = transaction.collection(collection)
+            members = transaction.page(collection, (number - 1) * size, size)
+        last_number = max(1, -(-state.size // size))
+        if number > last_number:
+            raise webob.exc.HTTPNotFound(f"the feed has {last_number} page(s), not {number}")
+        base = request.url_for("collection", collection=collection, _qualified=True)
+        page = FeedPage(state, members, number, last_number, lambda n: _page_url(base, n))
+        info = self.service.collections[collection]
+        body = render_feed(
+            page, info.title, self.service.author, lambda m: self.member_urls(request, m)
+        )
+        return _document(body, FEED_TYPE)
+
+    def post(self, request: Request, collection: str) -> webob.Response:
+        info = self.service.collections[collection]
+        if info.media:
+            member = self._create_media(request, collection)
+        else:
+            member = self._create_entry(request, collection)
+        response = self.entry_response(request, member, 201)
+        edit_url, _ = self.member_urls(request, member)
+        # RFC 5023 section 9.2: Location is the member URI; Content-Location says the
+        # body is that member's representation.
+        response.headers["Location"] = edit_url
+        response.headers["Content-Location"] = edit_url
+        return response
+
+    def _create_entry(self, request: Request, collection: str) -> Member:
+        _require_entry_type(request)
+        entry = self._parse(request)
+        with self.service.store.write() as transaction:
+            slug = _free_slug(transaction, collection, request, text_of(entry, "title"))
+            member = build_member(
+                entry,
+                collection=collection,
+                slug=slug,
+                entry_id=new_entry_id(),
+                author=self.service.author,
+            )
+            transaction.save(member)
+        return member
+
+    def _create_media(self, request: Request, collection: str) -> Member:
+        media_type = _require_media_type(request, self.service.collections[collection])
+        data = request.body
+        slug_hint = request.headers.get("Slug")
+        title = slug_title(slug_hint) or "Untitled media"
+        with self.service.store.write() as transaction:
+            slug = _free_slug(transaction, collection, request, title)
+            media_etag = entity_tag(data)
+            member = build_member(
+                new_media_entry(title),
+                collection=collection,
+                slug=slug,
+                entry_id=new_entry_id(),
+                author=self.service.author,
+                media_type=media_type,
+                media_etag=media_etag,
+            )
+            transaction.save(member, data)
+        return member
+
+    def _parse(self, request: Request) -> ET.Element:
+        service = self.service
+        return parse_entry(
+            request.body, service.fixed_scheme, (c.term for c in service.fixed_terms)
+        )
+
+
+class MemberEntry(AtomPubHandler):
+    """``/{collection}/{slug}``: a member entry -- GET, PUT (edit), DELETE."""
+
+    def etag(self, request: Request, collection: str, slug: str) -> str | None:
+        with self.service.store.read() as transaction:
+            member = transaction.member(collection, slug)
+        return None if member is None else member.etag
+
+    def get(self, request: Request, collection: str, slug: str) -> webob.Response:
+        with self.service.store.read() as transaction:
+            member = _existing(transaction.member(collection, slug))
+        return self.entry_response(request, member, 200)
+
+    def put(self, request: Request, collection: str, slug: str) -> webob.Response:
+        _require_entry_type(request)
+        service = self.service
+        entry = parse_entry(
+            request.body, service.fixed_scheme, (c.term for c in service.fixed_terms)
+        )
+        with service.store.write() as transaction:
+            current = _existing(transaction.member(collection, slug))
+            _check_preconditions(request, current.etag)
+            member = build_member(
+                entry,
+                collection=collection,
+                slug=slug,
+                entry_id=current.entry_id,  # the id is permanent (RFC 4287 4.2.6)
+                author=service.author,
+                media_type=current.media_type,
+                media_etag=current.media_etag,
+            )
+            transaction.save(member)
+        return self.entry_response(request, member, 200)
+
+    def delete(self, request: Request, collection: str, slug: str) -> None:
+        # Deleting a Media Link Entry deletes its media resource too (RFC 5023 9.4).
+        with self.service.store.write() as transaction:
+            current = _existing(transaction.member(collection, slug))
+            _check_preconditions(request, current.etag)
+            transaction.delete(collection, slug)
+
+
+class MediaResource(AtomPubHandler):
+    """``/media/{slug}/content``: the media resource -- GET, PUT (replace), DELETE."""
+
+    collection = "media"
+
+    def etag(self, request: Request, slug: str) -> str | None:
+        with self.service.store.read() as transaction:
+            member = transaction.member(self.collection, slug)
+        return None if member is None else member.media_etag
+
+    def get(self, request: Request, slug: str) -> webob.Response:
+        with self.service.store.read() as transaction:
+            media = _existing(transaction.media(self.collection, slug))
+        media_type, data, _ = media
+        return webob.Response(body=data, headerlist=[("Content-Type", media_type)])
+
+    def put(self, request: Request, slug: str) -> None:
+        info = self.service.collections[self.collection]
+        media_type = _require_media_type(request, info)
+        data = request.body
+        with self.service.store.write() as transaction:
+            current = _existing(transaction.member(self.collection, slug))
+            _check_preconditions(request, current.media_etag)
+            member = build_member(
+                stored_entry(current),
+                collection=self.collection,
+                slug=slug,
+                entry_id=current.entry_id,
+                author=self.service.author,
+                media_type=media_type,
+                media_etag=entity_tag(data),
+            )
+            transaction.save(member, data)
+
+    def delete(self, request: Request, slug: str) -> None:
+        with self.service.store.write() as transaction:
+            current = _existing(transaction.member(self.collection, slug))
+            _check_preconditions(request, current.media_etag)
+            transaction.delete(self.collection, slug)
+
+
+def _document(body: bytes, media_type: str) -> webob.Response:
+    return webob.Response(body=body, headerlist=[("Content-Type", media_type)])
+
+
+def _page_number(request: Request) -> int:
+    text = request.GET.get("page", "1")
+    if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS or text == "0":
+        raise webob.exc.HTTPBadRequest(f"page must be a whole number >= 1, not {text!r}")
+    return int(text)
+
+
+def _page_url(base: str, number: int) -> str:
+    return base if number == 1 else f"{base}?page={number}"
+
+
+def _require_entry_type(request: Request) -> None:
+    # RFC 5023 section 9.2: entries are POSTed as application/atom+xml (type=entry).
+    media_type, _, params = request.headers.get("Content-Type", "").partition(";")
+    entry_param = _ENTRY_PARAM.search(params)
+    if media_type.strip().lower() != "application/atom+xml" or (
+        entry_param is not None and entry_param.group(1).lower() != "entry"
+    ):
+        raise webob.exc.HTTPUnsupportedMediaType(
+            f"this collection accepts {ENTRY_TYPE}, not {request.content_type or 'no type'!r}"
+        )
+
+
+def _require_media_type(request: Request, info: CollectionInfo) -> str:
+    media_type = request.content_type.lower()
+    if media_type not in info.accept:
+        raise webob.exc.HTTPUnsupportedMediaType(
+            f"{info.title} accepts {', '.join(info.accept)}, not {media_type or 'no type'!r}"
+        )
+    return str(media_type)
+
+
+def _existing(found: Found | None) -> Found:
+    if found is None:
+        raise webob.exc.HTTPNotFound("there is no such member")
+    return found
+
+
+def _check_preconditions(request: Request, current_etag: str | None) -> None:
+    """If-Match and friends again, on the state this transaction will change."""
+    validators = Validators(current_etag, None)
+    if evaluate_preconditions(request.environ, request.method, validators) is not None:
+        raise webob.exc.HTTPPreconditionFailed("the member was changed by someone else")
+
+
+def _free_slug(transaction: Transaction, collection: str, request: Request, title: str) -> str:
+    return pick_slug(
+        request.headers.get("Slug"), title, lambda slug: transaction.slug_taken(collection, slug)
+    )
