@@ -229,10 +229,7 @@ class Router:
             if method in endpoint.allowed:
                 params = match.groupdict()
                 if route.defaults:
-                    params = {
-                        **route.defaults,
-                        **{k: v for k, v in params.items() if v is not None},
-                    }
+                    params = _with_defaults(route.defaults, params)
                 return self._respond(request, route, endpoint, method, params)
             allowed = endpoint.allowed if allowed is None else allowed | endpoint.allowed
         if allowed is not None:
@@ -275,6 +272,8 @@ class Router:
         if failed == 412:
             raise webob.exc.HTTPPreconditionFailed()
         reply = render(responder(instance, request, **params))
+        if not _is_success(reply):
+            return reply
         if method not in _SAFE_METHODS:
             # The method may have changed the resource: describe what it is now.
             validators = _validators(endpoint, instance, request, params)
@@ -322,12 +321,25 @@ class Router:
         return response
 
 
+def _with_defaults(defaults: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    # A default fills a parameter the path did not give (an absent {.format}).
+    merged = dict(defaults)
+    merged.update((key, value) for key, value in params.items() if value is not None)
+    return merged
+
+
 def _keep_status(reply: Reply | webob.Response, status: str) -> Reply | webob.Response:
     # An error handler returning a plain body (a str, a dict...) answers with the error's
     # status, not 200; a webob.Response says its status itself.
     if isinstance(reply, Reply):
         reply.status = status
     return reply
+
+
+def _is_success(reply: Reply | webob.Response) -> bool:
+    if isinstance(reply, Reply):
+        return reply.status.startswith("2")
+    return 200 <= int(reply.status_code) < 300
 
 
 def _validators(

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 import pytest
+import webob
 import webob.exc
 from webtest import TestApp
 
@@ -182,3 +183,17 @@ def test_validator_raising_404_wins_over_preconditions() -> None:
     router = Router()
     router.add("/gone", Gone)
     TestApp(router).put("/gone", headers={"If-Match": '"x"'}, status=404)
+
+
+def test_validators_are_not_put_on_error_responses() -> None:
+    class Refusing(Handler):
+        def etag(self, request: Any) -> str:
+            return "v1"
+
+        def put(self, request: Any) -> webob.Response:
+            return webob.Response("conflict", status=409)
+
+    router = Router()
+    router.add("/r", Refusing)
+    response = TestApp(router).put("/r", status=409)
+    assert "ETag" not in response.headers

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-import django
 import flask
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.wsgi import get_wsgi_application
 from django.http import HttpRequest, HttpResponse
+from django.test.utils import override_settings
 from django.urls import path as django_path
 from django.urls import reverse
 from pyramid.config import Configurator
@@ -27,17 +28,10 @@ urlpatterns = [django_path("hello/<str:name>", django_hello, name="django-hello"
 
 
 def make_django_app() -> WSGIHandler:
+    # Django's settings are process-wide: configure them only if no other test did.
     if not settings.configured:
-        settings.configure(
-            DEBUG=False,
-            ROOT_URLCONF=__name__,
-            ALLOWED_HOSTS=["localhost", "127.0.0.1"],
-            SECRET_KEY="test-only",
-            INSTALLED_APPS=[],
-            MIDDLEWARE=[],
-        )
-        django.setup()
-    return WSGIHandler()
+        settings.configure(DEBUG=False, SECRET_KEY="test-only", INSTALLED_APPS=[], MIDDLEWARE=[])
+    return get_wsgi_application()
 
 
 def make_flask_app() -> flask.Flask:
@@ -79,7 +73,9 @@ def test_flask_app_under_a_prefix_builds_its_own_urls() -> None:
 
 
 def test_django_app_under_a_prefix_builds_its_own_urls() -> None:
-    assert make_app().get("/django/hello/bob").text == "django bob /django/hello/x"
+    app = make_app()
+    with override_settings(ROOT_URLCONF=__name__, ALLOWED_HOSTS=["localhost"]):
+        assert app.get("/django/hello/bob").text == "django bob /django/hello/x"
 
 
 def test_pyramid_app_under_a_prefix_builds_its_own_urls() -> None:
