@@ -6,8 +6,6 @@ can, deletes what it consumed, and returns an event or None when it needs more b
 
 from __future__ import annotations
 
-import enum
-
 from httpkit.errors import ProtocolError
 from httpkit.h1.events import Data, EndOfMessage
 from httpkit.h1.grammar import CHUNK_LINE
@@ -45,12 +43,12 @@ class LengthReader:
         return Data(data)
 
 
-class _Step(enum.Enum):
-    SIZE = 1  # expecting a chunk-size line
-    DATA = 2  # inside a chunk's data
-    DATA_END = 3  # expecting the CRLF after a chunk's data
-    TRAILERS = 4  # after the last chunk: trailer fields, then an empty line
-    DONE = 5  # the message is complete; EndOfMessage is due
+# Where a ChunkedReader is; plain ints, as the hot loop compares them for every chunk.
+_SIZE = 1  # expecting a chunk-size line
+_DATA = 2  # inside a chunk's data
+_DATA_END = 3  # expecting the CRLF after a chunk's data
+_TRAILERS = 4  # after the last chunk: trailer fields, then an empty line
+_DONE = 5  # the message is complete; EndOfMessage is due
 
 
 class ChunkedReader:
@@ -65,7 +63,7 @@ class ChunkedReader:
 
     def __init__(self, limits: Limits, header_bytes: int, header_count: int) -> None:
         self._limits = limits
-        self._step = _Step.SIZE
+        self._step = _SIZE
         self._chunk_left = 0
         self._total = 0
         self._trailers: list[tuple[str, str]] = []
@@ -75,88 +73,101 @@ class ChunkedReader:
         )
 
     def read(self, buffer: bytearray) -> Data | EndOfMessage | None:
-        pieces: list[bytes] = []
-        while self._step is not _Step.DONE and self._advance(buffer, pieces):
-            pass
+        # Work by position and delete the consumed prefix once: a buffer holding many
+        # small chunks costs one pass, not one copy per chunk.
+        pieces: list[bytearray] = []
+        pos = 0
+        step = self._step
+        while step != _DONE:
+            if step == _DATA:
+                left = self._chunk_left
+                end = pos + left
+                if buffer[end : end + 2] == b"\r\n":  # the rest of the chunk and its CRLF
+                    pieces.append(buffer[pos:end])
+                    pos = end + 2
+                    step = _SIZE
+                    continue
+                take = min(left, len(buffer) - pos)
+                if take < left or not take:  # part of the chunk (or nothing) is here
+                    if take:
+                        pieces.append(buffer[pos : pos + take])
+                        pos += take
+                        self._chunk_left = left - take
+                    break
+                pieces.append(buffer[pos:end])
+                pos = end
+                step = _DATA_END
+            elif step == _SIZE:
+                after = self._read_size_line(buffer, pos)
+                if after < 0:
+                    break
+                pos = after
+                step = _DATA if self._chunk_left else _TRAILERS
+            elif step == _DATA_END:
+                if len(buffer) - pos < 2:
+                    break
+                if buffer[pos : pos + 2] != b"\r\n":
+                    # RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
+                    raise ProtocolError("chunk data not followed by CRLF (RFC 9112 7.1)")
+                pos += 2
+                step = _SIZE
+            else:
+                after = self._read_trailers(buffer, pos)
+                if after < 0:
+                    break
+                pos = after
+                step = _DONE
+        if pos:
+            del buffer[:pos]
+        self._step = step
         if pieces:
             return Data(b"".join(pieces))
-        if self._step is _Step.DONE:
-            return EndOfMessage(self._trailers)
-        return None
+        return EndOfMessage(self._trailers) if step == _DONE else None
 
-    def _advance(self, buffer: bytearray, pieces: list[bytes]) -> bool:
-        """Take one step; False when the buffer holds too little to go on."""
-        step = self._step
-        if step is _Step.DATA:
-            if not buffer:
-                return False
-            count = min(self._chunk_left, len(buffer))
-            pieces.append(bytes(buffer[:count]))
-            del buffer[:count]
-            self._chunk_left -= count
-            if not self._chunk_left:
-                self._step = _Step.DATA_END
-            return True
-        if step is _Step.SIZE:
-            return self._read_size_line(buffer)
-        if step is _Step.DATA_END:
-            if len(buffer) < 2:
-                return False
-            if buffer[:2] != b"\r\n":
-                # RFC 9112 7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF
-                raise ProtocolError("chunk data not followed by CRLF (RFC 9112 7.1)")
-            del buffer[:2]
-            self._step = _Step.SIZE
-            return True
-        return self._read_trailers(buffer)
-
-    def _read_size_line(self, buffer: bytearray) -> bool:
-        bound = _MAX_SIZE_DIGITS + self._limits.max_chunk_extension + 2
-        end = buffer.find(b"\r\n", 0, bound)
+    def _read_size_line(self, buffer: bytearray, pos: int) -> int:
+        """Parse a chunk-size line at ``pos``; the position after it, or -1 for more data."""
+        max_extension = self._limits.max_chunk_extension
+        bound = pos + _MAX_SIZE_DIGITS + max_extension + 2
+        end = buffer.find(b"\r\n", pos, bound)
         if end < 0:
-            if b"\n" in buffer[:bound]:
+            if buffer.find(b"\n", pos, bound) >= 0:
                 raise ProtocolError("bare LF in a chunk-size line (RFC 9112 2.2)")
             if len(buffer) >= bound:
                 raise ProtocolError("chunk-size line too long (RFC 9112 7.1.1)")
-            return False
-        line = buffer[:end].decode("latin-1")
-        match = CHUNK_LINE.fullmatch(line)
+            return -1
+        match = CHUNK_LINE.fullmatch(buffer, pos, end)
         if match is None:
+            line = buffer[pos:end].decode("latin-1")
             raise ProtocolError(f"invalid chunk-size line {line[:40]!r} (RFC 9112 7.1)")
-        digits, extensions = match.groups()
+        digits = match.group(1)
         if len(digits) > _MAX_SIZE_DIGITS:
             raise ProtocolError("chunk size has too many digits (RFC 9112 7.1)")
-        if len(extensions) > self._limits.max_chunk_extension:
+        if end - pos - len(digits) > max_extension:
             raise ProtocolError("chunk extensions too long (RFC 9112 7.1.1)")
         size = int(digits, 16)
         self._total += size
         max_body = self._limits.max_body
         if max_body is not None and self._total > max_body:
             raise ProtocolError(f"chunked body exceeds {max_body} bytes", 413)
-        del buffer[: end + 2]
         self._chunk_left = size
-        self._step = _Step.DATA if size else _Step.TRAILERS
-        return True
+        return end + 2
 
-    def _read_trailers(self, buffer: bytearray) -> bool:
-        if buffer[:2] == b"\r\n":  # no trailer fields: the last-chunk's CRLF ends it
-            del buffer[:2]
-            self._step = _Step.DONE
-            return True
+    def _read_trailers(self, buffer: bytearray, pos: int) -> int:
+        """Parse the trailer section at ``pos``; the position after it, or -1 for more data."""
+        if buffer[pos : pos + 2] == b"\r\n":  # no trailer fields: the last-chunk's CRLF
+            return pos + 2
         max_bytes, max_count = self._trailer_budget
-        end = buffer.find(b"\r\n\r\n", 0, max_bytes + 4)
+        end = buffer.find(b"\r\n\r\n", pos, pos + max_bytes + 4)
         if end < 0:
-            if len(buffer) >= max_bytes + 4:
+            if len(buffer) - pos >= max_bytes + 4:
                 raise ProtocolError("trailer section too large", 431)
-            if buffer.count(b"\n") != buffer.count(b"\r\n"):
+            if buffer.count(b"\n", pos) != buffer.count(b"\r\n", pos):
                 raise ProtocolError("bare LF in the trailer section (RFC 9112 2.2)")
-            return False
+            return -1
         # RFC 9112 7.1.2: trailer-section = *( field-line CRLF ), parsed like headers.
-        trailers = parse_fields(buffer[: end + 2].decode("latin-1"), max(max_count, 0))
+        trailers = parse_fields(buffer[pos : end + 2].decode("latin-1"), max(max_count, 0))
         for name, _ in trailers:
             if name in _FORBIDDEN_TRAILERS:
                 raise ProtocolError(f"{name} is not allowed in trailers (RFC 9110 6.5.1)")
-        del buffer[: end + 4]
         self._trailers = trailers
-        self._step = _Step.DONE
-        return True
+        return end + 4

@@ -38,9 +38,12 @@ FIELD_BLOCK = re.compile(f"(?:[{_TCHAR}]+:[{_FIELD_CHAR}]*\r\n)*")
 # RFC 9112 7.1.1: chunk-size [ chunk-ext ]; chunk-ext = *( BWS ";" BWS chunk-ext-name
 # [ BWS "=" BWS chunk-ext-val ] ); chunk-ext-val = token / quoted-string (RFC 9110 5.6.4)
 _QUOTED_STRING = r'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"'
+# Matched on the receive buffer's bytes directly, so it is a bytes pattern.
 CHUNK_LINE = re.compile(
-    f"([0-9A-Fa-f]+)((?:[ \t]*;[ \t]*[{_TCHAR}]+"
-    f"(?:[ \t]*=[ \t]*(?:[{_TCHAR}]+|{_QUOTED_STRING}))?)*)"
+    (
+        f"([0-9A-Fa-f]+)(?:[ \t]*;[ \t]*[{_TCHAR}]+"
+        f"(?:[ \t]*=[ \t]*(?:[{_TCHAR}]+|{_QUOTED_STRING}))?)*"
+    ).encode("latin-1")
 )
 
 # RFC 9112 3: request-line = method SP request-target SP HTTP-version.  One digit each
@@ -59,7 +62,10 @@ ABSOLUTE_FORM = re.compile(
 )
 # RFC 3986 3.2.2: host = IP-literal / IPv4address / reg-name; RFC 9112 3.2.3:
 # authority-form = uri-host ":" port (CONNECT only); RFC 9110 7.2: Host = uri-host [":" port]
-_HOST = r"(?:\[[0-9A-Za-z:.]+\]|(?:[A-Za-z0-9\-._~!$&'()*+,;=]|%[0-9A-Fa-f]{2})*)"
+# (Unrolled as  chars* (pct chars*)*  rather than (char|pct)*: one alternation per
+# character is several times slower in the re engine.)
+_REG_NAME = "[A-Za-z0-9\\-._~!$&'()*+,;=]"
+_HOST = f"(?:\\[[0-9A-Za-z:.]+\\]|{_REG_NAME}*(?:{_PCT}{_REG_NAME}*)*)"
 AUTHORITY_FORM = re.compile(f"{_HOST}:[0-9]{{1,5}}")
 HOST_VALUE = re.compile(f"{_HOST}(?::[0-9]*)?")
 
@@ -79,6 +85,8 @@ def parse_decimal(text: str) -> int | None:
 
 def split_list(value: str) -> list[str]:
     """The lower-cased members of a comma-separated list (RFC 9110 5.6.1), empties skipped."""
+    if "," not in value:  # the common one-member case, ``value`` already trimmed of OWS
+        return [value.lower()] if value else []
     return [item for part in value.split(",") if (item := part.strip(" \t").lower())]
 
 

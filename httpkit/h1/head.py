@@ -171,11 +171,13 @@ def _check_transfer_encoding(codings: list[str], version: str, *, has_length: bo
 def _content_length(lengths: list[str], limits: Limits) -> int:
     if not lengths:
         return 0  # RFC 9112 6.3: a request without CL or TE has no body
-    # RFC 9110 8.6: repeated (or comma-joined) values are accepted only if all equal.
-    values = {item.strip(" \t") for value in lengths for item in value.split(",")}
-    if len(values) != 1:
-        raise ProtocolError("conflicting Content-Length values (RFC 9110 8.6)")
-    text = values.pop()
+    text = lengths[0]
+    if len(lengths) > 1 or "," in text:
+        # RFC 9110 8.6: repeated (or comma-joined) values are accepted only if all equal.
+        values = {item.strip(" \t") for value in lengths for item in value.split(",")}
+        if len(values) != 1:
+            raise ProtocolError("conflicting Content-Length values (RFC 9110 8.6)")
+        text = values.pop()
     length = parse_decimal(text)
     if length is None:
         if text.isascii() and text.isdigit():
