@@ -64,6 +64,7 @@ class ServerConnection:
 
     @property
     def state(self) -> ParserState:
+        """Where the connection is: IDLE, HEAD, BODY or CLOSED (see :class:`ParserState`)."""
         if self._closed:
             return ParserState.CLOSED
         if self._body is not None:

@@ -185,3 +185,16 @@ def test_eof_in_the_middle_of_a_body_is_an_incomplete_request() -> None:
     error = error_of(head(POST, "Host: h", "Content-Length: 5") + b"abc")
     assert (error.status, "incomplete" in str(error)) == (400, True)
     assert status_of(chunked("5", "hel")) == 400
+
+
+def test_a_chunked_body_trickled_byte_by_byte_arrives_whole() -> None:
+    data = chunked("5;a=b", "hello", "1", "\n", "0", "X-T: 1", "", "")
+    [(_, body, end)] = messages(feed([data[i : i + 1] for i in range(len(data))]))
+    assert (body, end.trailers) == (b"hello\n", [("x-t", "1")])
+
+
+def test_a_crlf_after_chunk_data_may_arrive_in_the_next_read() -> None:
+    data = chunked("5", "hello", "0", "", "")
+    cut = data.index(b"hello") + 5
+    for pieces in ([data[:cut], data[cut:]], [data[: cut + 1], data[cut + 1 :]]):
+        assert messages(feed(pieces))[0][1] == b"hello"
