@@ -20,7 +20,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol
 
 from httpkit.errors import ProtocolError, ResponseError
 from httpkit.h1 import CONTINUE, Request, ResponseFramer
@@ -82,7 +82,7 @@ class Exchange:
         self.body_error: ProtocolError | None = None
         self._continue_pending = has_body and request.expect_continue
         self._body = bytearray()
-        self._spool: tempfile.SpooledTemporaryFile[bytes] | None = None
+        self._spool: IO[bytes] | None = None
         self._body_cond: threading.Condition | None = None
         if has_body and threaded:
             self._body_cond = threading.Condition(threading.Lock())
@@ -102,7 +102,7 @@ class Exchange:
         elif self._spool is not None:
             self._spool.write(data)
         elif len(self._body) + len(data) > SPOOL_IN_MEMORY:
-            self._spool = tempfile.SpooledTemporaryFile(max_size=0)  # noqa: SIM115 (closed by close_body)
+            self._spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close_body)
             self._spool.write(self._body)
             self._spool.write(data)
             self._body = bytearray()
