@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import signal
 import socket
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -137,3 +143,51 @@ def echo_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     return [
         environ["REQUEST_METHOD"].encode() + b" " + environ["PATH_INFO"].encode() + b" " + body
     ]
+
+
+class ServerProcess:
+    """``python -m httpkit serve ...`` in a subprocess, on a free port."""
+
+    def __init__(self, args: list[str], cwd: str, env: dict[str, str] | None = None) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "httpkit", "serve", "--port", "0", *args],
+            cwd=cwd,
+            env={**os.environ, **(env or {})},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.url = self._wait_for_url()
+
+    def _wait_for_url(self) -> str:
+        assert self.process.stderr is not None
+        for _ in range(50):  # the banner is among the first lines
+            line = self.process.stderr.readline()
+            if not line:
+                break
+            match = re.search(r"serving on (http://\S+)", line)
+            if match:
+                return match.group(1)
+        self.process.kill()
+        raise RuntimeError(f"the server did not start: {self.process.communicate()}")
+
+    def stop(self) -> int:
+        """SIGTERM, then the exit status (the server must stop within 10 s)."""
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.communicate(timeout=10)
+        finally:
+            if self.process.poll() is None:
+                self.process.kill()
+        return self.process.returncode
+
+
+@contextlib.contextmanager
+def server_process(
+    args: list[str], cwd: str, env: dict[str, str] | None = None
+) -> Iterator[ServerProcess]:
+    process = ServerProcess(args, cwd, env)
+    try:
+        yield process
+    finally:
+        assert process.stop() == 0
