@@ -2,7 +2,7 @@
 
 Run from the repository root:
 
-    python bench/parse.py            # full run (about 20 s)
+    python bench/parse.py            # full run (under 10 s)
     python bench/parse.py --quick    # seconds-long smoke run for CI
 
 h11 and httptools are measured only when importable (``pip install h11 httptools``).
