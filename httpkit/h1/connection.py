@@ -122,11 +122,13 @@ class ServerConnection:
         buffer = self._buffer
         # RFC 9112 2.2: one empty line before the request line is ignored.
         start = 2 if buffer[:2] == b"\r\n" else 0
+        scan = max(self._scan, start)
         # One find per read, resumed where the last one stopped: rescanning a trickled
         # head from its start would cost quadratic time.
-        end = buffer.find(b"\r\n\r\n", max(self._scan, start))
+        end = buffer.find(b"\r\n\r\n", scan)
+        self._check_bare_lf(scan, len(buffer) if end < 0 else end + 4)
         if end < 0:
-            self._check_partial_head(start)
+            self._check_partial_head(start, scan)
             self._scan = max(len(buffer) - 3, start)
             if not self._eof:
                 return NEED_DATA
@@ -159,20 +161,23 @@ class ServerConnection:
         if end - line_end > limits.max_header_bytes:
             raise ProtocolError(f"header section over {limits.max_header_bytes} bytes", 431)
 
-    def _check_partial_head(self, start: int) -> None:
-        """Refuse an incomplete head as soon as it is over a limit or has a bare LF."""
+    def _check_bare_lf(self, scan: int, stop: int) -> None:
+        # A bare LF is an error, not a line end (RFC 9112 2.2).  Checked on the bytes new
+        # since the last call, first, so the status never depends on how reads were cut,
+        # and a client using bare LF is refused rather than left waiting for CRLF CRLF.
+        buffer = self._buffer
+        if scan and buffer[scan - 1] == 0x0D:
+            scan += 1  # skip the LF of a CRLF that straddles the previous scan point
+        if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", scan, stop):
+            raise ProtocolError("bare LF in the request head; lines end with CRLF (RFC 9112 2.2)")
+
+    def _check_partial_head(self, start: int, scan: int) -> None:
+        """Refuse an incomplete head as soon as it is over a limit."""
         buffer = self._buffer
         limits = self._limits
-        scan = max(self._scan, start)
         if self._line_end < 0:
             self._line_end = buffer.find(b"\r\n", scan)
             if self._line_end < 0 and len(buffer) - start > limits.max_request_line + 1:
                 raise ProtocolError(f"request line over {limits.max_request_line} bytes", 414)
         if self._line_end >= 0:
             self._check_head_sizes(start, self._line_end, len(buffer) - 2)
-        # A bare LF is an error, not a line end (RFC 9112 2.2): say so now rather than
-        # wait for a CRLF CRLF that a client using bare LF will never send.
-        if scan and buffer[scan - 1] == 0x0D:
-            scan += 1  # skip the LF of a CRLF that straddles the previous scan point
-        if buffer.count(b"\n", scan) != buffer.count(b"\r\n", scan):
-            raise ProtocolError("bare LF in the request head; lines end with CRLF (RFC 9112 2.2)")

@@ -44,10 +44,12 @@ def parse_fields(block: str, max_count: int) -> list[tuple[str, str]]:
     """The (lower-case name, trimmed value) pairs of a block of CRLF-ended field lines."""
     if not block:
         return []
-    if block.count("\r\n") > max_count:
-        raise ProtocolError(f"more than {max_count} header fields", 431)
+    # Syntax first, then the count: a malformed head gets 400 however it was split
+    # into reads (a partial head is refused for a bare LF before its fields are counted).
     if FIELD_BLOCK.fullmatch(block) is None:
         check_field_block(block)  # raises with the precise reason
+    if block.count("\r\n") > max_count:
+        raise ProtocolError(f"more than {max_count} header fields", 431)
     # RFC 9110 5.5: only leading/trailing SP and HTAB (OWS) are removed from a value.
     return [
         (name.lower(), value.strip(" \t"))

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from httpkit.errors import ProtocolError
+from httpkit.h1 import EndOfMessage, Limits, Request
 
 # Bounded so the whole file runs in a few seconds on a shared 2-core machine; set
 # H1_EXAMPLES=20000 for a deep run.
@@ -118,11 +119,47 @@ def test_random_bytes_raise_nothing_but_protocol_errors(data: bytes, cuts: list[
 def test_mutated_requests_raise_nothing_but_protocol_errors(
     sent: Sent, mutations: list[tuple[int, int, bool]], cuts: list[int]
 ) -> None:
-    data = bytearray(sent.wire)
+    feed_only_protocol_errors(split(mutate(sent.wire, mutations), cuts))
+
+
+def mutate(wire: bytes, mutations: list[tuple[int, int, bool]]) -> bytes:
+    """``wire`` with bytes inserted or replaced at (position, byte, insert) points."""
+    data = bytearray(wire)
     for position, byte, insert in mutations:
         index = position % (len(data) + 1)
         if insert or index == len(data):
             data.insert(index, byte)
         else:
             data[index] = byte
-    feed_only_protocol_errors(split(bytes(data), cuts))
+    return bytes(data)
+
+
+# Small limits so that mutated requests also reach the 413, 414 and 431 refusals.
+SMALL = Limits(
+    max_request_line=64,
+    max_header_bytes=300,
+    max_header_count=6,
+    max_body=150,
+    max_chunk_extension=8,
+)
+
+
+def outcome(pieces: list[bytes]) -> int | list[tuple[Request, bytes, EndOfMessage]]:
+    """The status a stream is refused with, or the messages it carries."""
+    try:
+        return messages(feed(pieces, SMALL, eof=True))
+    except ProtocolError as error:
+        return error.status
+
+
+@FAST
+@given(
+    requests(),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255), st.booleans()), max_size=4),
+    st.lists(st.integers(0, 10_000), max_size=5),
+)
+def test_a_stream_gets_the_same_outcome_however_it_is_split(
+    sent: Sent, mutations: list[tuple[int, int, bool]], cuts: list[int]
+) -> None:
+    data = mutate(sent.wire, mutations)
+    assert outcome(split(data, cuts)) == outcome([data])
