@@ -12,8 +12,16 @@ import re
 from httpkit.errors import ProtocolError
 
 __all__ = [
+    "ABSOLUTE_FORM",
+    "AUTHORITY_FORM",
+    "CHUNK_LINE",
     "FIELD_BLOCK",
     "FIELD_VALUE",
+    "HOST_VALUE",
+    "MAX_DECIMAL_DIGITS",
+    "ORIGIN_FORM",
+    "ORIGIN_REQUEST_LINE",
+    "REQUEST_LINE",
     "TOKEN",
     "check_field_block",
     "parse_decimal",
@@ -56,6 +64,10 @@ _PCHAR = r"A-Za-z0-9\-._~!$&'()*+,;=:@"
 _PCT = "%[0-9A-Fa-f]{2}"
 # RFC 9112 3.2.1: origin-form = absolute-path [ "?" query ]
 ORIGIN_FORM = re.compile(f"/[{_PCHAR}/?]*(?:{_PCT}[{_PCHAR}/?]*)*")
+# The common case in one call: an origin-form request line of HTTP/1.0 or 1.1.
+ORIGIN_REQUEST_LINE = re.compile(
+    f"([{_TCHAR}]+) (/[{_PCHAR}/?]*(?:{_PCT}[{_PCHAR}/?]*)*) HTTP/1\\.([01])"
+)
 # RFC 9112 3.2.2: absolute-form = absolute-URI; we take the hierarchical "scheme://" kind.
 ABSOLUTE_FORM = re.compile(
     f"[A-Za-z][A-Za-z0-9+\\-.]*://[{_PCHAR}\\[\\]/?]+(?:{_PCT}[{_PCHAR}\\[\\]/?]*)*"

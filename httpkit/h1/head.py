@@ -15,6 +15,7 @@ from httpkit.h1.grammar import (
     FIELD_BLOCK,
     HOST_VALUE,
     ORIGIN_FORM,
+    ORIGIN_REQUEST_LINE,
     REQUEST_LINE,
     TOKEN,
     check_field_block,
@@ -50,14 +51,19 @@ def parse_fields(block: str, max_count: int) -> list[tuple[str, str]]:
         check_field_block(block)  # raises with the precise reason
     if block.count("\r\n") > max_count:
         raise ProtocolError(f"more than {max_count} header fields", 431)
-    # RFC 9110 5.5: only leading/trailing SP and HTAB (OWS) are removed from a value.
-    return [
-        (name.lower(), value.strip(" \t"))
-        for name, _, value in (line.partition(":") for line in block[:-2].split("\r\n"))
-    ]
+    fields = []
+    for line in block[:-2].split("\r\n"):  # a plain loop: faster than a comprehension here
+        name, _, value = line.partition(":")
+        # RFC 9110 5.5: only leading/trailing SP and HTAB (OWS) are removed from a value.
+        fields.append((name.lower(), value.strip(" \t")))
+    return fields
 
 
 def _parse_request_line(line: str) -> tuple[str, str, str]:
+    match = ORIGIN_REQUEST_LINE.fullmatch(line)
+    if match is not None and match.group(1) != "CONNECT":  # CONNECT needs host:port
+        method, target, minor = match.groups()
+        return method, target, "1.1" if minor == "1" else "1.0"
     match = REQUEST_LINE.fullmatch(line)
     if match is None:
         raise ProtocolError(_request_line_problem(line))
