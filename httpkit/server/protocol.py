@@ -63,6 +63,7 @@ class HTTPConnection(asyncio.Protocol):
         self.info = ConnectionInfo("", 0, "", 0, multithread=server.settings.threads > 0)
         self.exchange: Exchange | None = None
         self.lost = False
+        self._eof = False
         self.reading_paused = False
         self.writing_paused = False
         self.deadline = math.inf  # loop time at which the connection is cut
@@ -93,6 +94,7 @@ class HTTPConnection(asyncio.Protocol):
             self._pause_reading()
 
     def eof_received(self) -> bool:
+        self._eof = True
         self.parser.receive_data(b"")
         if self.exchange is None:
             self._read_head()
@@ -266,7 +268,8 @@ class HTTPConnection(asyncio.Protocol):
             self.reading_paused = False
             assert self.transport is not None
             self.transport.resume_reading()
-        self._read_head()  # a pipelined request, or the EOF that came meanwhile
+        if self.parser.buffered or self._eof:
+            self._read_head()  # a pipelined request, or the EOF that came meanwhile
 
     def abort(self) -> None:
         """Cut the connection so that the client sees a truncated response."""
