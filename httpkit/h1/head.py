@@ -116,7 +116,12 @@ def _frame_request(
             elif name == "content-length":
                 lengths.append(value)
             elif name == "transfer-encoding":
-                codings.extend(split_list(value))
+                members = split_list(value)
+                if not members:
+                    # An empty field must not be mistaken for no Transfer-Encoding: a peer
+                    # that sees the field may frame the body differently (smuggling).
+                    raise ProtocolError("empty Transfer-Encoding (RFC 9112 6.1)")
+                codings.extend(members)
             elif name == "connection":
                 connection.extend(split_list(value))
             else:

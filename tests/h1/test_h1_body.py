@@ -167,10 +167,14 @@ def test_transfer_codings_other_than_chunked_are_refused(coding: str, status: in
 
 
 def test_transfer_encoding_is_case_insensitive_and_may_be_split() -> None:
-    request = request_of(
-        head(POST, "Host: h", "Transfer-Encoding: ,", "Transfer-Encoding: Chunked")
-    )
+    request = request_of(head(POST, "Host: h", "Transfer-Encoding: , Chunked"))
     assert request.chunked is True
+
+
+@pytest.mark.parametrize("value", ["", " ", ", ,"])
+def test_an_empty_transfer_encoding_is_not_taken_for_none(value: str) -> None:
+    data = head(POST, "Host: h", "Content-Length: 5", f"Transfer-Encoding:{value}") + b"hello"
+    assert "empty Transfer-Encoding" in str(error_of(data))
 
 
 def test_transfer_encoding_in_http_1_0_is_refused() -> None:
