@@ -72,7 +72,7 @@ def server_commands(port: int) -> dict[str, tuple[str, list[str]]]:
 def start_server(command: list[str], port: int) -> subprocess.Popen[bytes]:
     pinned = ["taskset", "-c", "0", *command] if shutil.which("taskset") else command
     # Logs go to a file: a pipe nobody reads would fill up and stall a chatty server.
-    log = tempfile.TemporaryFile()
+    log = tempfile.TemporaryFile()  # noqa: SIM115 (lives as long as the server process)
     process = subprocess.Popen(pinned, cwd=HERE, stdout=subprocess.DEVNULL, stderr=log)
     deadline = time.monotonic() + 15
     while time.monotonic() < deadline:
