@@ -59,7 +59,15 @@ class ChunkedReader:
     trailers count against the same limits.
     """
 
-    __slots__ = ("_chunk_left", "_limits", "_step", "_total", "_trailer_budget", "_trailers")
+    __slots__ = (
+        "_chunk_left",
+        "_limits",
+        "_step",
+        "_total",
+        "_trailer_budget",
+        "_trailer_scanned",
+        "_trailers",
+    )
 
     def __init__(self, limits: Limits, header_bytes: int, header_count: int) -> None:
         self._limits = limits
@@ -67,6 +75,7 @@ class ChunkedReader:
         self._chunk_left = 0
         self._total = 0
         self._trailers: list[tuple[str, str]] = []
+        self._trailer_scanned = 0  # bytes of an incomplete trailer section already searched
         self._trailer_budget = (
             limits.max_header_bytes - header_bytes,
             limits.max_header_count - header_count,
@@ -157,12 +166,18 @@ class ChunkedReader:
         if buffer[pos : pos + 2] == b"\r\n":  # no trailer fields: the last-chunk's CRLF
             return pos + 2
         max_bytes, max_count = self._trailer_budget
-        end = buffer.find(b"\r\n\r\n", pos, pos + max_bytes + 4)
+        # Resume where the last read stopped, so trickled trailers cost linear time.
+        scan = pos + self._trailer_scanned
+        end = buffer.find(b"\r\n\r\n", max(scan - 3, pos), pos + max_bytes + 4)
+        if scan > pos and buffer[scan - 1] == 0x0D:
+            scan += 1  # the LF of a CRLF that straddles the previous scan point
+        stop = len(buffer) if end < 0 else end + 4
+        if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", scan, stop):
+            raise ProtocolError("bare LF in the trailer section (RFC 9112 2.2)")
         if end < 0:
             if len(buffer) - pos >= max_bytes + 4:
                 raise ProtocolError("trailer section too large", 431)
-            if buffer.count(b"\n", pos) != buffer.count(b"\r\n", pos):
-                raise ProtocolError("bare LF in the trailer section (RFC 9112 2.2)")
+            self._trailer_scanned = len(buffer) - pos
             return -1
         # RFC 9112 7.1.2: trailer-section = *( field-line CRLF ), parsed like headers.
         trailers = parse_fields(buffer[pos : end + 2].decode("latin-1"), max(max_count, 0))

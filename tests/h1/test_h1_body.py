@@ -203,3 +203,15 @@ def test_a_crlf_after_chunk_data_may_arrive_in_the_next_read() -> None:
     cut = data.index(b"hello") + 5
     for pieces in ([data[:cut], data[cut:]], [data[: cut + 1], data[cut + 1 :]]):
         assert messages(feed(pieces))[0][1] == b"hello"
+
+
+def test_trailers_trickled_byte_by_byte_are_parsed_and_bounded() -> None:
+    data = chunked("0", "X-A: 1", "X-B: 2", "", "")
+    end = messages(feed([data[i : i + 1] for i in range(len(data))]))[0][2]
+    assert end.trailers == [("x-a", "1"), ("x-b", "2")]
+    endless = [chunked("0", "X-Pad: ")] + [b"p"] * 3000  # never a CRLF CRLF
+    assert status_of(endless, Limits(max_header_bytes=2000)) == 431
+
+
+def test_bare_lf_in_trailers_is_refused_before_they_end() -> None:
+    assert status_of([chunked("0", "X-A: 1\nX-B: 2")]) == 400
