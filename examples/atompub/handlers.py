@@ -35,7 +35,7 @@ from examples.atompub.members import (
     slug_title,
     stored_entry,
 )
-from examples.atompub.store import Member, Store, Transaction, entity_tag
+from examples.atompub.store import CollectionState, Member, Store, Transaction, entity_tag
 from httpkit.web import Handler, Request
 from httpkit.web.conditional import Validators, evaluate_preconditions
 
@@ -44,6 +44,7 @@ __all__ = ["AtomPubHandler", "Categories", "Collection", "Home", "MediaResource"
 SERVICE_TYPE = "application/atomsvc+xml"
 CATEGORIES_TYPE = "application/atomcat+xml"
 MAX_PAGE_DIGITS = 9
+_READS = frozenset({"GET", "HEAD"})
 Found = TypeVar("Found")
 # The type parameter of application/atom+xml (RFC 5023 section 12.1), maybe quoted.
 _ENTRY_PARAM = re.compile(r'(?:^|;)\s*type\s*=\s*"?([A-Za-z]+)"?', re.ASCII)
@@ -133,18 +134,30 @@ class Categories(AtomPubHandler):
 class Collection(AtomPubHandler):
     """``/{collection}``: the paged feed (GET) and member creation (POST)."""
 
+    _snapshot: tuple[CollectionState, list[Member]] | None = None
+
     def etag(self, request: Request, collection: str) -> str:
         number = _page_number(request)
-        with self.service.store.read() as transaction:
-            revision = transaction.collection(collection).revision
+        if request.method in _READS:
+            # Read the page now, in the same transaction as the ETag: the body then
+            # matches the ETag sent with it, and a GET costs one read, not two.
+            self._snapshot = self._read_page(collection, number)
+            revision = self._snapshot[0].revision
+        else:
+            with self.service.store.read() as transaction:
+                revision = transaction.collection(collection).revision
         return f"{collection}-r{revision}-p{number}"
+
+    def _read_page(self, collection: str, number: int) -> tuple[CollectionState, list[Member]]:
+        size = self.service.page_size
+        with self.service.store.read() as transaction:
+            state = transaction.collection(collection)
+            return state, transaction.page(collection, (number - 1) * size, size)
 
     def get(self, request: Request, collection: str) -> webob.Response:
         number = _page_number(request)
         size = self.service.page_size
-        with self.service.store.read() as transaction:
-            state = transaction.collection(collection)
-            members = transaction.page(collection, (number - 1) * size, size)
+        state, members = self._snapshot or self._read_page(collection, number)
         last_number = max(1, -(-state.size // size))
         if number > last_number:
             raise webob.exc.HTTPNotFound(f"the feed has {last_number} page(s), not {number}")
@@ -215,14 +228,20 @@ class Collection(AtomPubHandler):
 class MemberEntry(AtomPubHandler):
     """``/{collection}/{slug}``: a member entry -- GET, PUT (edit), DELETE."""
 
+    _read: Member | None = None
+
     def etag(self, request: Request, collection: str, slug: str) -> str | None:
         with self.service.store.read() as transaction:
             member = transaction.member(collection, slug)
+        # Kept for get(): the entry sent is the one the ETag describes.
+        self._read = member
         return None if member is None else member.etag
 
     def get(self, request: Request, collection: str, slug: str) -> webob.Response:
-        with self.service.store.read() as transaction:
-            member = _existing(transaction.member(collection, slug))
+        member = self._read
+        if member is None:
+            with self.service.store.read() as transaction:
+                member = _existing(transaction.member(collection, slug))
         return self.entry_response(request, member, 200)
 
     def put(self, request: Request, collection: str, slug: str) -> webob.Response:
