@@ -1,0 +1,80 @@
+"""Full stack: a 100-route app with method-based handlers, each framework on its usual server.
+
+httpkit's Router on httpkit (default settings), Falcon and Pyramid on waitress, Flask on
+gunicorn (one gthread worker, 4 threads): the same routes as ``bench/dispatch.py`` at
+N = 100, requested at the last route by wrk with 50 keep-alive connections.  Each server
+runs as its own process pinned to core 0, wrk on core 1.
+
+    python bench/fullstack.py            # full run (about 30 s)
+    python bench/fullstack.py --quick    # a seconds-long smoke run for CI
+
+Frameworks or servers that are not importable, and a missing wrk, are skipped with a
+message.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from typing import Any
+
+from harness.loadtest import SCENARIOS, measure_server
+from harness.servers import SERVERS
+
+# framework -> the server it usually runs on (a key of SERVERS)
+STACKS = {
+    "httpkit": "httpkit",
+    "falcon": "waitress",
+    "pyramid": "waitress",
+    "flask": "gunicorn-gthread",
+}
+PATH = "/r100/7"  # the last of routes100's routes
+
+
+def measure(seconds: float, warmup: float) -> dict[str, Any]:
+    """Figures per framework: {"server": ..., "c50": wrk figures} or {"skipped": why}."""
+    results: dict[str, Any] = {}
+    if shutil.which("wrk") is None:
+        return {"skipped": "wrk is not installed"}
+    for framework, server in STACKS.items():
+        try:
+            figures = measure_server(
+                SERVERS[server],
+                f"routes100:{framework}",
+                scenarios=[SCENARIOS["c50"]],
+                seconds=seconds,
+                path=PATH,
+                warmup=warmup,
+            )
+        except ImportError as error:
+            results[framework] = {"skipped": str(error)}
+            print(f"  {framework}: skipped ({error})", file=sys.stderr)
+            continue
+        results[framework] = {"server": server, **figures["c50"].as_dict()}
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    options = parser.parse_args(argv)
+    seconds, warmup = (1.0, 0.0) if options.quick else (options.duration, 1.0)
+    results = measure(seconds, warmup)
+    if "skipped" in results:
+        print(f"full stack: skipped ({results['skipped']})")
+        return 0
+    print(f"{'framework':<10}{'server':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
+    for framework, figures in results.items():
+        if "skipped" in figures:
+            continue
+        print(
+            f"{framework:<10}{figures['server']:<18}{figures['requests_per_second']:>10.0f}"
+            f"{figures['p50_ms']:>9.2f}{figures['p99_ms']:>9.2f}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

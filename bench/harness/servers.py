@@ -1,0 +1,146 @@
+"""How to start each server under test, on a given port, serving a given app.
+
+A :class:`ServerSpec` names a server and builds its command line; the benchmark apps
+live in ``bench/apps`` (put on ``PYTHONPATH`` by :func:`server_env`).  Each spec also
+says which Python modules it needs, so that a benchmark skips a server that is not
+installed with a message instead of failing.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["SERVERS", "ServerSpec", "missing_modules", "server_env"]
+
+BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+APPS_DIR = os.path.join(BENCH_DIR, "apps")
+ADDRESS = "127.0.0.1"
+
+# A command builder takes (WSGI app as MODULE:NAME, port) and returns argv.
+Command = Callable[[str, int], list[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ServerSpec:
+    """One server configuration under test."""
+
+    name: str  # the key in the results and the label on the charts
+    description: str  # one line for the page
+    command: Command
+    modules: tuple[str, ...]  # importable modules it needs
+    asgi: bool = False  # serves the ASGI variant of the app (uvicorn)
+    cpus: str = "0"  # the cores it is pinned to; the load generator gets the others
+
+
+def missing_modules(spec: ServerSpec) -> list[str]:
+    return [name for name in spec.modules if importlib.util.find_spec(name) is None]
+
+
+def server_env() -> dict[str, str]:
+    """The environment of a server process: the bench apps importable, output unbuffered."""
+    env = dict(os.environ)
+    paths = [APPS_DIR, BENCH_DIR, env.get("PYTHONPATH", "")]
+    env["PYTHONPATH"] = os.pathsep.join(path for path in paths if path)
+    env["PYTHONUNBUFFERED"] = "1"
+    return env
+
+
+def httpkit_has_workers() -> bool:
+    """Whether this checkout's ``httpkit serve`` has a ``--workers`` setting."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "httpkit", "serve", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return "--workers" in completed.stdout
+
+
+def _httpkit(*options: str) -> Command:
+    def command(app: str, port: int) -> list[str]:
+        argv = [sys.executable, "-m", "httpkit", "serve", app, "--host", ADDRESS]
+        return [*argv, "--port", str(port), "--log-level", "warning", *options]
+
+    return command
+
+
+def _waitress(app: str, port: int) -> list[str]:
+    # waitress-serve's defaults: 4 threads, as httpkit's.
+    return [sys.executable, "-m", "waitress", f"--listen={ADDRESS}:{port}", app]
+
+
+def _gunicorn(worker_class: str, *options: str) -> Command:
+    def command(app: str, port: int) -> list[str]:
+        argv = [sys.executable, "-m", "gunicorn", "--bind", f"{ADDRESS}:{port}"]
+        argv += ["--worker-class", worker_class, "--log-level", "warning", *options]
+        return [*argv, app]
+
+    return command
+
+
+def _cheroot(app: str, port: int) -> list[str]:
+    return [sys.executable, "-m", "cheroot", "--bind", f"{ADDRESS}:{port}", app]
+
+
+def _uvicorn(app: str, port: int) -> list[str]:
+    argv = [sys.executable, "-m", "uvicorn", app, "--host", ADDRESS, "--port", str(port)]
+    return [*argv, "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+
+
+def _canned(app: str, port: int) -> list[str]:
+    # The ceiling: no app at all, ``app`` is ignored.
+    return [sys.executable, os.path.join(APPS_DIR, "canned.py"), "--port", str(port)]
+
+
+SERVERS: dict[str, ServerSpec] = {
+    spec.name: spec
+    for spec in (
+        ServerSpec(
+            "httpkit-t0",
+            "httpkit, ``--threads 0`` (the app runs on the event-loop thread)",
+            _httpkit("--threads", "0"),
+            ("httpkit",),
+        ),
+        ServerSpec("httpkit", "httpkit, default settings (4 threads)", _httpkit(), ("httpkit",)),
+        ServerSpec(
+            "httpkit-w2",
+            "httpkit, ``--workers 2`` (two processes, both cores)",
+            _httpkit("--workers", "2"),
+            ("httpkit",),
+            cpus="0,1",
+        ),
+        ServerSpec("waitress", "waitress, default settings (4 threads)", _waitress, ("waitress",)),
+        ServerSpec(
+            "gunicorn-sync",
+            "gunicorn, one sync worker (no keep-alive)",
+            _gunicorn("sync"),
+            ("gunicorn",),
+        ),
+        ServerSpec(
+            "gunicorn-gthread",
+            "gunicorn, one gthread worker with 4 threads",
+            _gunicorn("gthread", "--threads", "4"),
+            ("gunicorn",),
+        ),
+        ServerSpec("cheroot", "cheroot, default settings", _cheroot, ("cheroot",)),
+        ServerSpec(
+            "uvicorn",
+            "uvicorn with httptools, an ASGI hello world (the asyncio reference)",
+            _uvicorn,
+            ("uvicorn", "httptools"),
+            asgi=True,
+        ),
+        ServerSpec(
+            "asyncio-canned",
+            "a bare asyncio protocol writing a canned response (the ceiling)",
+            _canned,
+            (),
+        ),
+    )
+}

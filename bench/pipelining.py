@@ -1,0 +1,96 @@
+"""HTTP/1.1 pipelining: h2load with 16 requests in flight per connection, hello world.
+
+A server that answers pipelined requests one read at a time, or serialises them through
+a thread pool, shows it here.  Every server runs in its own process pinned to core 0;
+h2load (Debian package ``nghttp2-client``) runs pinned to core 1.  A failed or non-2xx
+answer is counted and reported: a fast wrong answer is not a result.
+
+    python bench/pipelining.py            # full run (about a minute)
+    python bench/pipelining.py --quick    # a seconds-long smoke run for CI
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+from typing import Any
+
+from harness.h2load import H2loadError, run_h2load
+from harness.loadtest import check_answer, load_cpus
+from harness.processes import ServerProcess, free_port
+from harness.servers import SERVERS, ServerSpec, missing_modules, server_env
+
+PIPELINE_SERVERS = (
+    "httpkit-t0",
+    "httpkit",
+    "waitress",
+    "gunicorn-gthread",
+    "cheroot",
+    "uvicorn",
+    "asyncio-canned",
+)
+CONNECTIONS = 50
+DEPTH = 16
+
+
+def measure_one(spec: ServerSpec, seconds: float, warmup: float) -> dict[str, Any]:
+    port = free_port()
+    app = "hello:asgi_app" if spec.asgi else "hello:app"
+    with ServerProcess(spec.command(app, port), port, cpus=spec.cpus, env=server_env()):
+        check_answer(port, "/")
+        result = run_h2load(
+            f"http://127.0.0.1:{port}/",
+            connections=CONNECTIONS,
+            depth=DEPTH,
+            seconds=seconds,
+            warmup=warmup,
+            cpus=load_cpus(spec.cpus),
+        )
+    return result.as_dict()
+
+
+def measure(seconds: float, warmup: float, names: tuple[str, ...] = PIPELINE_SERVERS) -> Any:
+    """Figures per server; {"skipped": why} when h2load or a server is missing."""
+    if shutil.which("h2load") is None:
+        return {"skipped": "h2load is not installed (Debian package nghttp2-client)"}
+    results: dict[str, Any] = {}
+    for name in names:
+        spec = SERVERS[name]
+        missing = missing_modules(spec)
+        if missing:
+            results[name] = {"skipped": f"needs {', '.join(missing)}"}
+            continue
+        try:
+            results[name] = measure_one(spec, seconds, warmup)
+        except H2loadError as error:
+            results[name] = {"failed": str(error).splitlines()[0]}
+        print(f"  {name:<18} {results[name]}", file=sys.stderr)
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per run")
+    options = parser.parse_args(argv)
+    seconds, warmup = (1.0, 0.0) if options.quick else (options.duration, 1.0)
+    results = measure(seconds, warmup)
+    if "skipped" in results:
+        print(f"pipelining: skipped ({results['skipped']})")
+        return 0
+    print(f"{CONNECTIONS} connections, {DEPTH} requests in flight on each")
+    print(f"{'server':<18}{'req/s':>10}{'mean ms':>9}{'failed':>8}{'non-2xx':>9}")
+    for name, figures in results.items():
+        if "requests_per_second" not in figures:
+            print(f"{name:<18}  {figures.get('skipped') or figures.get('failed')}")
+            continue
+        print(
+            f"{name:<18}{figures['requests_per_second']:>10.0f}{figures['mean_ms']:>9.2f}"
+            f"{figures['failed']:>8}{figures['non_2xx']:>9}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
