@@ -132,24 +132,35 @@ def parsers() -> dict[str, Parse]:
     return found
 
 
-def microseconds_per_call(parse: Parse, data: bytes, seconds: float) -> float:
-    """Best of 5 rounds, each sized to last about ``seconds / 5``."""
+def calibrate(parse: Parse, data: bytes, seconds: float) -> int:
+    """How many calls make one timing round of about ``seconds``."""
     loops = 1
-    while True:  # calibrate: double until one round takes long enough (bounded below)
+    while loops < 1 << 20:  # doubling, bounded
         start = time.perf_counter()
         for _ in range(loops):
             parse(data)
-        elapsed = time.perf_counter() - start
-        if elapsed >= seconds / 25 or loops >= 1 << 20:
+        if time.perf_counter() - start >= seconds:
             break
         loops *= 2
-    best = elapsed
-    for _ in range(4):
-        start = time.perf_counter()
-        for _ in range(loops):
-            parse(data)
-        best = min(best, time.perf_counter() - start)
-    return best / loops * 1e6
+    return loops
+
+
+def best_microseconds(found: dict[str, Parse], data: bytes, seconds: float) -> dict[str, float]:
+    """µs per call of each parser: best of 5 rounds, the parsers taking turns each round.
+
+    Taking turns (rather than timing one parser, then the next) keeps the ratios fair
+    when other work on a shared machine comes and goes during the run.
+    """
+    loops = {name: calibrate(parse, data, seconds / 25) for name, parse in found.items()}
+    best = dict.fromkeys(found, float("inf"))
+    for _ in range(5):
+        for name, parse in found.items():
+            start = time.perf_counter()
+            for _ in range(loops[name]):
+                parse(data)
+            elapsed = (time.perf_counter() - start) / loops[name]
+            best[name] = min(best[name], elapsed * 1e6)
+    return best
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -166,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"browser head: {len(BROWSER_HEAD)} bytes; chunked request: {len(CHUNKED_REQUEST)}")
     print(f"{'parser':<12} {'input':<14} {'µs/request':>11} {'vs h11':>8}")
     for name, data in INPUTS.items():
-        timings = {
-            parser: microseconds_per_call(parse, data, seconds) for parser, parse in found.items()
-        }
+        timings = best_microseconds(found, data, seconds)
         for parser, micros in timings.items():
             ratio = f"{timings['h11'] / micros:.1f}x" if "h11" in timings else "-"
             print(f"{parser:<12} {name:<14} {micros:>11.2f} {ratio:>8}")
