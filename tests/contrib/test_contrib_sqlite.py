@@ -128,8 +128,10 @@ def test_apps_that_start_the_response_late_or_write_still_work(tmp_path: Path) -
         return [b"returned"]
 
     database = str(tmp_path / "x.db")
-    assert TestApp(SQLiteGuard(late, database)).get("/").text == "late"
-    assert TestApp(SQLiteGuard(writer, database)).get("/").text == "written returned"
+    for app, expected in ((late, "late"), (writer, "written returned")):
+        guarded = SQLiteGuard(app, database)
+        assert TestApp(guarded).get("/").text == expected
+        guarded.close()
 
 
 def test_connection_outside_the_guard_is_a_clear_error() -> None:

@@ -8,25 +8,17 @@ in a subprocess with its default store file.
 from __future__ import annotations
 
 import http.client
-import os
-import re
-import subprocess
-import sys
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from atompub_helpers import ATOM, ENTRY_HEADERS, FEED_TYPE, PNG, entry_xml, link, parse, text
+from cli_helpers import httpkit_serve
 
 from examples.atompub import make_app
 from httpkit.testing import LiveServer, live_server
-
-ROOT = Path(__file__).resolve().parent.parent.parent
-STARTUP_SECONDS = 20.0
-PORT_IN_LOG = re.compile(rb"serving on http://127\.0\.0\.1:(\d+)")
 
 
 @pytest.fixture
@@ -105,14 +97,8 @@ def test_racing_edits_with_the_same_etag_only_one_wins(server: LiveServer) -> No
 
 
 def test_documented_command_serves_with_the_default_store(tmp_path: Path) -> None:
-    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
-    environ.pop("ATOMPUB_DB", None)
-    command = [sys.executable, "-m", "httpkit", "serve", "examples.atompub:app", "--port", "0"]
-    process = subprocess.Popen(
-        command, cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        port = _wait_for_port(process)
+    # No ATOMPUB_DB: the store is atompub.db in the current directory.
+    with httpkit_serve("examples.atompub:app", tmp_path, environ={"ATOMPUB_DB": ""}) as port:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("POST", "/entries", entry_xml("From the CLI"), ENTRY_HEADERS)
         response = connection.getresponse()
@@ -124,21 +110,3 @@ def test_documented_command_serves_with_the_default_store(tmp_path: Path) -> Non
         service.read()
         connection.close()
         assert (tmp_path / "atompub.db").is_file()
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
-def _wait_for_port(process: subprocess.Popen[bytes]) -> int:
-    assert process.stdout is not None
-    deadline = time.monotonic() + STARTUP_SECONDS
-    seen = b""
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen += line
-        found = PORT_IN_LOG.search(line)
-        if found:
-            return int(found.group(1))
-    raise AssertionError(f"the server did not start: {seen.decode(errors='replace')}")

@@ -2,25 +2,24 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import socket
 import sqlite3
 import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
+from cli_helpers import httpkit_serve
 from webtest import TestApp
 
 from examples.localapp import make_app
 from httpkit.testing import live_server
 
-ROOT = Path(__file__).resolve().parent.parent.parent
 LOCAL = {"HTTP_HOST": "127.0.0.1:8000"}
 TOKEN = re.compile(r'name="token" value="([^"]+)"')
 IDLE_CONNECTIONS = 8
@@ -36,7 +35,6 @@ CHROMIUM_FLAGS = (
     "--disable-component-update",
     "--disable-sync",
 )
-PORT_IN_LOG = re.compile(rb"serving on http://127\.0\.0\.1:(\d+)")
 
 
 @pytest.fixture
@@ -45,8 +43,10 @@ def db_path(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def client(db_path: Path) -> TestApp:
-    return TestApp(make_app(str(db_path)), extra_environ=LOCAL)
+def client(db_path: Path) -> Iterator[TestApp]:
+    guarded = make_app(str(db_path))
+    yield TestApp(guarded, extra_environ=LOCAL)
+    guarded.close()
 
 
 def token_of(page_text: str) -> str:
@@ -105,7 +105,8 @@ def test_no_transaction_is_left_open_between_requests(client: TestApp, db_path: 
 
 
 def test_many_idle_tabs_do_not_block_a_single_threaded_server(db_path: Path) -> None:
-    with live_server(make_app(str(db_path)), threads=0) as server:
+    guarded = make_app(str(db_path))
+    with live_server(guarded, threads=0) as server:
         idle: list[socket.socket] = []
         try:
             # Half the "tabs" connect and send nothing (speculative connections), half
@@ -126,21 +127,17 @@ def test_many_idle_tabs_do_not_block_a_single_threaded_server(db_path: Path) -> 
         finally:
             for sock in idle:
                 sock.close()
+    guarded.close()
 
 
 def test_opens_in_a_real_browser_from_the_documented_command(tmp_path: Path) -> None:
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if browser is None:
         pytest.skip("chromium is not installed (apt-get install chromium)")
-    environ = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), *sys.path])}
-    environ["LOCALAPP_DB"] = str(tmp_path / "browser.db")
-    command = [sys.executable, "-m", "httpkit", "serve", "examples.localapp:app",
-               "--threads", "0", "--host", "127.0.0.1", "--port", "0"]  # fmt: skip
-    server = subprocess.Popen(
-        command, cwd=tmp_path, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
-    )
-    try:
-        url = f"http://127.0.0.1:{_wait_for_port(server)}/"
+    arguments = ("--threads", "0", "--host", "127.0.0.1")
+    environ = {"LOCALAPP_DB": str(tmp_path / "browser.db")}
+    with httpkit_serve("examples.localapp:app", tmp_path, arguments, environ) as port:
+        url = f"http://127.0.0.1:{port}/"
         with httpx.Client(timeout=REQUEST_SECONDS) as http:
             token = token_of(http.get(url).text)
             http.post(url + "notes", data={"text": "seen by chromium", "token": token})
@@ -151,22 +148,4 @@ def test_opens_in_a_real_browser_from_the_documented_command(tmp_path: Path) -> 
                 timeout=BROWSER_SECONDS,
                 check=False,
             )
-        assert "seen by chromium" in dom.stdout.decode(errors="replace"), dom.stderr[-2000:]
-    finally:
-        server.terminate()
-        server.wait(10)
-
-
-def _wait_for_port(process: subprocess.Popen[bytes]) -> int:
-    assert process.stdout is not None
-    deadline = time.monotonic() + REQUEST_SECONDS * 4
-    seen = b""
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        seen += line
-        found = PORT_IN_LOG.search(line)
-        if found:
-            return int(found.group(1))
-    raise AssertionError(f"the server did not start: {seen.decode(errors='replace')}")
+    assert "seen by chromium" in dom.stdout.decode(errors="replace"), dom.stderr[-2000:]
