@@ -37,7 +37,7 @@ DEPTH = 16
 def measure_one(spec: ServerSpec, seconds: float, warmup: float) -> dict[str, Any]:
     port = free_port()
     app = "hello:asgi_app" if spec.asgi else "hello:app"
-    with ServerProcess(spec.command(app, port), port, cpus=spec.cpus, env=server_env()):
+    with ServerProcess(spec.argv(app, port), port, cpus=spec.cpus, env=server_env()):
         check_answer(port, "/")
         result = run_h2load(
             f"http://127.0.0.1:{port}/",

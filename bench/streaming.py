@@ -118,7 +118,7 @@ def measure_one(spec: ServerSpec, size: int, limit: float) -> dict[str, float]:
     figures: dict[str, float] = {}
     for direction, transfer in (("upload", upload), ("download", download)):
         port = free_port()  # a fresh process per direction: VmHWM is that transfer's peak
-        command = spec.command("stream:app", port)
+        command = spec.argv("stream:app", port)
         with ServerProcess(command, port, cpus=spec.cpus, env=server_env()) as server:
             idle_kib = server.memory_kib()
             with pinned(load_cpus(spec.cpus)):

@@ -86,7 +86,7 @@ def measure_server(
     cpus = load_cpus(spec.cpus)
     for scenario in scenarios:
         port = free_port()
-        with ServerProcess(spec.command(app, port), port, cpus=spec.cpus, env=server_env()):
+        with ServerProcess(spec.argv(app, port), port, cpus=spec.cpus, env=server_env()):
             check_answer(port, path)
             url = f"http://127.0.0.1:{port}{path}"
             if warmup > 0:

@@ -12,7 +12,7 @@ import importlib.util
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 __all__ = ["SERVERS", "ServerSpec", "missing_modules", "server_env"]
@@ -21,8 +21,8 @@ BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPS_DIR = os.path.join(BENCH_DIR, "apps")
 ADDRESS = "127.0.0.1"
 
-# A command builder takes (WSGI app as MODULE:NAME, port) and returns argv.
-Command = Callable[[str, int], list[str]]
+# A command builder takes (app as MODULE:NAME, port, extra options) and returns argv.
+Command = Callable[[str, int, Sequence[str]], list[str]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +35,12 @@ class ServerSpec:
     modules: tuple[str, ...]  # importable modules it needs
     asgi: bool = False  # serves the ASGI variant of the app (uvicorn)
     cpus: str = "0"  # the cores it is pinned to; the load generator gets the others
+    # Options that let it hold 10,000 idle keep-alive connections for minutes (connection
+    # limits and idle timeouts raised), for the memory benchmark.
+    idle_options: tuple[str, ...] = ()
+
+    def argv(self, app: str, port: int, extra: Sequence[str] = ()) -> list[str]:
+        return self.command(app, port, extra)
 
 
 def missing_modules(spec: ServerSpec) -> list[str]:
@@ -63,39 +69,44 @@ def httpkit_has_workers() -> bool:
 
 
 def _httpkit(*options: str) -> Command:
-    def command(app: str, port: int) -> list[str]:
+    def command(app: str, port: int, extra: Sequence[str]) -> list[str]:
         argv = [sys.executable, "-m", "httpkit", "serve", app, "--host", ADDRESS]
-        return [*argv, "--port", str(port), "--log-level", "warning", *options]
+        return [*argv, "--port", str(port), "--log-level", "warning", *options, *extra]
 
     return command
 
 
-def _waitress(app: str, port: int) -> list[str]:
-    # waitress-serve's defaults: 4 threads, as httpkit's.
-    return [sys.executable, "-m", "waitress", f"--listen={ADDRESS}:{port}", app]
+def _waitress(app: str, port: int, extra: Sequence[str]) -> list[str]:
+    # waitress-serve reads options with getopt: they must come before the app.
+    # Its defaults: 4 threads, as httpkit's.
+    return [sys.executable, "-m", "waitress", f"--listen={ADDRESS}:{port}", *extra, app]
 
 
 def _gunicorn(worker_class: str, *options: str) -> Command:
-    def command(app: str, port: int) -> list[str]:
+    def command(app: str, port: int, extra: Sequence[str]) -> list[str]:
         argv = [sys.executable, "-m", "gunicorn", "--bind", f"{ADDRESS}:{port}"]
-        argv += ["--worker-class", worker_class, "--log-level", "warning", *options]
+        argv += ["--worker-class", worker_class, "--log-level", "warning", *options, *extra]
         return [*argv, app]
 
     return command
 
 
-def _cheroot(app: str, port: int) -> list[str]:
-    return [sys.executable, "-m", "cheroot", "--bind", f"{ADDRESS}:{port}", app]
+def _cheroot(app: str, port: int, extra: Sequence[str]) -> list[str]:
+    return [sys.executable, "-m", "cheroot", "--bind", f"{ADDRESS}:{port}", *extra, app]
 
 
-def _uvicorn(app: str, port: int) -> list[str]:
+def _uvicorn(app: str, port: int, extra: Sequence[str]) -> list[str]:
     argv = [sys.executable, "-m", "uvicorn", app, "--host", ADDRESS, "--port", str(port)]
-    return [*argv, "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    return [*argv, "--http", "httptools", "--no-access-log", "--log-level", "warning", *extra]
 
 
-def _canned(app: str, port: int) -> list[str]:
+def _canned(app: str, port: int, extra: Sequence[str]) -> list[str]:
     # The ceiling: no app at all, ``app`` is ignored.
-    return [sys.executable, os.path.join(APPS_DIR, "canned.py"), "--port", str(port)]
+    script = os.path.join(APPS_DIR, "canned.py")
+    return [sys.executable, script, "--port", str(port), *extra]
+
+
+_HTTPKIT_IDLE = ("--max-connections", "10500", "--keepalive-timeout", "600")
 
 
 SERVERS: dict[str, ServerSpec] = {
@@ -106,8 +117,15 @@ SERVERS: dict[str, ServerSpec] = {
             "httpkit, ``--threads 0`` (the app runs on the event-loop thread)",
             _httpkit("--threads", "0"),
             ("httpkit",),
+            idle_options=_HTTPKIT_IDLE,
         ),
-        ServerSpec("httpkit", "httpkit, default settings (4 threads)", _httpkit(), ("httpkit",)),
+        ServerSpec(
+            "httpkit",
+            "httpkit, default settings (4 threads)",
+            _httpkit(),
+            ("httpkit",),
+            idle_options=_HTTPKIT_IDLE,
+        ),
         ServerSpec(
             "httpkit-w2",
             "httpkit, ``--workers 2`` (two processes, both cores)",
@@ -115,7 +133,13 @@ SERVERS: dict[str, ServerSpec] = {
             ("httpkit",),
             cpus="0,1",
         ),
-        ServerSpec("waitress", "waitress, default settings (4 threads)", _waitress, ("waitress",)),
+        ServerSpec(
+            "waitress",
+            "waitress, default settings (4 threads)",
+            _waitress,
+            ("waitress",),
+            idle_options=("--connection-limit=10500", "--channel-timeout=600"),
+        ),
         ServerSpec(
             "gunicorn-sync",
             "gunicorn, one sync worker (no keep-alive)",
@@ -127,14 +151,22 @@ SERVERS: dict[str, ServerSpec] = {
             "gunicorn, one gthread worker with 4 threads",
             _gunicorn("gthread", "--threads", "4"),
             ("gunicorn",),
+            idle_options=("--worker-connections", "10500", "--keep-alive", "600"),
         ),
-        ServerSpec("cheroot", "cheroot, default settings", _cheroot, ("cheroot",)),
+        ServerSpec(
+            "cheroot",
+            "cheroot, default settings",
+            _cheroot,
+            ("cheroot",),
+            idle_options=("--timeout", "600"),
+        ),
         ServerSpec(
             "uvicorn",
             "uvicorn with httptools, an ASGI hello world (the asyncio reference)",
             _uvicorn,
             ("uvicorn", "httptools"),
             asgi=True,
+            idle_options=("--timeout-keep-alive", "600"),
         ),
         ServerSpec(
             "asyncio-canned",
