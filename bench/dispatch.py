@@ -111,7 +111,7 @@ def environ_for(path: str) -> dict[str, Any]:
     }
 
 
-def measure(app: WSGIApp, path: str, requests: int, repeats: int) -> float:
+def measure_app(app: WSGIApp, path: str, requests: int, repeats: int) -> float:
     """Best of ``repeats`` runs of ``requests`` calls, in microseconds per request."""
     template = environ_for(path)
     statuses: list[str] = []
@@ -139,22 +139,27 @@ def measure(app: WSGIApp, path: str, requests: int, repeats: int) -> float:
     return best / requests * 1e6
 
 
+def measure(names: list[str], requests: int, repeats: int) -> dict[str, dict[int, float]]:
+    """{framework: {routes: µs per request}}; a framework not installed is left out."""
+    results: dict[str, dict[int, float]] = {}
+    for name in names:
+        try:
+            results[name] = {
+                size: measure_app(BUILDERS[name](size), f"/r{size}/7", requests, repeats)
+                for size in SIZES
+            }
+        except ImportError as error:
+            print(f"{name}: skipped ({error})")
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
     parser.add_argument("--only", action="append", choices=sorted(BUILDERS), help="frameworks")
     options = parser.parse_args(argv)
     requests, repeats = (300, 2) if options.quick else (5000, 5)
-    names = options.only or list(BUILDERS)
-    results: dict[str, dict[int, float]] = {}
-    for name in names:
-        try:
-            results[name] = {
-                size: measure(BUILDERS[name](size), f"/r{size}/7", requests, repeats)
-                for size in SIZES
-            }
-        except ImportError as error:
-            print(f"{name}: skipped ({error})")
+    results = measure(options.only or list(BUILDERS), requests, repeats)
     columns = "".join(f"{f'N={size} (us)':>14}" for size in SIZES)
     print(f"{'framework':<10}{columns}  1000/10")
     for name, timings in results.items():

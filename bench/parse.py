@@ -163,24 +163,28 @@ def best_microseconds(found: dict[str, Parse], data: bytes, seconds: float) -> d
     return best
 
 
-def main(argv: list[str] | None = None) -> int:
-    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    options.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    args = options.parse_args(argv)
-    seconds = 0.2 if args.quick else 3.0
+def measure(seconds: float) -> dict[str, dict[str, float]]:
+    """{parser: {input name: µs per request}}, after checking the parsers agree."""
     found = parsers()
     for name, data in INPUTS.items():
         results = {parser: parse(data) for parser, parse in found.items()}
         if len(set(results.values())) != 1:
-            print(f"parsers disagree on {name}: {results}", file=sys.stderr)
-            return 1
+            raise SystemExit(f"parsers disagree on {name}: {results}")
+    by_input = {name: best_microseconds(found, data, seconds) for name, data in INPUTS.items()}
+    return {parser: {name: by_input[name][parser] for name in INPUTS} for parser in found}
+
+
+def main(argv: list[str] | None = None) -> int:
+    options = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    options.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    args = options.parse_args(argv)
+    timings = measure(0.2 if args.quick else 3.0)
     print(f"browser head: {len(BROWSER_HEAD)} bytes; chunked request: {len(CHUNKED_REQUEST)}")
     print(f"{'parser':<12} {'input':<14} {'µs/request':>11} {'vs h11':>8}")
-    for name, data in INPUTS.items():
-        timings = best_microseconds(found, data, seconds)
+    for name in INPUTS:
         for parser, micros in timings.items():
-            ratio = f"{timings['h11'] / micros:.1f}x" if "h11" in timings else "-"
-            print(f"{parser:<12} {name:<14} {micros:>11.2f} {ratio:>8}")
+            ratio = f"{timings['h11'][name] / micros[name]:.1f}x" if "h11" in timings else "-"
+            print(f"{parser:<12} {name:<14} {micros[name]:>11.2f} {ratio:>8}")
     return 0
 
 
