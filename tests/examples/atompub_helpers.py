@@ -1,9 +1,21 @@
-"""Shared pieces of the AtomPub tests: namespaces, sample entries, XML look-ups."""
+"""Shared pieces of the AtomPub tests: namespaces, sample entries, XML look-ups, and
+one client interface over WebTest and over the real server, so that every test runs
+both in-process and through HTTP."""
 
 from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from webtest import TestApp
+
+from examples.atompub import make_app
+from httpkit.testing import live_server
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 APP = "{http://www.w3.org/2007/app}"
@@ -38,3 +50,71 @@ def text(element: ET.Element, path: str) -> str:
     found = element.find(path)
     assert found is not None, f"{path} missing"
     return found.text or ""
+
+
+class LiveResponse:
+    """An httpx response seen through the parts of WebTest's TestResponse the tests use."""
+
+    def __init__(self, response: httpx.Response) -> None:
+        self.status_int = response.status_code
+        self.headers = response.headers
+        self.body = response.content
+        self.text = response.text
+        self.content_type = response.headers.get("Content-Type", "").split(";")[0].strip()
+
+
+class LiveClient:
+    """WebTest's get/post/put/delete (and ``status=`` checks) over a real connection."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._http = httpx.Client(base_url=base, timeout=10)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        params: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        status: int | None = None,
+    ) -> LiveResponse:
+        response = LiveResponse(self._http.request(method, path, content=params, headers=headers))
+        if status is None:
+            # WebTest's default: anything but 2xx and 3xx is a failure.
+            assert 200 <= response.status_int < 400, (response.status_int, response.text)
+        else:
+            assert response.status_int == status, (response.status_int, response.text)
+        return response
+
+    def get(self, path: str, **kwargs: Any) -> LiveResponse:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, params: bytes, **kwargs: Any) -> LiveResponse:
+        return self.request("POST", path, params, **kwargs)
+
+    def put(self, path: str, params: bytes, **kwargs: Any) -> LiveResponse:
+        return self.request("PUT", path, params, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> LiveResponse:
+        return self.request("DELETE", path, **kwargs)
+
+
+@contextmanager
+def atompub_client(kind: str, db_path: Path, **options: Any) -> Iterator[Any]:
+    """The service on ``db_path`` through WebTest ("wsgi") or the real server ("live");
+    either way the client has a ``base`` URL that the service's links start with."""
+    app = make_app(str(db_path), **options)
+    if kind == "wsgi":
+        client = TestApp(app)
+        client.base = "http://localhost"
+        yield client
+        return
+    with live_server(app, threads=2) as server:
+        live = LiveClient(server.url)
+        try:
+            yield live
+        finally:
+            live.close()

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from atompub_helpers import ATOM, ENTRY_HEADERS, PNG, entry_xml, link, parse, text
-from webtest import TestApp
-
-from examples.atompub import make_app
+from atompub_helpers import ATOM, ENTRY_HEADERS, PNG, atompub_client, entry_xml, link, parse, text
 
 MAX_BODY = 4096
 
@@ -19,14 +18,14 @@ def db_path(tmp_path: Path) -> Path:
     return tmp_path / "atom.db"
 
 
-@pytest.fixture
-def client(db_path: Path) -> TestApp:
-    app = TestApp(make_app(str(db_path), max_body=MAX_BODY))
-    app.get("/entries")  # the store (and its file) exists from the first request on
-    return app
+@pytest.fixture(params=["wsgi", "live"])
+def client(request: pytest.FixtureRequest, db_path: Path) -> Iterator[Any]:
+    with atompub_client(request.param, db_path, max_body=MAX_BODY) as made:
+        made.get("/entries")  # the store (and its file) exists from the first request on
+        yield made
 
 
-def upload_png(client: TestApp, slug: str = "logo") -> object:
+def upload_png(client: Any, slug: str = "logo") -> object:
     headers = {"Content-Type": "image/png", "Slug": slug}
     return client.post("/media", PNG, headers=headers, status=201)
 
@@ -37,11 +36,11 @@ def member_count(db_path: Path) -> int:
     return int(count)
 
 
-def test_media_post_creates_a_media_link_entry(client: TestApp) -> None:
+def test_media_post_creates_a_media_link_entry(client: Any) -> None:
     response = upload_png(client)
     entry = parse(response.body)
     location = response.headers["Location"]
-    assert location == "http://localhost/media/logo"
+    assert location == client.base + "/media/logo"
     assert link(entry, "edit") == location
     media_url = link(entry, "edit-media")
     content = entry.find(f"{ATOM}content")
@@ -55,7 +54,7 @@ def test_media_post_creates_a_media_link_entry(client: TestApp) -> None:
     client.get(media_url, headers={"If-None-Match": media.headers["ETag"]}, status=304)
 
 
-def test_media_put_replaces_the_bytes_and_updates_the_entry(client: TestApp) -> None:
+def test_media_put_replaces_the_bytes_and_updates_the_entry(client: Any) -> None:
     created = upload_png(client)
     media_url = link(parse(created.body), "edit-media")
     old_tag = client.get(media_url).headers["ETag"]
@@ -71,23 +70,23 @@ def test_media_put_replaces_the_bytes_and_updates_the_entry(client: TestApp) -> 
     assert client.get("/media/logo").headers["ETag"] != created.headers["ETag"]
 
 
-def test_media_link_entry_metadata_can_be_edited(client: TestApp) -> None:
+def test_media_link_entry_metadata_can_be_edited(client: Any) -> None:
     upload_png(client)
     client.put("/media/logo", entry_xml("Our logo"), headers=ENTRY_HEADERS)
     entry = parse(client.get("/media/logo").body)
     assert text(entry, f"{ATOM}title") == "Our logo"
-    assert link(entry, "edit-media") == "http://localhost/media/logo/content"
+    assert link(entry, "edit-media") == client.base + "/media/logo/content"
     assert client.get("/media/logo/content").body == PNG
 
 
-def test_deleting_the_entry_deletes_the_media(client: TestApp, db_path: Path) -> None:
+def test_deleting_the_entry_deletes_the_media(client: Any, db_path: Path) -> None:
     upload_png(client)
     client.delete("/media/logo", status=204)
     client.get("/media/logo/content", status=404)
     assert member_count(db_path) == 0
 
 
-def test_deleting_the_media_deletes_the_entry(client: TestApp, db_path: Path) -> None:
+def test_deleting_the_media_deletes_the_entry(client: Any, db_path: Path) -> None:
     upload_png(client)
     client.delete("/media/logo/content", status=204)
     client.get("/media/logo", status=404)
@@ -103,7 +102,7 @@ def test_deleting_the_media_deletes_the_entry(client: TestApp, db_path: Path) ->
         ("/entries", "application/atom+xml;type=feed"),
     ],
 )
-def test_unsupported_media_types_are_415(client: TestApp, path: str, content_type: str) -> None:
+def test_unsupported_media_types_are_415(client: Any, path: str, content_type: str) -> None:
     body = entry_xml("x") if "atom" in content_type else PNG
     response = client.post(path, body, headers={"Content-Type": content_type}, status=415)
     assert "accepts" in response.text
@@ -137,20 +136,20 @@ EXTERNAL_ENTITY = b"""<?xml version="1.0"?>
     ],
 )
 def test_bad_entries_are_400_with_a_reason(
-    client: TestApp, db_path: Path, body: bytes, reason: str
+    client: Any, db_path: Path, body: bytes, reason: str
 ) -> None:
     response = client.post("/entries", body, headers=ENTRY_HEADERS, status=400)
     assert reason in response.text
     assert member_count(db_path) == 0
 
 
-def test_bad_put_leaves_the_member_as_it_was(client: TestApp) -> None:
+def test_bad_put_leaves_the_member_as_it_was(client: Any) -> None:
     client.post("/entries", entry_xml("Kept"), headers={**ENTRY_HEADERS, "Slug": "kept"})
     client.put("/entries/kept", b"<entry><oops></entry>", headers=ENTRY_HEADERS, status=400)
     assert text(parse(client.get("/entries/kept").body), f"{ATOM}title") == "Kept"
 
 
-def test_oversized_bodies_are_413(client: TestApp, db_path: Path) -> None:
+def test_oversized_bodies_are_413(client: Any, db_path: Path) -> None:
     big = entry_xml("big", content="x" * MAX_BODY)
     client.post("/entries", big, headers=ENTRY_HEADERS, status=413)
     client.post(
@@ -159,7 +158,7 @@ def test_oversized_bodies_are_413(client: TestApp, db_path: Path) -> None:
     assert member_count(db_path) == 0
 
 
-def test_an_error_inside_a_write_rolls_everything_back(client: TestApp, db_path: Path) -> None:
+def test_an_error_inside_a_write_rolls_everything_back(client: Any, db_path: Path) -> None:
     upload_png(client)
     # Make the last statement of every write fail: the member row was already written
     # by then, so only a rollback of the whole transaction leaves the store unchanged.
