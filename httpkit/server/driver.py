@@ -35,7 +35,7 @@ error_log = logging.getLogger("httpkit.error")
 
 def run_threaded(exchange: Exchange) -> None:
     """On a worker thread: the whole request, from calling the handler to the last byte."""
-    conn = exchange._conn
+    conn = exchange.conn
     body = _call_handler(exchange)
     if body is None:
         return
@@ -63,7 +63,7 @@ def run_inline(exchange: Exchange) -> None:
     body = _call_handler(exchange)
     if body is None:
         return
-    conn = exchange._conn
+    conn = exchange.conn
     if type(body) is list or type(body) is tuple:
         try:
             data = exchange.frame_whole(body)
@@ -81,7 +81,7 @@ def run_inline(exchange: Exchange) -> None:
 
 
 def _call_handler(exchange: Exchange) -> Iterable[bytes] | None:
-    conn = exchange._conn
+    conn = exchange.conn
     try:
         return conn.server.handler(exchange)
     except ClientDisconnectedError:
@@ -96,7 +96,7 @@ def _call_handler(exchange: Exchange) -> Iterable[bytes] | None:
 
 def _stream_inline(exchange: Exchange, body: Iterable[bytes], pieces: Iterator[bytes]) -> None:
     """Send pieces until the transport's buffer is full; resume from resume_writing."""
-    conn = exchange._conn
+    conn = exchange.conn
     try:
         while not conn.lost:
             if conn.writing_paused:
@@ -122,19 +122,19 @@ def _hint_file_length(exchange: Exchange, body: Iterable[bytes]) -> None:
 
 
 def _sendfile_span(exchange: Exchange, body: FileBody) -> tuple[int, int] | None:
-    transport = exchange._conn.transport
+    transport = exchange.conn.transport
     if exchange.request.method == "HEAD" or transport is None:
         return None
     if transport.get_extra_info("sslcontext") is not None:
         return None
-    if not isinstance(exchange._conn.loop, asyncio.BaseEventLoop):
+    if not isinstance(exchange.conn.loop, asyncio.BaseEventLoop):
         return None  # e.g. uvloop, which has no sendfile: iterate the file instead
     return body.sendfile_span()
 
 
 async def _send_file(exchange: Exchange, body: FileBody) -> None:
     """Loop thread: head, then the file's bytes from the kernel, then the end."""
-    conn = exchange._conn
+    conn = exchange.conn
     span = body.sendfile_span()
     try:
         if span is None:
@@ -165,7 +165,7 @@ def _fail(exchange: Exchange, error: Exception) -> None:
     error such as 413) and no details; after, the connection is cut so the client sees
     a truncated response rather than a wrong one.
     """
-    conn = exchange._conn
+    conn = exchange.conn
     if conn.lost or exchange is not conn.exchange:
         return
     body_error = exchange.body_error

@@ -22,8 +22,8 @@ import threading
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Protocol
 
+from httpkit import h1
 from httpkit.errors import ProtocolError, ResponseError
-from httpkit.h1 import CONTINUE, Request, ResponseFramer
 from httpkit.server.app import ClientDisconnectedError, ConnectionInfo
 from httpkit.server.headers import server_headers
 
@@ -48,7 +48,6 @@ class Exchange:
     __slots__ = (
         "_body",
         "_body_cond",
-        "_conn",
         "_continue_pending",
         "_headers",
         "_reason",
@@ -57,6 +56,7 @@ class Exchange:
         "body_error",
         "body_length_hint",
         "bytes_sent",
+        "conn",
         "connection",
         "framer",
         "head_sent",
@@ -65,12 +65,12 @@ class Exchange:
         "threaded",
     )
 
-    def __init__(self, conn: HTTPConnection, request: Request, threaded: bool) -> None:
-        self._conn = conn
+    def __init__(self, conn: HTTPConnection, request: h1.Request, threaded: bool) -> None:
+        self.conn = conn
         self.request = request
         self.connection: ConnectionInfo = conn.info
         self.threaded = threaded
-        self.framer = ResponseFramer(request)
+        self.framer = h1.ResponseFramer(request)
         self.status = 0  # 0 until start_response()
         self._reason = ""
         self._headers: list[tuple[str, str]] = []
@@ -147,11 +147,11 @@ class Exchange:
 
     def _read_streaming(self, size: int) -> bytes:
         assert self._body_cond is not None
-        conn = self._conn
+        conn = self.conn
         if self._continue_pending:
             self._continue_pending = False
             if not self.head_sent:  # RFC 9110 10.1.1: no 100 once a final status went out
-                conn.call_on_loop(conn.write_interim, CONTINUE)
+                conn.call_on_loop(conn.write_interim, h1.CONTINUE)
         with self._body_cond:
             while not self.body_complete and (size < 0 or not self._body):
                 if conn.lost:
@@ -187,7 +187,7 @@ class Exchange:
         """The response head as bytes; validates it (ResponseError) and marks it sent."""
         if not self.status:
             raise ResponseError("the application returned without starting a response")
-        headers = self._headers + server_headers(self._conn.settings.server_header)
+        headers = self._headers + server_headers(self.conn.settings.server_header)
         # Keep the connection only if the request body was read to its end, so that the
         # next request starts at a known byte.
         head = self.framer.head(
@@ -226,9 +226,9 @@ class Exchange:
             data = self.frame_head(self.body_length_hint) + self.framer.body(piece)
         self.bytes_sent += len(piece)
         if self.threaded:
-            self._conn.write_from_thread(data)
+            self.conn.write_from_thread(data)
         else:
-            self._conn.write(data)
+            self.conn.write(data)
 
     def frame_end(self) -> bytes:
         """What is left to send once the body iterable is exhausted."""
