@@ -9,15 +9,22 @@ another request may have changed the member between that check and the write.
 from __future__ import annotations
 
 import html
-import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import ClassVar
 
 import webob
 import webob.exc
 
 from examples.atompub.atom import ENTRY_TYPE, FEED_TYPE, Category, parse_entry, text_of
+from examples.atompub.checks import (
+    check_preconditions,
+    existing,
+    page_number,
+    read_body,
+    require_entry_type,
+    require_media_type,
+)
 from examples.atompub.documents import (
     CollectionInfo,
     FeedPage,
@@ -37,18 +44,12 @@ from examples.atompub.members import (
 )
 from examples.atompub.store import CollectionState, Member, Store, Transaction, entity_tag
 from httpkit.web import Handler, Request
-from httpkit.web.conditional import Validators, evaluate_preconditions
 
 __all__ = ["AtomPubHandler", "Categories", "Collection", "Home", "MediaResource", "MemberEntry"]
 
 SERVICE_TYPE = "application/atomsvc+xml"
 CATEGORIES_TYPE = "application/atomcat+xml"
-MAX_PAGE_DIGITS = 9
-BODY_CHUNK = 64 * 1024
 _READS = frozenset({"GET", "HEAD"})
-Found = TypeVar("Found")
-# The type parameter of application/atom+xml (RFC 5023 section 12.1), maybe quoted.
-_ENTRY_PARAM = re.compile(r'(?:^|;)\s*type\s*=\s*"?([A-Za-z]+)"?', re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -78,6 +79,14 @@ class AtomPubHandler(Handler):
         if member.media_type is None:
             return edit, None
         return edit, request.url_for("media", slug=member.slug, _qualified=True)
+
+    def parse_body_entry(self, request: Request) -> ET.Element:
+        """The request's Atom entry, checked against the service's fixed categories."""
+        require_entry_type(request)
+        service = self.service
+        return parse_entry(
+            read_body(request), service.fixed_scheme, (c.term for c in service.fixed_terms)
+        )
 
     def entry_response(self, request: Request, member: Member, status: int) -> webob.Response:
         edit_url, media_url = self.member_urls(request, member)
@@ -138,7 +147,7 @@ class Collection(AtomPubHandler):
     _snapshot: tuple[CollectionState, list[Member]] | None = None
 
     def etag(self, request: Request, collection: str) -> str:
-        number = _page_number(request)
+        number = page_number(request)
         if request.method in _READS:
             # Read the page now, in the same transaction as the ETag: the body then
             # matches the ETag sent with it, and a GET costs one read, not two.
@@ -156,7 +165,7 @@ class Collection(AtomPubHandler):
             return state, transaction.page(collection, (number - 1) * size, size)
 
     def get(self, request: Request, collection: str) -> webob.Response:
-        number = _page_number(request)
+        number = page_number(request)
         size = self.service.page_size
         state, members = self._snapshot or self._read_page(collection, number)
         last_number = max(1, -(-state.size // size))
@@ -185,8 +194,7 @@ class Collection(AtomPubHandler):
         return response
 
     def _create_entry(self, request: Request, collection: str) -> Member:
-        _require_entry_type(request)
-        entry = self._parse(request)
+        entry = self.parse_body_entry(request)
         with self.service.store.write() as transaction:
             slug = _free_slug(transaction, collection, request, text_of(entry, "title"))
             member = build_member(
@@ -200,8 +208,8 @@ class Collection(AtomPubHandler):
         return member
 
     def _create_media(self, request: Request, collection: str) -> Member:
-        media_type = _require_media_type(request, self.service.collections[collection])
-        data = _body(request)
+        media_type = require_media_type(request, self.service.collections[collection])
+        data = read_body(request)
         slug_hint = request.headers.get("Slug")
         title = slug_title(slug_hint) or "Untitled media"
         with self.service.store.write() as transaction:
@@ -218,12 +226,6 @@ class Collection(AtomPubHandler):
             )
             transaction.save(member, data)
         return member
-
-    def _parse(self, request: Request) -> ET.Element:
-        service = self.service
-        return parse_entry(
-            _body(request), service.fixed_scheme, (c.term for c in service.fixed_terms)
-        )
 
 
 class MemberEntry(AtomPubHandler):
@@ -242,18 +244,15 @@ class MemberEntry(AtomPubHandler):
         member = self._read
         if member is None:
             with self.service.store.read() as transaction:
-                member = _existing(transaction.member(collection, slug))
+                member = existing(transaction.member(collection, slug))
         return self.entry_response(request, member, 200)
 
     def put(self, request: Request, collection: str, slug: str) -> webob.Response:
-        _require_entry_type(request)
+        entry = self.parse_body_entry(request)
         service = self.service
-        entry = parse_entry(
-            _body(request), service.fixed_scheme, (c.term for c in service.fixed_terms)
-        )
         with service.store.write() as transaction:
-            current = _existing(transaction.member(collection, slug))
-            _check_preconditions(request, current.etag)
+            current = existing(transaction.member(collection, slug))
+            check_preconditions(request, current.etag)
             member = build_member(
                 entry,
                 collection=collection,
@@ -269,8 +268,8 @@ class MemberEntry(AtomPubHandler):
     def delete(self, request: Request, collection: str, slug: str) -> None:
         # Deleting a Media Link Entry deletes its media resource too (RFC 5023 9.4).
         with self.service.store.write() as transaction:
-            current = _existing(transaction.member(collection, slug))
-            _check_preconditions(request, current.etag)
+            current = existing(transaction.member(collection, slug))
+            check_preconditions(request, current.etag)
             transaction.delete(collection, slug)
 
 
@@ -286,17 +285,17 @@ class MediaResource(AtomPubHandler):
 
     def get(self, request: Request, slug: str) -> webob.Response:
         with self.service.store.read() as transaction:
-            media = _existing(transaction.media(self.collection, slug))
+            media = existing(transaction.media(self.collection, slug))
         media_type, data, _ = media
         return webob.Response(body=data, headerlist=[("Content-Type", media_type)])
 
     def put(self, request: Request, slug: str) -> None:
         info = self.service.collections[self.collection]
-        media_type = _require_media_type(request, info)
-        data = _body(request)
+        media_type = require_media_type(request, info)
+        data = read_body(request)
         with self.service.store.write() as transaction:
-            current = _existing(transaction.member(self.collection, slug))
-            _check_preconditions(request, current.media_etag)
+            current = existing(transaction.member(self.collection, slug))
+            check_preconditions(request, current.media_etag)
             member = build_member(
                 stored_entry(current),
                 collection=self.collection,
@@ -310,8 +309,8 @@ class MediaResource(AtomPubHandler):
 
     def delete(self, request: Request, slug: str) -> None:
         with self.service.store.write() as transaction:
-            current = _existing(transaction.member(self.collection, slug))
-            _check_preconditions(request, current.media_etag)
+            current = existing(transaction.member(self.collection, slug))
+            check_preconditions(request, current.media_etag)
             transaction.delete(self.collection, slug)
 
 
@@ -319,61 +318,8 @@ def _document(body: bytes, media_type: str) -> webob.Response:
     return webob.Response(body=body, headerlist=[("Content-Type", media_type)])
 
 
-def _body(request: Request) -> bytes:
-    # Read the stream directly: request.body would first copy a large body into a
-    # temporary file, which is left open when the size limit (413) cuts the copy short.
-    # A read may return less than asked before the end, so read until b"".
-    stream = request.body_file
-    parts: list[bytes] = []
-    # Bounded: past the router's max_body the stream raises 413.
-    while chunk := stream.read(BODY_CHUNK):
-        parts.append(chunk)
-    return b"".join(parts)
-
-
-def _page_number(request: Request) -> int:
-    text = request.GET.get("page", "1")
-    if not (text.isascii() and text.isdigit()) or len(text) > MAX_PAGE_DIGITS or text == "0":
-        raise webob.exc.HTTPBadRequest(f"page must be a whole number >= 1, not {text!r}")
-    return int(text)
-
-
 def _page_url(base: str, number: int) -> str:
     return base if number == 1 else f"{base}?page={number}"
-
-
-def _require_entry_type(request: Request) -> None:
-    # RFC 5023 section 9.2: entries are POSTed as application/atom+xml (type=entry).
-    media_type, _, params = request.headers.get("Content-Type", "").partition(";")
-    entry_param = _ENTRY_PARAM.search(params)
-    if media_type.strip().lower() != "application/atom+xml" or (
-        entry_param is not None and entry_param.group(1).lower() != "entry"
-    ):
-        raise webob.exc.HTTPUnsupportedMediaType(
-            f"this collection accepts {ENTRY_TYPE}, not {request.content_type or 'no type'!r}"
-        )
-
-
-def _require_media_type(request: Request, info: CollectionInfo) -> str:
-    media_type = request.content_type.lower()
-    if media_type not in info.accept:
-        raise webob.exc.HTTPUnsupportedMediaType(
-            f"{info.title} accepts {', '.join(info.accept)}, not {media_type or 'no type'!r}"
-        )
-    return str(media_type)
-
-
-def _existing(found: Found | None) -> Found:
-    if found is None:
-        raise webob.exc.HTTPNotFound("there is no such member")
-    return found
-
-
-def _check_preconditions(request: Request, current_etag: str | None) -> None:
-    """If-Match and friends again, on the state this transaction will change."""
-    validators = Validators(current_etag, None)
-    if evaluate_preconditions(request.environ, request.method, validators) is not None:
-        raise webob.exc.HTTPPreconditionFailed("the member was changed by someone else")
 
 
 def _free_slug(transaction: Transaction, collection: str, request: Request, title: str) -> str:
