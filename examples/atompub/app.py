@@ -94,5 +94,11 @@ def make_app(
 
 
 def _bind(handler: type[AtomPubHandler], service: AtomService) -> type[AtomPubHandler]:
-    # The router makes handlers with no arguments: the service rides on a subclass.
-    return type(handler.__name__, (handler,), {"service": service})
+    # The router makes handlers with no arguments: the service rides on a subclass,
+    # named like its base so that route tables and logs show the real class.
+    attributes = {
+        "service": service,
+        "__module__": handler.__module__,
+        "__qualname__": handler.__qualname__,
+    }
+    return type(handler.__name__, (handler,), attributes)

@@ -13,9 +13,16 @@ import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 
-import defusedxml
-import defusedxml.ElementTree
 import webob.exc
+
+try:
+    import defusedxml
+    import defusedxml.ElementTree
+except ImportError as error:  # pragma: no cover - depends on the installation
+    raise ModuleNotFoundError(
+        "examples.atompub needs defusedxml to parse XML safely: pip install defusedxml",
+        name="defusedxml",
+    ) from error
 
 __all__ = [
     "APP",

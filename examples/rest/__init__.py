@@ -115,8 +115,8 @@ def make_app() -> Router:
     router = Router(max_body=64 * 1024)
     router.collection(
         "/books",
-        type("BookList", (BookList,), {"books": books}),
-        type("BookItem", (BookItem,), {"books": books}),
+        _bind(BookList, books),
+        _bind(BookItem, books),
         name="books",
         member_name="book",
         requirement=r"\d{1,18}",
@@ -124,6 +124,13 @@ def make_app() -> Router:
     router.error_handler(webob.exc.HTTPError)(json_error)
     router.error_handler(500)(json_error)
     return router
+
+
+def _bind(handler: type[BookHandler], books: BookStore) -> type[BookHandler]:
+    # The router makes handlers with no arguments: the store rides on a subclass,
+    # named like its base so that route tables and logs show the real class.
+    attributes = {"books": books, "__module__": __name__, "__qualname__": handler.__qualname__}
+    return type(handler.__name__, (handler,), attributes)
 
 
 def _json_object(request: Request) -> dict[str, Any]:
