@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 from atompub_helpers import ATOM, ENTRY_HEADERS, FEED_TYPE, PNG, entry_xml, link, parse, text
-from cli_helpers import httpkit_serve
+from example_commands import httpkit_serve
 
 from examples.atompub import make_app
 from httpkit.testing import LiveServer, live_server

@@ -7,7 +7,7 @@ import importlib
 from pathlib import Path
 
 import pytest
-from cli_helpers import httpkit_serve
+from example_commands import httpkit_serve
 
 # (app, extra arguments, path, a piece of the expected body)
 EXAMPLES = [

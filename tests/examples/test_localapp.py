@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from cli_helpers import httpkit_serve
+from example_commands import httpkit_serve
 from webtest import TestApp
 
 from examples.localapp import make_app
