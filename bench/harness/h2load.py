@@ -91,7 +91,11 @@ def run_h2load(
     )
     try:
         completed = subprocess.run(
-            command, capture_output=True, text=True, timeout=seconds + warmup + 10, check=False
+            command,
+            capture_output=True,
+            text=True,
+            timeout=seconds + warmup + max(3.0, seconds),
+            check=False,
         )
     except subprocess.TimeoutExpired:
         # h2load waits for every answer it asked for: a server that loses pipelined
