@@ -21,6 +21,9 @@ from atompub_helpers import (
     parse,
     text,
 )
+from webtest import TestApp
+
+from examples.atompub import make_app
 
 
 @pytest.fixture(params=["wsgi", "live"])
@@ -212,3 +215,24 @@ def test_conditional_get_on_feed_and_member(client: Any) -> None:
 def _edited(entry: object) -> datetime:
     value = text(entry, f"{APP}edited")  # type: ignore[arg-type]
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
+
+
+def test_atompub_db_variable_names_the_store(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ATOMPUB_DB", str(tmp_path / "from-env.db"))
+    monkeypatch.chdir(tmp_path)
+    TestApp(make_app()).post("/entries", entry_xml("Env"), headers=ENTRY_HEADERS, status=201)
+    assert (tmp_path / "from-env.db").is_file()
+    assert not (tmp_path / "atompub.db").exists()
+
+
+@pytest.mark.parametrize("page_size", [0, -1, "10"])
+def test_make_app_refuses_a_bad_page_size(tmp_path: Path, page_size: Any) -> None:
+    with pytest.raises(ValueError, match="page_size"):
+        make_app(str(tmp_path / "x.db"), page_size=page_size)
+
+
+def test_in_memory_store_is_refused() -> None:
+    with pytest.raises(ValueError, match="file path"):
+        make_app(":memory:")
