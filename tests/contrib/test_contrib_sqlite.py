@@ -161,3 +161,24 @@ def test_single_threaded_server_keeps_serving_after_a_forgotten_commit(tmp_path:
             assert client.post("/add", data={"text": "kept", "commit": "yes"}).status_code == 200
             assert client.get("/count").text == "1"
     guard.close()
+
+
+def test_guards_a_flask_app_too(tmp_path: Path) -> None:
+    import flask  # noqa: PLC0415
+
+    database = tmp_path / "flask.db"
+    with sqlite3.connect(database) as setup:
+        setup.execute("CREATE TABLE notes (text TEXT NOT NULL)")
+    app = flask.Flask("guarded")
+
+    @app.post("/add")
+    def add() -> str:
+        connection(flask.request.environ).execute("INSERT INTO notes VALUES ('x')")
+        return "forgot to commit"
+
+    guarded = SQLiteGuard(app, str(database))
+    client = TestApp(guarded)
+    client.post("/add", status=500)
+    with sqlite3.connect(database, timeout=0) as other:
+        assert other.execute("SELECT count(*) FROM notes").fetchone() == (0,)
+    guarded.close()
