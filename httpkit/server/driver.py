@@ -16,6 +16,7 @@ body and end in a single write.  A :class:`~httpkit.server.app.FileBody` goes ou
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
@@ -77,13 +78,17 @@ def run_inline(exchange: Exchange) -> None:
         task.add_done_callback(lambda _: _close(exchange, body))
     else:
         _hint_file_length(exchange, body)
-        _stream_inline(exchange, body, iter(body))
+        _stream_inline(exchange, body, None)
 
 
 def _call_handler(exchange: Exchange) -> Iterable[bytes] | None:
+    """The handler's body; None if it failed (and the failure is being answered)."""
     conn = exchange.conn
     try:
-        return conn.server.handler(exchange)
+        body = conn.server.handler(exchange)
+        if body is None:
+            raise ResponseError("the application returned None instead of an iterable")
+        return body
     except ClientDisconnectedError:
         return None
     except Exception as error:
@@ -94,13 +99,17 @@ def _call_handler(exchange: Exchange) -> Iterable[bytes] | None:
         return None
 
 
-def _stream_inline(exchange: Exchange, body: Iterable[bytes], pieces: Iterator[bytes]) -> None:
+def _stream_inline(
+    exchange: Exchange, body: Iterable[bytes], pieces: Iterator[bytes] | None
+) -> None:
     """Send pieces until the transport's buffer is full; resume from resume_writing."""
     conn = exchange.conn
     try:
+        if pieces is None:
+            pieces = iter(body)  # inside the try: the "body" may not be iterable at all
         while not conn.lost:
             if conn.writing_paused:
-                conn.when_writable(lambda: _stream_inline(exchange, body, pieces))
+                conn.when_writable(functools.partial(_stream_inline, exchange, body, pieces))
                 return
             try:
                 piece = next(pieces)

@@ -112,6 +112,8 @@ class HTTPConnection(asyncio.Protocol):
         exchange = self.exchange
         if exchange is not None:
             exchange.wake_readers()
+            if not exchange.threaded:
+                exchange.close_body()  # a worker may still be reading a threaded one
             if self._resume_writing is not None:  # an inline body waiting to be resumed
                 resume, self._resume_writing = self._resume_writing, None
                 resume()
@@ -253,6 +255,15 @@ class HTTPConnection(asyncio.Protocol):
 
     def finish(self, exchange: Exchange, data: bytes) -> None:
         """Loop thread: the last bytes of a response; go on with the next request."""
+        if exchange.threaded:
+            self._finish_now(exchange, data)
+        else:
+            # Inline, the response was made inside data_received.  Writing it from the
+            # next callback instead lets the loop read every ready socket first and then
+            # send all the responses: measured 25k -> 35k requests/s with 50 clients.
+            self.loop.call_soon(self._finish_now, exchange, data)
+
+    def _finish_now(self, exchange: Exchange, data: bytes) -> None:
         if self.lost or exchange is not self.exchange:
             return
         self.write(data)

@@ -118,6 +118,15 @@ def test_str_body_is_refused(serve: Serve) -> None:
         assert get(server)[0] == 500
 
 
+def test_app_returning_none_gets_500(serve: Serve) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [])
+
+    with serve(app) as server:
+        assert get(server)[0] == 500
+        assert get(server)[0] == 500  # and the server goes on serving
+
+
 def test_second_start_response_needs_exc_info(serve: Serve) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [])
