@@ -88,8 +88,18 @@ class _StartResponse:
         return exchange.send
 
 
+_STATUS_CACHE: dict[str, tuple[int, str]] = {}  # the few status lines an app uses
+_STATUS_CACHE_SIZE = 256
+
+
 def parse_status(status: str) -> tuple[int, str]:
-    """ "200 OK" -> (200, "OK"); ResponseError unless three digits, a space and a reason."""
+    """"200 OK" -> (200, "OK"); ResponseError unless three digits, a space and a reason.
+
+    The reason phrase itself is checked by the framer (no control characters).
+    """
+    parsed = _STATUS_CACHE.get(status) if type(status) is str else None
+    if parsed is not None:
+        return parsed
     if type(status) is not str:
         raise ResponseError(f"status must be a str, not {type(status).__name__}")
     code = status[:3]
@@ -97,7 +107,10 @@ def parse_status(status: str) -> tuple[int, str]:
         raise ResponseError(f"status must look like '200 OK', got {status!r}")
     if code[0] == "0":
         raise ResponseError(f"status code must be 100-999, got {status!r}")
-    return int(code), status[4:]
+    parsed = int(code), status[4:]
+    if len(_STATUS_CACHE) < _STATUS_CACHE_SIZE:
+        _STATUS_CACHE[status] = parsed
+    return parsed
 
 
 def _outside_prefix(exchange: Exchange, prefix: str) -> list[bytes]:
