@@ -158,7 +158,7 @@ SERVERS: dict[str, ServerSpec] = {
             "cheroot, default settings",
             _cheroot,
             ("cheroot",),
-            idle_options=("--timeout", "600"),
+            idle_options=("--timeout", "600", "--request-queue-size", "1024"),
         ),
         ServerSpec(
             "uvicorn",
