@@ -19,7 +19,7 @@ import shutil
 import sys
 from typing import Any
 
-from harness.loadtest import SCENARIOS, measure_server
+from harness.loadtest import SCENARIOS, Target, measure_in_turns
 from harness.servers import SERVERS
 
 # framework -> the server it usually runs on (a key of SERVERS)
@@ -32,42 +32,38 @@ STACKS = {
 PATH = "/r100/7"  # the last of routes100's routes
 
 
-def measure(seconds: float, warmup: float) -> dict[str, Any]:
-    """Figures per framework: {"server": ..., "c50": wrk figures} or {"skipped": why}."""
-    results: dict[str, Any] = {}
+def measure(seconds: float, warmup: float, rounds: int = 1) -> dict[str, Any]:
+    """Figures per framework: {"server": ..., wrk figures} or {"skipped"/"failed": why}."""
     if shutil.which("wrk") is None:
         return {"skipped": "wrk is not installed"}
-    for framework, server in STACKS.items():
-        try:
-            figures = measure_server(
-                SERVERS[server],
-                f"routes100:{framework}",
-                scenarios=[SCENARIOS["c50"]],
-                seconds=seconds,
-                path=PATH,
-                warmup=warmup,
-            )
-        except ImportError as error:
-            results[framework] = {"skipped": str(error)}
-            print(f"  {framework}: skipped ({error})", file=sys.stderr)
-            continue
-        results[framework] = {"server": server, **figures["c50"].as_dict()}
-    return results
+    targets = [
+        Target(framework, SERVERS[server], f"routes100:{framework}", PATH)
+        for framework, server in STACKS.items()
+    ]
+    measured = measure_in_turns(
+        targets, [SCENARIOS["c50"]], seconds=seconds, warmup=warmup, rounds=rounds
+    )
+    return {
+        framework: {"server": STACKS[framework], **figures["c50"]} if "c50" in figures else figures
+        for framework, figures in measured.items()
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="turns each framework takes")
     options = parser.parse_args(argv)
     seconds, warmup = (1.0, 0.0) if options.quick else (options.duration, 1.0)
-    results = measure(seconds, warmup)
+    results = measure(seconds, warmup, 1 if options.quick else options.rounds)
     if "skipped" in results:
         print(f"full stack: skipped ({results['skipped']})")
         return 0
     print(f"{'framework':<10}{'server':<18}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}")
     for framework, figures in results.items():
-        if "skipped" in figures:
+        if "requests_per_second" not in figures:
+            print(f"{framework:<10}{figures.get('skipped') or figures.get('failed')}")
             continue
         print(
             f"{framework:<10}{figures['server']:<18}{figures['requests_per_second']:>10.0f}"

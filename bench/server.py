@@ -9,7 +9,7 @@ reference) and a bare asyncio protocol writing a canned response (the ceiling). 
 each server's resident memory with 10,000 idle keep-alive connections open, and how fast
 a new request is answered meanwhile.
 
-    python bench/server.py                        # full run (about 6 minutes)
+    python bench/server.py                        # full run (about 8 minutes)
     python bench/server.py --quick                # a seconds-long smoke run for CI
     python bench/server.py --only httpkit --only waitress --duration 3
 
@@ -29,10 +29,9 @@ import sys
 import time
 from typing import Any
 
-from harness.loadtest import SCENARIOS, check_answer, measure_server
+from harness.loadtest import SCENARIOS, Target, check_answer, measure_in_turns
 from harness.processes import ServerProcess, free_port
 from harness.servers import SERVERS, ServerSpec, httpkit_has_workers, missing_modules, server_env
-from harness.wrk import WrkError
 
 BODY = b"Hello, world!"
 IDLE_SERVERS = ("httpkit-t0", "httpkit", "waitress", "gunicorn-gthread", "cheroot", "uvicorn")
@@ -53,9 +52,10 @@ def unavailable(spec: ServerSpec) -> str | None:
 
 
 def measure_throughput(
-    names: list[str], scenarios: list[str], seconds: float, warmup: float
+    names: list[str], scenarios: list[str], seconds: float, warmup: float, rounds: int = 1
 ) -> dict[str, Any]:
     """{server: {scenario: wrk figures}} or {server: {"skipped"/"failed": why}}."""
+    targets = []
     results: dict[str, Any] = {}
     for name in names:
         spec = SERVERS[name]
@@ -63,21 +63,15 @@ def measure_throughput(
         if reason is not None:
             results[name] = {"skipped": reason}
             print(f"  {name}: skipped ({reason})", file=sys.stderr)
-            continue
-        try:
-            figures = measure_server(
-                spec,
-                app_for(spec),
-                scenarios=[SCENARIOS[scenario] for scenario in scenarios],
-                seconds=seconds,
-                warmup=warmup,
-            )
-        except (WrkError, RuntimeError) as error:
-            results[name] = {"failed": str(error).splitlines()[0]}
-            print(f"  {name}: failed ({error})", file=sys.stderr)
-            continue
-        results[name] = {scenario: result.as_dict() for scenario, result in figures.items()}
-    return results
+        targets.append(Target(name, spec, app_for(spec)))
+    measured = measure_in_turns(
+        [target for target in targets if target.name not in results],
+        [SCENARIOS[scenario] for scenario in scenarios],
+        seconds=seconds,
+        warmup=warmup,
+        rounds=rounds,
+    )
+    return {name: results.get(name) or measured[name] for name in names}
 
 
 async def open_idle_connections(port: int, count: int, limit: float) -> list[socket.socket]:
@@ -214,7 +208,8 @@ def print_idle(results: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per wrk run")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=2, help="turns each server takes")
     parser.add_argument("--idle", type=int, default=10_000, help="idle connections to hold")
     parser.add_argument("--only", action="append", choices=sorted(SERVERS), help="servers")
     options = parser.parse_args(argv)
@@ -222,11 +217,12 @@ def main(argv: list[str] | None = None) -> int:
     scenarios = list(SCENARIOS)
     seconds, warmup = options.duration, 1.0
     if options.quick:
-        scenarios, seconds, warmup, options.idle = ["c50"], 1.0, 0.0, 500
+        scenarios, seconds, warmup, options.idle, options.rounds = ["c50"], 1.0, 0.0, 500, 1
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install wrk): throughput skipped")
     else:
-        print_throughput(measure_throughput(names, scenarios, seconds, warmup), scenarios)
+        results = measure_throughput(names, scenarios, seconds, warmup, options.rounds)
+        print_throughput(results, scenarios)
     idle_names = ["httpkit"] if options.quick else names
     print_idle(measure_idle(idle_names, options.idle))
     return 0

@@ -40,17 +40,18 @@ def section_runners(options: argparse.Namespace) -> dict[str, Callable[[], Any]]
     quick = options.quick
     seconds = 1.0 if quick else options.duration
     warmup = 0.0 if quick else options.warmup
+    rounds = 1 if quick else options.rounds
     scenarios = ["c50"] if quick else list(SCENARIOS)
     servers = list(SERVERS)
     requests, repeats = (300, 2) if quick else (options.dispatch_requests, 5)
     return {
         "parse": lambda: parse.measure(0.2 if quick else options.parse_seconds),
         "dispatch": lambda: dispatch.measure(list(dispatch.BUILDERS), requests, repeats),
-        "server": lambda: server.measure_throughput(servers, scenarios, seconds, warmup),
+        "server": lambda: server.measure_throughput(servers, scenarios, seconds, warmup, rounds),
         "idle": lambda: server.measure_idle(
             ["httpkit"] if quick else list(server.IDLE_SERVERS), 500 if quick else options.idle
         ),
-        "fullstack": lambda: fullstack.measure(seconds, warmup),
+        "fullstack": lambda: fullstack.measure(seconds, warmup, rounds),
         "streaming": lambda: streaming.measure(
             (16 if quick else options.stream_mib) << 20, options.transfer_limit
         ),
@@ -67,6 +68,7 @@ def measure_all(options: argparse.Namespace) -> tuple[dict[str, Any], dict[str, 
         "settings": {
             "quick": options.quick,
             "duration_s": options.duration,
+            "rounds": options.rounds,
             "idle": options.idle,
             "stream_mib": 16 if options.quick else options.stream_mib,
         },
@@ -107,7 +109,8 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="seconds-long smoke run")
     parser.add_argument("--only", action="append", choices=SECTIONS, help="sections to run")
-    parser.add_argument("--duration", type=float, default=5.0, help="seconds per load run")
+    parser.add_argument("--duration", type=float, default=4.0, help="seconds per load run")
+    parser.add_argument("--rounds", type=int, default=2, help="turns each server takes")
     parser.add_argument("--warmup", type=float, default=1.0, help="seconds of warm-up")
     parser.add_argument("--idle", type=int, default=10_000, help="idle connections to hold")
     parser.add_argument("--stream-mib", type=int, default=1024, help="MiB each way")
@@ -119,8 +122,8 @@ def parse_options(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-docs", action="store_true", help="write the JSON only")
     parser.add_argument("--render", metavar="FILE", help="re-render the page from a JSON file")
     options = parser.parse_args(argv)
-    if options.duration < 1 or options.idle < 1 or options.stream_mib < 1:
-        parser.error("--duration, --idle and --stream-mib must be at least 1")
+    if min(options.duration, options.idle, options.stream_mib, options.rounds) < 1:
+        parser.error("--duration, --rounds, --idle and --stream-mib must be at least 1")
     if options.output is None:
         options.output = os.path.join(options.docs_dir, "_static", "perf", "results.json")
     return options

@@ -1,8 +1,9 @@
-"""One server, several wrk scenarios: start it, warm it up, measure, stop it.
+"""Servers under wrk load: start one, check it, warm it up, measure, stop it; in turns.
 
 Each measurement starts a fresh server process on a fresh free port (so one scenario's
 TIME_WAIT sockets or leaked threads never affect the next), pinned to its cores, with
-wrk pinned to the remaining core.
+wrk pinned to the remaining core.  :func:`measure_in_turns` runs several servers in
+rounds and keeps each one's best, so that ratios hold on a noisy machine.
 """
 
 from __future__ import annotations
@@ -11,12 +12,22 @@ import http.client
 import os
 import sys
 from dataclasses import dataclass
+from typing import Any
 
-from harness.processes import ServerProcess, free_port
+from harness.processes import ServerProcess, StartError, free_port
 from harness.servers import ServerSpec, missing_modules, server_env
-from harness.wrk import WrkResult, run_wrk
+from harness.wrk import WrkError, WrkResult, run_wrk
 
-__all__ = ["SCENARIOS", "Scenario", "load_cpus", "measure_server"]
+__all__ = [
+    "SCENARIOS",
+    "Scenario",
+    "Target",
+    "WrongAnswerError",
+    "check_answer",
+    "load_cpus",
+    "measure_in_turns",
+    "measure_once",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,39 +80,77 @@ def check_answer(port: int, path: str) -> None:
         raise WrongAnswerError(f"GET {path} answered {response.status} {body[:100]!r}")
 
 
-def measure_server(
-    spec: ServerSpec,
-    app: str,
-    *,
-    scenarios: list[Scenario],
-    seconds: float,
-    path: str = "/",
-    warmup: float = 1.0,
-) -> dict[str, WrkResult]:
-    """wrk figures for ``spec`` serving ``app`` (MODULE:NAME), one per scenario."""
-    missing = missing_modules(spec)
-    if missing:
-        raise ImportError(f"{spec.name} needs {', '.join(missing)}")
-    results: dict[str, WrkResult] = {}
+@dataclass(frozen=True, slots=True)
+class Target:
+    """What to load: a server serving an app, requested at a path."""
+
+    name: str  # the key in the results
+    spec: ServerSpec
+    app: str  # MODULE:NAME
+    path: str = "/"
+
+
+def measure_once(target: Target, scenario: Scenario, seconds: float, warmup: float) -> WrkResult:
+    """A fresh server process, a check of its answer, a warm-up, then the measured run."""
+    spec = target.spec
     cpus = load_cpus(spec.cpus)
-    for scenario in scenarios:
-        port = free_port()
-        with ServerProcess(spec.argv(app, port), port, cpus=spec.cpus, env=server_env()):
-            check_answer(port, path)
-            url = f"http://127.0.0.1:{port}{path}"
-            if warmup > 0:
-                run_wrk(url, connections=scenario.connections, seconds=warmup, cpus=cpus)
-            results[scenario.name] = run_wrk(
-                url,
-                connections=scenario.connections,
-                seconds=seconds,
-                keepalive=scenario.keepalive,
-                cpus=cpus,
-            )
-        result = results[scenario.name]
-        print(
-            f"  {spec.name:<18} {scenario.name:<10} {result.requests_per_second:>9.0f} req/s"
-            f"  p99 {result.p99_ms:.2f} ms",
-            file=sys.stderr,
+    port = free_port()
+    with ServerProcess(spec.argv(target.app, port), port, cpus=spec.cpus, env=server_env()):
+        check_answer(port, target.path)
+        url = f"http://127.0.0.1:{port}{target.path}"
+        if warmup > 0:
+            run_wrk(url, connections=scenario.connections, seconds=warmup, cpus=cpus)
+        return run_wrk(
+            url,
+            connections=scenario.connections,
+            seconds=seconds,
+            keepalive=scenario.keepalive,
+            cpus=cpus,
         )
+
+
+def measure_in_turns(
+    targets: list[Target],
+    scenarios: list[Scenario],
+    *,
+    seconds: float,
+    warmup: float,
+    rounds: int,
+) -> dict[str, dict[str, Any]]:
+    """{target: {scenario: figures}}, or {target: {"skipped" or "failed": why}}.
+
+    The targets take turns within each round, and each keeps its best round: on a shared
+    machine, a burst of someone else's work then costs every server alike, or no one.
+    """
+    results: dict[str, dict[str, Any]] = {}
+    for target in targets:
+        missing = missing_modules(target.spec)
+        results[target.name] = {"skipped": f"needs {', '.join(missing)}"} if missing else {}
+    for round_number in range(1, rounds + 1):
+        for scenario in scenarios:
+            for target in targets:
+                figures = results[target.name]
+                if "skipped" in figures or "failed" in figures:
+                    continue
+                try:
+                    result = measure_once(target, scenario, seconds, warmup)
+                except (WrkError, StartError, WrongAnswerError, OSError) as error:
+                    results[target.name] = {"failed": str(error).splitlines()[0]}
+                    print(f"  {target.name}: failed ({error})", file=sys.stderr)
+                    continue
+                _keep_best(figures, scenario.name, result)
+                print(
+                    f"  round {round_number} {target.name:<18} {scenario.name:<10}"
+                    f" {result.requests_per_second:>9.0f} req/s  p99 {result.p99_ms:.2f} ms",
+                    file=sys.stderr,
+                )
     return results
+
+
+def _keep_best(figures: dict[str, Any], scenario: str, result: WrkResult) -> None:
+    """Keep the round with the highest rate; remember every round's rate too."""
+    rates = [*figures.get(scenario, {}).get("round_rates", []), result.requests_per_second]
+    best = figures.get(scenario)
+    if best is None or result.requests_per_second > best["requests_per_second"]:
+        figures[scenario] = result.as_dict()
+    figures[scenario]["round_rates"] = rates

@@ -46,9 +46,12 @@ How it measures
   streaming and memory tests) is pinned to core 1.  Each load starts a fresh server
   process, is checked to get a ``200`` answer first, runs a one-second warm-up, and
   is bounded in time; the server is then stopped and checked gone.
-- Loads: ``wrk -t1 --latency`` for a fixed number of seconds with 1, 50 and 500
-  keep-alive connections, and 50 connections sending ``Connection: close`` (a new TCP
-  connection per request).
+- Loads: ``wrk -t1 --latency`` for a fixed number of seconds (the *Settings* row
+  above) with 1, 50 and 500 keep-alive connections, and 50 connections sending
+  ``Connection: close`` (a new TCP connection per request).
+- Rounds: the servers take turns, load by load, for two rounds (``--rounds``), and each
+  keeps its best round, so that a burst of other work on the machine costs every server
+  alike.  The JSON keeps every round's rate (``round_rates``).
 - The *ceiling* is a bare asyncio protocol (``bench/apps/canned.py``) that counts
   request heads and writes canned bytes: no parsing, no application, nothing allocated.
   No Python server on the same event loop can beat it.
