@@ -208,7 +208,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "max_pending",
         int,
-        256,
+        512,
         "Requests that may wait for a busy worker thread; beyond it they get 503.",
         minimum=0,
     ),
