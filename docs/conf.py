@@ -35,7 +35,7 @@ from docutils.statemachine import StringList  # noqa: E402
 
 
 def _settings_table_lines() -> list[str]:
-    from httpkit.config import SETTINGS
+    from httpkit.config import SETTINGS  # noqa: PLC0415 (after sys.path is set up)
 
     lines = [
         ".. list-table::",

@@ -93,7 +93,7 @@ _STATUS_CACHE_SIZE = 256
 
 
 def parse_status(status: str) -> tuple[int, str]:
-    """"200 OK" -> (200, "OK"); ResponseError unless three digits, a space and a reason.
+    """Parse "200 OK" into (200, "OK"); ResponseError unless 3 digits, a space and a reason.
 
     The reason phrase itself is checked by the framer (no control characters).
     """

@@ -17,7 +17,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SCRIPTS = 30
 IMAGES = 30
 # A 1x1 transparent GIF.
-PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+PIXEL = bytes.fromhex(
+    "47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b"
+)
 
 
 def page() -> bytes:
@@ -74,5 +76,9 @@ def test_chromium_loads_a_page_with_60_subresources_five_times(tmp_path: Path) -
             assert loaded == SCRIPTS, f"attempt {attempt}: {loaded} scripts ran"
             with site.lock:
                 requested = set(site.paths)
-            expected = {f"/s/{n}.js" for n in range(SCRIPTS)} | {f"/i/{n}.gif" for n in range(IMAGES)}
-            assert expected <= requested, f"attempt {attempt}: missing {sorted(expected - requested)[:5]}"
+            expected = {f"/s/{n}.js" for n in range(SCRIPTS)} | {
+                f"/i/{n}.gif" for n in range(IMAGES)
+            }
+            assert expected <= requested, (
+                f"attempt {attempt}: missing {sorted(expected - requested)[:5]}"
+            )
