@@ -39,7 +39,7 @@ class LiveServer:
 
     host: str
     port: int
-    url: str  # "http://127.0.0.1:PORT", no trailing slash
+    url: str  # "http://127.0.0.1:PORT" (no trailing slash), or "unix:PATH"
     settings: Settings
     server: Server
 
@@ -81,8 +81,11 @@ def live_server(app: WSGIApp, *, grace: float = 2.0, **settings: Any) -> Iterato
         thread.join(STOP_TIMEOUT)
         raise failure[0]
     address = server.addresses[0]
-    host, port = (address, 0) if isinstance(address, str) else address
-    url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    if isinstance(address, str):  # a Unix socket: host is its path
+        host, port, url = address, 0, "unix:" + address
+    else:
+        host, port = address
+        url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
     try:
         yield LiveServer(host, port, url, config, server)
     finally:

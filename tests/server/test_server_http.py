@@ -192,7 +192,8 @@ def test_ipv6_loopback(threads: int) -> None:
 
 def test_unix_socket(tmp_path: Any, threads: int) -> None:
     path = str(tmp_path / "httpkit.sock")
-    with live_server(hello_app, unix=path, threads=threads):
+    with live_server(hello_app, unix=path, threads=threads) as server:
+        assert server.url == "unix:" + path
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(5)
         sock.connect(path)
