@@ -134,13 +134,28 @@ def test_chunked_upload_has_no_content_length_and_reads_whole(serve: Serve) -> N
     assert environ["body"] == "abcde"
 
 
-@pytest.mark.parametrize("method", ["GET", "POST", "HEAD"])
-def test_wsgiref_validator_finds_nothing_wrong(serve: Serve, method: str) -> None:
-    def app(environ: dict[str, Any], start_response: Any) -> Any:
-        environ["wsgi.input"].read(100)  # the validator insists on a size
-        start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
-        return iter([b"ok"])
+def list_app(environ: dict[str, Any], start_response: Any) -> Any:
+    environ["wsgi.input"].read(100)  # the validator insists on a size
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+    return [b"ok"]
 
+
+def generator_app(environ: dict[str, Any], start_response: Any) -> Any:
+    lines = list(iter(environ["wsgi.input"].readline, b""))
+    start_response("200 OK", [("Content-Type", "text/plain")])
+    yield b"o"
+    yield b"k" if len(lines) < 100 else b"?"
+
+
+def write_app(environ: dict[str, Any], start_response: Any) -> Any:
+    write = start_response("200 OK", [("Content-Type", "text/plain")])
+    write(b"o")
+    return [b"k"]
+
+
+@pytest.mark.parametrize("method", ["GET", "POST", "HEAD"])
+@pytest.mark.parametrize("app", [list_app, generator_app, write_app])
+def test_wsgiref_validator_finds_nothing_wrong(serve: Serve, method: str, app: Any) -> None:
     failures: list[BaseException] = []
 
     def checked(environ: dict[str, Any], start_response: Any) -> Any:
@@ -153,9 +168,10 @@ def test_wsgiref_validator_finds_nothing_wrong(serve: Serve, method: str) -> Non
     with serve(checked) as server:
         for _ in range(2):
             connection = http.client.HTTPConnection(server.host, server.port, timeout=5)
-            connection.request(method, "/v?q=1", body=b"data" if method == "POST" else None)
+            body = b"line one\nline two\n" if method == "POST" else None
+            connection.request(method, "/v?q=1", body=body)
             response = connection.getresponse()
             assert response.status == 200
-            response.read()
+            assert response.read() == (b"" if method == "HEAD" else b"ok")
             connection.close()
     assert failures == []
