@@ -57,6 +57,9 @@ def run_one(data: bytes) -> None:
 def main() -> None:
     import atheris  # noqa: PLC0415  (optional: only the fuzz extra installs it)
 
+    # Without instrumentation atheris gets no coverage feedback from Python code and
+    # degrades to blind random inputs: instrument the (already imported) parser.
+    atheris.instrument_all()
     atheris.Setup(sys.argv, run_one)
     atheris.Fuzz()
 

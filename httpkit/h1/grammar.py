@@ -68,10 +68,6 @@ ORIGIN_FORM = re.compile(f"/[{_PCHAR}/?]*(?:{_PCT}[{_PCHAR}/?]*)*")
 ORIGIN_REQUEST_LINE = re.compile(
     f"([{_TCHAR}]+) (/[{_PCHAR}/?]*(?:{_PCT}[{_PCHAR}/?]*)*) HTTP/1\\.([01])"
 )
-# RFC 9112 3.2.2: absolute-form = absolute-URI; we take the hierarchical "scheme://" kind.
-ABSOLUTE_FORM = re.compile(
-    f"[A-Za-z][A-Za-z0-9+\\-.]*://[{_PCHAR}\\[\\]/?]+(?:{_PCT}[{_PCHAR}\\[\\]/?]*)*"
-)
 # RFC 3986 3.2.2: host = IP-literal / IPv4address / reg-name; RFC 9112 3.2.3:
 # authority-form = uri-host ":" port (CONNECT only); RFC 9110 7.2: Host = uri-host [":" port]
 # (Unrolled as  chars* (pct chars*)*  rather than (char|pct)*: one alternation per
@@ -80,6 +76,14 @@ _REG_NAME = "[A-Za-z0-9\\-._~!$&'()*+,;=]"
 _HOST = f"(?:\\[[0-9A-Za-z:.]+\\]|{_REG_NAME}*(?:{_PCT}{_REG_NAME}*)*)"
 AUTHORITY_FORM = re.compile(f"{_HOST}:[0-9]{{1,5}}")
 HOST_VALUE = re.compile(f"{_HOST}(?::[0-9]*)?")
+# RFC 9112 3.2.2: absolute-form = absolute-URI.  An origin server serves "http" and
+# "https" URIs only (RFC 9110 4.2); group 1 is the authority, which may not hold
+# userinfo (RFC 9110 4.2.4: "@" is not a host character) and must name a host (4.2.1).
+# Then path-abempty [ "?" query ] (RFC 3986 3.3, 3.4).
+ABSOLUTE_FORM = re.compile(
+    f"[Hh][Tt][Tt][Pp][Ss]?://((?=[^:/?]){_HOST}(?::[0-9]*)?)"
+    f"(?:[/?][{_PCHAR}/?]*(?:{_PCT}[{_PCHAR}/?]*)*)?"
+)
 
 # The longest decimal we hand to int(): 18 digits always fit in a 64-bit size.
 MAX_DECIMAL_DIGITS = 18
@@ -90,8 +94,13 @@ def parse_decimal(text: str) -> int | None:
 
     ``int()`` is not the grammar: it takes "+5", " 5", "5_0" and non-ASCII digits.
     """
-    if not text.isdigit() or not text.isascii() or len(text) > MAX_DECIMAL_DIGITS:
+    if not text.isdigit() or not text.isascii():
         return None
+    if len(text) > MAX_DECIMAL_DIGITS:
+        # 1*DIGIT allows leading zeros: only the significant digits can be too many.
+        text = text.lstrip("0") or "0"
+        if len(text) > MAX_DECIMAL_DIGITS:
+            return None
     return int(text)
 
 

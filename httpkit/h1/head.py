@@ -36,9 +36,16 @@ def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
     ``line_end`` is the index of the request line's CRLF.  Raises ProtocolError carrying
     the status to answer (400, 413, 417, 431, 501, 505).
     """
-    method, target, version = _parse_request_line(head[:line_end])
+    method, target, version, authority = _parse_request_line(head[:line_end])
     fields = parse_fields(head[line_end + 2 :], limits.max_header_count)
-    return _frame_request(method, target, version, fields, limits)
+    request = _frame_request(method, target, version, fields, limits)
+    if authority is not None:
+        _check_authority_matches_host(authority, request.header("host"))
+    if method == "CONNECT":
+        # httpkit never opens a tunnel, and a front end that saw this request may now
+        # forward raw tunnel bytes: nothing after it can be trusted as a request.
+        request.keep_alive = False
+    return request
 
 
 def parse_fields(block: str, max_count: int) -> list[tuple[str, str]]:
@@ -59,11 +66,12 @@ def parse_fields(block: str, max_count: int) -> list[tuple[str, str]]:
     return fields
 
 
-def _parse_request_line(line: str) -> tuple[str, str, str]:
+def _parse_request_line(line: str) -> tuple[str, str, str, str | None]:
+    """(method, target, version, the authority of an absolute-form target or None)."""
     match = ORIGIN_REQUEST_LINE.fullmatch(line)
     if match is not None and match.group(1) != "CONNECT":  # CONNECT needs host:port
         method, target, minor = match.groups()
-        return method, target, "1.1" if minor == "1" else "1.0"
+        return method, target, "1.1" if minor == "1" else "1.0", None
     match = REQUEST_LINE.fullmatch(line)
     if match is None:
         raise ProtocolError(_request_line_problem(line))
@@ -71,8 +79,8 @@ def _parse_request_line(line: str) -> tuple[str, str, str]:
     if major != "1" or minor not in "01":
         # RFC 9110 15.6.6; this also answers the HTTP/2 preface "PRI * HTTP/2.0".
         raise ProtocolError(f"HTTP version {major}.{minor} is not supported", 505)
-    _check_target(method, target)
-    return method, target, "1.1" if minor == "1" else "1.0"
+    authority = _check_target(method, target)
+    return method, target, "1.1" if minor == "1" else "1.0", authority
 
 
 def _request_line_problem(line: str) -> str:
@@ -86,7 +94,8 @@ def _request_line_problem(line: str) -> str:
     return f"malformed request line {line[:80]!r} (RFC 9112 3)"
 
 
-def _check_target(method: str, target: str) -> None:
+def _check_target(method: str, target: str) -> str | None:
+    """Refuse a target whose form does not suit ``method``; the absolute-form's authority."""
     # RFC 9112 3.2: the form of the target depends on the method.
     if method == "CONNECT":
         if AUTHORITY_FORM.fullmatch(target) is None:
@@ -97,8 +106,20 @@ def _check_target(method: str, target: str) -> None:
     elif target[0] == "/":
         if ORIGIN_FORM.fullmatch(target) is None:
             raise ProtocolError(f"invalid request target {target[:80]!r} (RFC 9112 3.2.1)")
-    elif ABSOLUTE_FORM.fullmatch(target) is None:
-        raise ProtocolError(f"invalid request target {target[:80]!r} (RFC 9112 3.2)")
+    else:
+        match = ABSOLUTE_FORM.fullmatch(target)
+        if match is None:
+            raise ProtocolError(f"invalid request target {target[:80]!r} (RFC 9112 3.2.2)")
+        return match.group(1)
+    return None
+
+
+def _check_authority_matches_host(authority: str, host: str | None) -> None:
+    # RFC 9112 3.2: a client MUST send a Host identical to the target's authority.  A
+    # server is told to ignore Host then (3.2.2), but a front end or application that
+    # routes by Host would disagree with one that routes by the target: refuse instead.
+    if host is not None and host.lower() != authority.lower():
+        raise ProtocolError("Host differs from the authority of the target (RFC 9112 3.2)")
 
 
 def _frame_request(

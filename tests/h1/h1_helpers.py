@@ -94,3 +94,28 @@ def messages(events: list[Event]) -> list[tuple[Request, bytes, EndOfMessage]]:
 def head(first_line: str, *fields: str) -> bytes:
     """A request head from its request line and field lines."""
     return "".join(f"{line}\r\n" for line in (first_line, *fields)).encode("latin-1") + b"\r\n"
+
+
+Outcome = list[tuple[str, str, bytes] | int | str]
+
+
+def outcome(pieces: bytes | Iterable[bytes], limits: Limits = DEFAULT_LIMITS) -> Outcome:
+    """What a peer would see: (method, target, body) per message, then how it ended.
+
+    The stream ends with EOF; the last item is ``"closed"`` (a clean end) or the status
+    of the ProtocolError that refused the rest.
+    """
+    conn = ServerConnection(limits)
+    events: list[Event] = []
+    result: Outcome = []
+    try:
+        for piece in [pieces] if isinstance(pieces, bytes) else pieces:
+            conn.receive_data(piece)
+            drain(conn, events)
+        conn.receive_data(b"")
+        drain(conn, events)
+    except ProtocolError as error:
+        result.append(error.status)
+    else:
+        result.append("closed")
+    return [*((r.method, r.target, body) for r, body, _ in messages(events)), *result]

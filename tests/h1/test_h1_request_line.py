@@ -19,9 +19,30 @@ def test_origin_form_request_is_parsed() -> None:
 
 
 def test_absolute_form_target_is_kept_as_sent() -> None:
-    # RFC 9112 3.2.2: a server MUST accept the absolute-form.
-    request = request_of(head("GET http://example.com:8080/p?q HTTP/1.1", "Host: example.com"))
-    assert request.target == "http://example.com:8080/p?q"
+    # RFC 9112 3.2.2: a server MUST accept the absolute-form (its Host is identical to
+    # the authority, RFC 9112 3.2; scheme and host compare case-insensitively).
+    request = request_of(
+        head("GET HTTP://Example.com:8080/p?q HTTP/1.1", "Host: example.COM:8080")
+    )
+    assert request.target == "HTTP://Example.com:8080/p?q"
+    assert request_of(head("GET https://h HTTP/1.0")).target == "https://h"  # no Host in 1.0
+
+
+@pytest.mark.parametrize(
+    ("target", "host", "reason"),
+    [
+        ("http://evil/x", "h", "Host differs"),
+        ("http://h:8080/x", "h", "Host differs"),
+        ("http://user@h/x", "h", "invalid request target"),
+        ("http:///x", "h", "invalid request target"),
+        ("ftp://h/x", "h", "invalid request target"),
+    ],
+)
+def test_absolute_form_must_be_http_with_the_host_of_the_host_field(
+    target: str, host: str, reason: str
+) -> None:
+    error = error_of(head(f"GET {target} HTTP/1.1", f"Host: {host}"))
+    assert (error.status, reason in str(error)) == (400, True)
 
 
 def test_asterisk_form_is_for_options_only() -> None:
