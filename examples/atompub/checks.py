@@ -12,8 +12,8 @@ import webob.exc
 
 from examples.atompub.atom import ENTRY_TYPE
 from examples.atompub.documents import CollectionInfo
+from httpkit import web
 from httpkit.web import Request
-from httpkit.web.conditional import Validators, evaluate_preconditions
 
 __all__ = [
     "check_preconditions",
@@ -87,6 +87,4 @@ def check_preconditions(request: Request, current_etag: str | None) -> None:
     The router checked them before the handler ran; checking again inside the write
     transaction closes the window in which another request could have written.
     """
-    validators = Validators(current_etag, None)
-    if evaluate_preconditions(request.environ, request.method, validators) is not None:
-        raise webob.exc.HTTPPreconditionFailed("the member was changed by someone else")
+    web.check_preconditions(request, etag=current_etag)

@@ -6,6 +6,7 @@ runs under any WSGI server.
 
 from __future__ import annotations
 
+from httpkit.web.conditional import check_preconditions
 from httpkit.web.handler import Handler
 from httpkit.web.request import Request
 from httpkit.web.router import Router
@@ -13,4 +14,12 @@ from httpkit.web.routing import Route
 from httpkit.web.static import StaticFiles
 from httpkit.web.table import format_route_table
 
-__all__ = ["Handler", "Request", "Route", "Router", "StaticFiles", "format_route_table"]
+__all__ = [
+    "Handler",
+    "Request",
+    "Route",
+    "Router",
+    "StaticFiles",
+    "check_preconditions",
+    "format_route_table",
+]

@@ -2,7 +2,9 @@
 
 WebOb answers 304 on its own but never 412, which is what safe edits (RFC 5023 section
 9.5: Atom clients PUT with If-Match) rely on, so the router evaluates all four
-preconditions here before it calls the handler's method.
+preconditions here before it calls the handler's method.  A handler can evaluate them
+again with :func:`check_preconditions`, on the state it is about to change (inside its
+write transaction), which closes the window between the router's check and the write.
 """
 
 from __future__ import annotations
@@ -12,11 +14,16 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 from typing import Any
 
-__all__ = ["Validators", "evaluate_preconditions", "normalize_etag"]
+import webob
+import webob.exc
+
+__all__ = ["Validators", "check_preconditions", "evaluate_preconditions", "normalize_etag"]
 
 # RFC 9110 section 8.8.3: entity-tag = [ weak ] opaque-tag; weak = %s"W/";
 # opaque-tag = DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text.
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|\Z)')
+# One tag alone, as an ETag header value is.
+_ONE_ENTITY_TAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"\Z')
 
 _SAFE_METHODS = frozenset({"GET", "HEAD"})
 
@@ -48,9 +55,32 @@ def normalize_etag(value: object) -> str:
     if not isinstance(value, str):
         raise TypeError(f"etag() must return a str or None, not {type(value).__name__}")
     tag = value if value.startswith(('"', 'W/"')) else f'"{value}"'
-    if not _ENTITY_TAG.fullmatch(tag):
+    if not _ONE_ENTITY_TAG.match(tag):
         raise ValueError(f"etag() returned {value!r}, which is not a valid entity tag")
     return tag
+
+
+def check_preconditions(
+    request: webob.Request, *, etag: object = None, last_modified: object = None
+) -> None:
+    """Evaluate the request's preconditions against the resource's current validators.
+
+    ``etag`` is the entity tag now (``"abc"`` or ``'W/"abc"'``; a bare string is
+    quoted) and ``last_modified`` a :class:`~datetime.datetime` or POSIX timestamp;
+    ``None`` for either means unknown, both ``None`` that the resource does not exist.
+    Returns if the request may go on; raises ``webob.exc.HTTPPreconditionFailed`` (412)
+    or, for GET/HEAD, ``webob.exc.HTTPNotModified`` (304, carrying the validators).
+    Raises TypeError or ValueError for a malformed validator.
+    """
+    validators = Validators(etag, last_modified)
+    failed = evaluate_preconditions(request.environ, request.method, validators)
+    if failed == 412:
+        raise webob.exc.HTTPPreconditionFailed(
+            "The resource is not in the state the request's conditions expect "
+            "(it was changed, created or deleted in the meantime)."
+        )
+    if failed == 304:
+        raise webob.exc.HTTPNotModified(headers=validators.headers())
 
 
 def evaluate_preconditions(

@@ -1,6 +1,6 @@
-"""The router's checks around dispatch: path decoding, body limits, method override,
-mounting and trailing-slash redirects.  None of these runs on the common fast path
-unless its feature is switched on or the request needs it."""
+"""The router's checks around dispatch: path decoding, method override, mounting and
+trailing-slash redirects (request bodies are in :mod:`httpkit.web.body`).  None of these
+runs on the common fast path unless its feature is switched on or the request needs it."""
 
 from __future__ import annotations
 
@@ -9,13 +9,11 @@ from urllib.parse import parse_qsl, quote
 
 import webob.exc
 
-from httpkit.web.request import LimitedInput
-
 if TYPE_CHECKING:
     from httpkit.web.request import Request
     from httpkit.web.routing import Route, RouteIndex, WSGIApp
 
-__all__ = ["decode_path", "limit_body", "mounted", "override_method", "redirect_slash"]
+__all__ = ["decode_path", "mounted", "override_method", "redirect_slash"]
 
 # Only unsafe methods can be tunnelled through POST: overriding to GET/HEAD would let a
 # form post trigger a "safe" method, and PEP 3333 servers never see the real verb.
@@ -52,23 +50,6 @@ def override_method(request: Request) -> str:
     environ["httpkit.original_method"] = "POST"
     environ["REQUEST_METHOD"] = method
     return method
-
-
-def limit_body(environ: dict[str, Any], max_body: int) -> None:
-    """413 now if the announced length is too big; otherwise police the reads."""
-    length = environ.get("CONTENT_LENGTH")
-    if length:
-        if not length.isdigit():  # RFC 9110 section 8.6: 1*DIGIT, nothing else
-            raise webob.exc.HTTPBadRequest("The Content-Length header is not a number.")
-        if int(length) > max_body:
-            raise webob.exc.HTTPRequestEntityTooLarge(
-                f"The request body is larger than {max_body} bytes."
-            )
-    elif "wsgi.input" in environ and (
-        environ.get("wsgi.input_terminated") or environ.get("HTTP_TRANSFER_ENCODING")
-    ):
-        # A chunked body of unknown length: count the bytes as the handler reads them.
-        environ["wsgi.input"] = LimitedInput(environ["wsgi.input"], max_body)
 
 
 def mounted(route: Route, environ: dict[str, Any], raw_path: str) -> WSGIApp:

@@ -1,7 +1,8 @@
 """Handlers and the endpoints built from them when a route is added.
 
 A route's handler is either a :class:`Handler` subclass (one instance per request, one
-method per HTTP method) or a plain function.  Everything that can be decided when the
+method per HTTP method), ``functools.partial`` of one (to give the instances what the
+application shares, such as a store), or a plain function.  Everything that can be decided when the
 route is added -- which methods are allowed, the ``Allow`` header, whether validators
 exist, the bound responder per method -- is decided here, once, so the per-request path
 only looks things up.
@@ -9,6 +10,8 @@ only looks things up.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import re
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -28,13 +31,18 @@ Responder = Callable[..., Any]
 class Handler:
     """Base class of method-based handlers.
 
-    The router creates one instance per request (``cls()``, no arguments) and calls the
-    method named after the HTTP method in lower case, with the request and the route
-    parameters as keyword arguments::
+    The router creates one instance per request and calls the method named after the
+    HTTP method in lower case, with the request and the route parameters as keyword
+    arguments::
 
         class Entry(Handler):
             def get(self, request, id): ...
             def put(self, request, id): ...
+
+    The instance is made with no arguments, unless the route was added with
+    ``functools.partial`` of the class: ``router.add("/e/{id}", partial(Entry,
+    store=store), ...)`` makes each one with ``Entry(store=store)``, for a class whose
+    ``__init__`` takes the application state it needs.
 
     Two optional *validators* enable conditional requests (RFC 9110 section 13):
     ``etag(self, request, **params)`` returns the current entity tag (a string, quoted
@@ -51,6 +59,7 @@ class Endpoint:
         "allow_header",
         "allowed",
         "etag",
+        "factory",
         "handler",
         "handler_class",
         "has_validators",
@@ -60,19 +69,17 @@ class Endpoint:
 
     def __init__(self, handler: object, methods: Iterable[str] | None) -> None:
         self.handler = handler
-        self.handler_class: type[Handler] | None = None
+        # What makes the instance for a request: the class, or a partial of it.
+        self.factory: Callable[[], Handler] | None = None
+        self.handler_class = _handler_class(handler)
         self.etag: Callable[..., Any] | None = None
         self.last_modified: Callable[..., Any] | None = None
-        if isinstance(handler, type):
-            if not issubclass(handler, Handler):
-                raise TypeError(
-                    f"{handler.__qualname__} is a class but not a subclass of "
-                    "httpkit.Handler; subclass it, or pass a function"
-                )
-            self.handler_class = handler
-            self.responders = _class_responders(handler, methods)
-            self.etag = getattr(handler, "etag", None)
-            self.last_modified = getattr(handler, "last_modified", None)
+        if self.handler_class is not None:
+            cls = self.handler_class
+            self.factory = _checked_factory(handler, cls)
+            self.responders = _class_responders(cls, methods)
+            self.etag = getattr(cls, "etag", None)
+            self.last_modified = getattr(cls, "last_modified", None)
         elif callable(handler):
             self.responders = _function_responders(handler, methods)
         else:
@@ -83,6 +90,37 @@ class Endpoint:
             self.responders["HEAD"] = self.responders["GET"]
         self.allowed = frozenset(self.responders) | {"OPTIONS"}
         self.allow_header = format_allow(self.allowed)
+
+
+def _handler_class(handler: object) -> type[Handler] | None:
+    """The Handler subclass behind ``handler`` (itself or a partial's), else None."""
+    target = handler.func if isinstance(handler, functools.partial) else handler
+    if not isinstance(target, type):
+        return None
+    if not issubclass(target, Handler):
+        raise TypeError(
+            f"{target.__qualname__} is a class but not a subclass of "
+            "httpkit.Handler; subclass it, or pass a function"
+        )
+    return target
+
+
+def _checked_factory(factory: Any, cls: type[Handler]) -> Callable[[], Handler]:
+    """``factory`` after checking, once, that it makes an instance with no arguments;
+    otherwise every request would fail with a 500."""
+    try:
+        inspect.signature(factory).bind()
+    except ValueError:  # a partial whose arguments __init__ does not take
+        raise TypeError(
+            f"{factory!r} gives {cls.__qualname__}() arguments it does not take"
+        ) from None
+    except TypeError as error:
+        raise TypeError(
+            f"{cls.__qualname__}() cannot be called without arguments ({error}); "
+            f"give them with functools.partial({cls.__qualname__}, ...)"
+        ) from None
+    made: Callable[[], Handler] = factory
+    return made
 
 
 def format_allow(methods: Iterable[str]) -> str:

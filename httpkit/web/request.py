@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 from urllib.parse import quote
 
 import webob
@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from httpkit.web.router import Router
     from httpkit.web.routing import Route
 
-__all__ = ["LimitedInput", "Request"]
+__all__ = ["Request"]
 
 
 class Request(webob.Request):  # type: ignore[misc]
@@ -28,6 +28,9 @@ class Request(webob.Request):  # type: ignore[misc]
     router: Router | None = None
     route: Route | None = None
     route_params: Mapping[str, Any] = {}
+    #: The temporary files WebOb made to hold a copy of a large body (``request.body``,
+    #: ``request.POST``); the router closes them once the response is closed.
+    temporary_files: list[IO[bytes]] | None = None
 
     @property
     def route_name(self) -> str | None:
@@ -60,42 +63,28 @@ class Request(webob.Request):  # type: ignore[misc]
                 f"The request body is not valid JSON: {error}"
             ) from None
 
+    def make_tempfile(self) -> IO[bytes]:
+        """WebOb's temporary file for a large body, remembered so that it gets closed."""
+        file: IO[bytes] = super().make_tempfile()
+        if self.temporary_files is None:
+            self.temporary_files = []
+        self.temporary_files.append(file)
+        return file
 
-class LimitedInput:
-    """A ``wsgi.input`` that refuses to give more than ``limit`` bytes: 413 instead.
+    def copy_body(self) -> None:
+        """WebOb's copy of the body, closing its temporary file if the copy fails.
 
-    Used when the body's length is not announced (chunked), so the limit is enforced as
-    the handler reads rather than trusted from a header.
-    """
+        The copy stops partway when the body is over ``max_body`` (413) or the client
+        goes away; WebOb would leave the half-written file open.
+        """
+        try:
+            super().copy_body()
+        except BaseException:
+            self.close_temporary_files()
+            raise
 
-    def __init__(self, stream: Any, limit: int) -> None:
-        self._stream = stream
-        self._remaining = limit
-
-    def read(self, size: int = -1) -> bytes:
-        want = self._remaining + 1 if size is None or size < 0 else min(size, self._remaining + 1)
-        data: bytes = self._stream.read(want) if want else b""
-        return self._account(data)
-
-    def readline(self, size: int = -1) -> bytes:
-        want = self._remaining + 1 if size is None or size < 0 else min(size, self._remaining + 1)
-        data: bytes = self._stream.readline(want) if want else b""
-        return self._account(data)
-
-    def readlines(self, hint: int = -1) -> list[bytes]:
-        return self.read().splitlines(keepends=True)
-
-    def __iter__(self) -> LimitedInput:
-        return self
-
-    def __next__(self) -> bytes:
-        line = self.readline()
-        if not line:
-            raise StopIteration
-        return line
-
-    def _account(self, data: bytes) -> bytes:
-        self._remaining -= len(data)
-        if self._remaining < 0:
-            raise webob.exc.HTTPRequestEntityTooLarge("The request body is too large.")
-        return data
+    def close_temporary_files(self) -> None:
+        """Close the files that hold a copy of the body."""
+        files, self.temporary_files = self.temporary_files, None
+        for file in files or ():
+            file.close()

@@ -9,6 +9,7 @@ import webob
 import webob.exc
 
 from httpkit.web import error_pages, guards
+from httpkit.web.body import ReleasingBody, guard_body
 from httpkit.web.conditional import Validators, evaluate_preconditions
 from httpkit.web.handler import Endpoint, format_allow
 from httpkit.web.request import Request
@@ -72,7 +73,8 @@ class Router:
         defaults: Mapping[str, Any] | None = None,
         requirements: Mapping[str, str] | None = None,
     ) -> Route:
-        """Route ``template`` to ``handler`` (a :class:`Handler` subclass or a function).
+        """Route ``template`` to ``handler``: a :class:`Handler` subclass,
+        ``functools.partial`` of one (its instances get those arguments), or a function.
 
         ``methods`` restricts a class to some of its methods, or lets a function serve
         more than GET.  ``defaults`` are extra keyword arguments for the handler;
@@ -208,7 +210,11 @@ class Router:
             reply = self._unexpected_error(request, error)
         if self._after and isinstance(reply, (Reply, webob.Response)):
             reply = self._run_after_hooks(request, reply)
-        return reply(environ, start_response)  # type: ignore[no-any-return]
+        body: Iterable[bytes] = reply(environ, start_response)
+        if request.temporary_files:
+            # request.body spilled to disk: close the file when the server closes the body.
+            return ReleasingBody(body, request.close_temporary_files)
+        return body
 
     def _dispatch(self, request: Request, environ: dict[str, Any]) -> Any:
         raw_path = environ.get("PATH_INFO") or "/"
@@ -216,8 +222,7 @@ class Router:
         method = environ["REQUEST_METHOD"]
         if self.method_override and method == "POST":
             method = guards.override_method(request)
-        if self.max_body is not None:
-            guards.limit_body(environ, self.max_body)
+        guard_body(environ, self.max_body)
         allowed: frozenset[str] | None = None
         for route in self._index.candidates(path):
             match = route.regex.match(path)
@@ -258,10 +263,10 @@ class Router:
         if method == "OPTIONS" and "OPTIONS" not in endpoint.responders:
             return Reply("204 No Content", [("Allow", endpoint.allow_header)], ())
         responder = endpoint.responders[method]
-        handler_class = endpoint.handler_class
-        if handler_class is None:
+        factory = endpoint.factory
+        if factory is None:
             return render(responder(request, **params))
-        instance = handler_class()
+        instance = factory()
         if not endpoint.has_validators:
             return render(responder(instance, request, **params))
         validators = _validators(endpoint, instance, request, params)

@@ -86,7 +86,9 @@ class Route:
         """What serves the route: a dotted name, or the directory of static files."""
         if self.kind == "static":
             return f"static files in {getattr(self.app, 'root', '?')}"
-        target = self.endpoint.handler if self.endpoint is not None else self.app
+        endpoint = self.endpoint
+        # A partial of a Handler subclass is described by its class.
+        target = self.app if endpoint is None else endpoint.handler_class or endpoint.handler
         module = getattr(target, "__module__", None) or "?"
         name = getattr(target, "__qualname__", None) or type(target).__qualname__
         return f"{module}.{name}"

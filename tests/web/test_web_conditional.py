@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime, timezone
 from typing import Any
 
@@ -11,6 +12,7 @@ import webob.exc
 from webtest import TestApp
 
 from httpkit import Handler, Router
+from httpkit.web import check_preconditions
 
 MODIFIED = datetime(2024, 5, 1, 12, 0, 0, tzinfo=timezone.utc)
 BEFORE = "Tue, 30 Apr 2024 12:00:00 GMT"
@@ -197,3 +199,102 @@ def test_validators_are_not_put_on_error_responses() -> None:
     router.add("/r", Refusing)
     response = TestApp(router).put("/r", status=409)
     assert "ETag" not in response.headers
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "POST", "DELETE"])
+@pytest.mark.parametrize(
+    "make_reply",
+    [
+        lambda: webob.exc.HTTPBadRequest("bad field"),
+        lambda: webob.Response("invalid", status=400),
+        lambda: webob.Response(status=303, location="/elsewhere"),
+        lambda: webob.Response("gone", status=410, last_modified=None),
+    ],
+    ids=["returned-exception", "returned-400", "returned-303", "returned-410"],
+)
+def test_returned_non_success_responses_carry_no_validators(method: str, make_reply: Any) -> None:
+    class Validated(Handler):
+        def etag(self, request: Any) -> str:
+            return "v1"
+
+        def last_modified(self, request: Any) -> datetime:
+            return MODIFIED
+
+        def get(self, request: Any) -> webob.Response:
+            return make_reply()
+
+        put = post = delete = get
+
+    router = Router()
+    router.add("/r", Validated)
+    response = TestApp(router).request("/r", method=method, expect_errors=True)
+    assert response.status_int >= 300
+    assert "ETag" not in response.headers
+    assert "Last-Modified" not in response.headers
+
+
+def test_successful_unsafe_method_describes_the_new_state() -> None:
+    document = Document()
+    response = make_app(document).put("/doc", b"new")
+    assert response.headers["ETag"] == '"v2"'
+
+
+class Locked(Handler):
+    """Re-checks the preconditions against the state it is about to change."""
+
+    def __init__(self, document: Document) -> None:
+        self.document = document
+
+    def get(self, request: Any) -> str:
+        check_preconditions(request, etag=f"v{self.document.version}", last_modified=MODIFIED)
+        return "current"
+
+    def put(self, request: Any) -> str:
+        # Someone else wrote between the router's check and this handler's transaction.
+        self.document.version += 1
+        check_preconditions(request, etag=f"v{self.document.version}")
+        self.document.calls.append("written")
+        return "written"
+
+
+def locked_app(document: Document) -> TestApp:
+    router = Router()
+    router.add("/doc", functools.partial(Locked, document))
+    return TestApp(router)
+
+
+def test_check_preconditions_inside_the_handler_refuses_a_stale_write() -> None:
+    document = Document()
+    response = locked_app(document).put("/doc", headers={"If-Match": '"v1"'}, status=412)
+    assert "changed" in response.text
+    assert document.calls == []
+    locked_app(document).put("/doc", headers={"If-Match": '"v3"'}, status=200)
+    assert document.calls == ["written"]
+
+
+def test_check_preconditions_answers_304_with_the_validators() -> None:
+    app = locked_app(Document())
+    response = app.get("/doc", headers={"If-None-Match": '"v1"'}, status=304)
+    assert response.headers["ETag"] == '"v1"'
+    assert response.headers["Last-Modified"] == AT
+    assert response.body == b""
+    app.get("/doc", headers={"If-Modified-Since": AT}, status=304)
+    assert app.get("/doc", headers={"If-None-Match": '"v0"'}).text == "current"
+
+
+def test_check_preconditions_without_validators_means_no_resource() -> None:
+    request = webob.Request.blank("/x", method="PUT", headers={"If-Match": "*"})
+    with pytest.raises(webob.exc.HTTPPreconditionFailed):
+        check_preconditions(request)
+    check_preconditions(request, etag="exists")
+    creating = webob.Request.blank("/x", method="PUT", headers={"If-None-Match": "*"})
+    check_preconditions(creating)
+    with pytest.raises(webob.exc.HTTPPreconditionFailed):
+        check_preconditions(creating, etag="exists")
+
+
+@pytest.mark.parametrize("bad", ['"a",', 'W/"a" ', '"a" "b"', 'x"y'])
+def test_malformed_entity_tags_are_refused(bad: str) -> None:
+    request = webob.Request.blank("/x")
+    with pytest.raises(ValueError, match="not a valid entity tag"):
+        check_preconditions(request, etag=bad)

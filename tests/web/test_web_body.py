@@ -1,0 +1,207 @@
+"""Request bodies as handlers read them: whole, in pieces, by line, within max_body.
+
+A server may hand the body over as it arrives, so one read of ``wsgi.input`` can return
+less than asked before the end.  ``TricklingInput`` does that on purpose; the live test
+does it with httpkit's own server and a body sent in two parts.
+"""
+
+from __future__ import annotations
+
+import gc
+import io
+import socket
+import time
+import warnings
+from typing import Any
+
+import pytest
+import webob
+
+from httpkit import Router
+from httpkit.testing import live_server
+
+BODY = bytes(range(256)) * 320  # 81,920 bytes: more than WebOb keeps in memory
+
+
+class TricklingInput:
+    """A ``wsgi.input`` whose reads return at most ``step`` bytes, like a socket."""
+
+    def __init__(self, data: bytes, step: int = 1000) -> None:
+        self._data = io.BytesIO(data)
+        self._step = step
+        self.calls = 0
+
+    def read(self, size: int = -1) -> bytes:
+        self.calls += 1
+        limit = self._step if size is None or size < 0 else min(size, self._step)
+        return self._data.read(limit)
+
+    def readline(self, size: int = -1) -> bytes:
+        limit = self._step if size is None or size < 0 else min(size, self._step)
+        return self._data.readline(limit)
+
+
+def call(router: Router, body: bytes, *, chunked: bool, step: int = 1000) -> webob.Response:
+    environ = webob.Request.blank("/up", method="POST").environ
+    environ["wsgi.input"] = TricklingInput(body, step)
+    if chunked:
+        environ.pop("CONTENT_LENGTH", None)
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+        environ["wsgi.input_terminated"] = True
+    else:
+        environ["CONTENT_LENGTH"] = str(len(body))
+    response: webob.Response = webob.Request(environ).get_response(router)
+    return response
+
+
+def router_with(handler: Any, max_body: int | None = 1_000_000) -> Router:
+    router = Router(max_body=max_body)
+    router.add("/up", handler, methods=["POST"])
+    return router
+
+
+@pytest.mark.parametrize(
+    ("chunked", "max_body"),
+    [(True, 1_000_000), (False, 1_000_000), (False, None)],
+    ids=["chunked-limit", "length-limit", "length-no-limit"],
+)
+def test_read_without_size_returns_the_whole_body(chunked: bool, max_body: int | None) -> None:
+    router = router_with(lambda request: request.environ["wsgi.input"].read(), max_body)
+    assert call(router, BODY, chunked=chunked).body == BODY
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "length"])
+def test_read1_returns_what_has_arrived_and_empty_only_at_the_end(chunked: bool) -> None:
+    def pieces(request: Any) -> dict[str, Any]:
+        stream = request.environ["wsgi.input"]
+        lengths = []
+        while piece := stream.read1(30_000):
+            lengths.append(len(piece))
+        return {"count": len(lengths), "total": sum(lengths), "largest": max(lengths)}
+
+    response = call(router_with(pieces), BODY, chunked=chunked, step=1000)
+    assert response.json == {"count": 82, "total": len(BODY), "largest": 1000}
+
+
+def test_read1_over_the_limit_is_413() -> None:
+    def drain(request: Any) -> str:
+        while request.environ["wsgi.input"].read1():
+            pass
+        return "drained"
+
+    assert call(router_with(drain, max_body=50_000), BODY, chunked=True).status_int == 413
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "length"])
+@pytest.mark.parametrize("max_body", [None, 1_000_000], ids=["no-limit", "limit"])
+def test_request_body_is_the_whole_body(chunked: bool, max_body: int | None) -> None:
+    router = router_with(lambda request: request.body, max_body)
+    response = call(router, BODY, chunked=chunked)
+    assert response.status_int == 200
+    assert response.body == BODY
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "length"])
+def test_read_with_size_returns_that_many_bytes_until_the_end(chunked: bool) -> None:
+    def sizes(request: Any) -> dict[str, list[int]]:
+        stream = request.environ["wsgi.input"]
+        lengths = []
+        while piece := stream.read(30_000):
+            lengths.append(len(piece))
+        return {"lengths": lengths}
+
+    response = call(router_with(sizes), BODY, chunked=chunked)
+    assert response.json == {"lengths": [30_000, 30_000, 21_920]}
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "length"])
+def test_readline_and_iteration_give_whole_lines(chunked: bool) -> None:
+    lines = [b"%05d " % number + b"x" * 2500 + b"\n" for number in range(20)] + [b"tail"]
+    body = b"".join(lines)
+
+    def split(request: Any) -> dict[str, Any]:
+        stream = request.environ["wsgi.input"]
+        first = stream.readline()
+        rest = list(stream)
+        return {"first": len(first), "rest": [len(line) for line in rest]}
+
+    response = call(router_with(split), body, chunked=chunked, step=700)
+    assert response.json == {"first": 2507, "rest": [2507] * 19 + [4]}
+
+
+def test_readline_with_size_stops_there() -> None:
+    def two(request: Any) -> list[int]:
+        stream = request.environ["wsgi.input"]
+        return [len(stream.readline(1500)), len(stream.readline())]
+
+    body = b"a" * 2000 + b"\n" + b"b" * 10
+    assert call(router_with(two), body, chunked=True, step=300).json == [1500, 501]
+
+
+def test_readlines_returns_every_line() -> None:
+    def count(request: Any) -> dict[str, int]:
+        return {"lines": len(request.environ["wsgi.input"].readlines())}
+
+    body = b"line\n" * 3000
+    assert call(router_with(count), body, chunked=True).json == {"lines": 3000}
+
+
+@pytest.mark.parametrize("reader", ["read", "read-sized", "readline", "body"])
+def test_trickled_chunked_body_over_the_limit_is_413(reader: str) -> None:
+    def consume(request: Any) -> str:
+        stream = request.environ["wsgi.input"]
+        if reader == "read":
+            stream.read()
+        elif reader == "read-sized":
+            while stream.read(4096):
+                pass
+        elif reader == "readline":
+            for _line in stream:
+                pass
+        else:
+            request.body  # noqa: B018 (reading it is the point)
+        return "read it all"
+
+    router = router_with(consume, max_body=len(BODY) - 1)
+    assert call(router, BODY, chunked=True).status_int == 413
+    router = router_with(consume, max_body=len(BODY))
+    assert call(router, BODY, chunked=True).status_int == 200
+
+
+@pytest.mark.parametrize("max_body", [len(BODY) - 1, len(BODY)], ids=["413", "200"])
+def test_request_body_leaves_no_temporary_file_open(max_body: int) -> None:
+    # A body larger than WebOb's in-memory limit goes to a temporary file, which must
+    # be closed whether the copy finished or the 413 stopped it partway.
+    router = router_with(lambda request: str(len(request.body)), max_body)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        response = call(router, BODY, chunked=True)
+        expected = 413 if max_body < len(BODY) else 200
+        assert response.status_int == expected
+        gc.collect()
+    leaks = [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)]
+    assert leaks == []
+
+
+def send_in_two_parts(port: int, body: bytes) -> bytes:
+    half = len(body) // 2
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        client.sendall(
+            b"POST /up HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n"
+        )
+        for part in (body[:half], body[half:]):
+            client.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            time.sleep(0.05)  # the handler is already reading: let it see a short read
+        client.sendall(b"0\r\n\r\n")
+        return b"".join(iter(lambda: client.recv(65536), b""))
+
+
+def test_live_chunked_body_sent_in_parts_reaches_the_handler_whole() -> None:
+    def size(request: Any) -> str:
+        return str(len(request.environ["wsgi.input"].read()))
+
+    with live_server(router_with(size), threads=2) as server:
+        reply = send_in_two_parts(server.port, BODY)
+    assert reply.startswith(b"HTTP/1.1 200 ")
+    assert reply.endswith(b"\r\n\r\n%d" % len(BODY))
