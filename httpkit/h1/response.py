@@ -28,7 +28,7 @@ _HOP_BY_HOP = frozenset(
 
 
 class _Framing(enum.Enum):
-    NONE = "none"  # no body: HEAD, 1xx, 204, 304
+    NONE = "none"  # no body: HEAD, 204, 304
     LENGTH = "length"  # Content-Length
     CHUNKED = "chunked"  # Transfer-Encoding: chunked
     CLOSE = "close"  # the body ends when the connection closes (HTTP/1.0 only)
@@ -60,8 +60,16 @@ class ResponseFramer:
         """The status line and header section, with framing and Connection fields added."""
         if self._framing is not None:
             raise ResponseError("head() was already called for this response")
-        if type(status) is not int or not 100 <= status <= 999:
-            raise ResponseError(f"status must be a 3-digit int, not {status!r}")
+        if type(status) is not int or not 200 <= status <= 599:
+            # RFC 9110 15: codes outside 100..599 are invalid.  A 1xx is interim: sent
+            # as the final response, the client would wait for another one and take the
+            # next request's response for this one's (101 would even switch protocols).
+            # The one interim response httpkit sends is CONTINUE.
+            raise ResponseError(f"status must be an int from 200 to 599, not {status!r}")
+        request = self._request
+        if request is not None and request.method == "CONNECT" and status < 300:
+            # RFC 9112 6.3: a 2xx makes the connection a tunnel; httpkit never tunnels.
+            raise ResponseError("a 2xx answer to CONNECT would open a tunnel (RFC 9110 9.3.6)")
         if not isinstance(reason, str) or _REASON.fullmatch(reason) is None:
             raise ResponseError(f"invalid reason phrase {reason!r}")
         if body_length is not None and (type(body_length) is not int or body_length < 0):
@@ -73,7 +81,6 @@ class ResponseFramer:
             lines.append(f"Content-Length: {length}\r\n")
         elif framing is _Framing.CHUNKED:
             lines.append("Transfer-Encoding: chunked\r\n")
-        request = self._request
         self.keep_alive = (
             request is not None
             and request.keep_alive
@@ -93,9 +100,9 @@ class ResponseFramer:
     def _choose_framing(
         self, status: int, app_length: int | None, body_length: int | None
     ) -> tuple[_Framing, int | None]:
-        # RFC 9110 8.6: no Content-Length on 1xx and 204; a 304 or a HEAD response may
-        # carry the one the 200 / GET would have had (RFC 9110 6.4.1: no content).
-        if status < 200 or status == 204:
+        # RFC 9110 8.6: no Content-Length on 204; a 304 or a HEAD response may carry
+        # the one the 200 / GET would have had (RFC 9110 6.4.1: no content).
+        if status == 204:
             return _Framing.NONE, None
         if status == 304:
             return _Framing.NONE, app_length
