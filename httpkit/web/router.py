@@ -222,7 +222,8 @@ class Router:
         method = environ["REQUEST_METHOD"]
         if self.method_override and method == "POST":
             method = guards.override_method(request)
-        guard_body(environ, self.max_body)
+        if self.max_body is not None or environ.get("CONTENT_LENGTH"):
+            guard_body(environ, self.max_body)
         allowed: frozenset[str] | None = None
         for route in self._index.candidates(path):
             match = route.regex.match(path)
