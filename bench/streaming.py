@@ -118,7 +118,7 @@ def measure_one(spec: ServerSpec, size: int, limit: float) -> dict[str, float]:
     figures: dict[str, float] = {}
     for direction, transfer in (("upload", upload), ("download", download)):
         port = free_port()  # a fresh process per direction: VmHWM is that transfer's peak
-        command = spec.argv("stream:app", port)
+        command = spec.argv("stream:app", port, spec.stream_options)
         with ServerProcess(command, port, cpus=spec.cpus, env=server_env()) as server:
             idle_kib = server.memory_kib()
             with pinned(load_cpus(spec.cpus)):
@@ -142,8 +142,8 @@ def measure(size: int, limit: float, names: tuple[str, ...] = STREAMING_SERVERS)
             continue
         try:
             results[name] = measure_one(spec, size, limit)
-        except TransferError as error:
-            results[name] = {"failed": str(error)}
+        except (TransferError, OSError) as error:  # OSError: e.g. the server reset us
+            results[name] = {"failed": f"{type(error).__name__}: {error}"}
             print(f"  {name}: failed ({error})", file=sys.stderr)
             continue
         figures = results[name]

@@ -55,9 +55,14 @@ def _server(results: dict[str, Any], plt: Any) -> Any:
     ]
     if not scenarios:
         return None
-    figure, axes = plt.subplots(1, len(scenarios), figsize=(3.2 * len(scenarios), 3.4))
-    for axis, (name, label) in zip(list(getattr(axes, "flat", [axes])), scenarios, strict=True):
+    columns = len(scenarios) if len(scenarios) < 3 else 2  # four panels read best as 2 x 2
+    rows = -(-len(scenarios) // columns)
+    figure, axes = plt.subplots(rows, columns, figsize=(3.8 * columns, 3.0 * rows))
+    axes_list = list(getattr(axes, "flat", [axes]))
+    for axis, (name, label) in zip(axes_list, scenarios, strict=False):
         _hbars(axis, _numbers(server, name, RPS), label, "requests/s")
+    for unused in axes_list[len(scenarios) :]:
+        unused.set_visible(False)
     figure.suptitle("Hello world: requests per second (higher is better)", fontsize=10)
     return figure
 

@@ -40,7 +40,7 @@ class Scenario:
 
     @property
     def label(self) -> str:
-        kind = "keep-alive" if self.keepalive else "new connection per request"
+        kind = "keep-alive" if self.keepalive else "no keep-alive"
         return f"{self.connections} conn., {kind}"
 
 

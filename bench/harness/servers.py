@@ -38,6 +38,8 @@ class ServerSpec:
     # Options that let it hold 10,000 idle keep-alive connections for minutes (connection
     # limits and idle timeouts raised), for the memory benchmark.
     idle_options: tuple[str, ...] = ()
+    # Options that let it take a request body of many GiB, for the streaming benchmark.
+    stream_options: tuple[str, ...] = ()
 
     def argv(self, app: str, port: int, extra: Sequence[str] = ()) -> list[str]:
         return self.command(app, port, extra)
@@ -107,6 +109,7 @@ def _canned(app: str, port: int, extra: Sequence[str]) -> list[str]:
 
 
 _HTTPKIT_IDLE = ("--max-connections", "10500", "--keepalive-timeout", "600")
+_HTTPKIT_STREAM = ("--max-body", "17179869184")  # 16 GiB; the default is 1 GiB
 
 
 SERVERS: dict[str, ServerSpec] = {
@@ -118,6 +121,7 @@ SERVERS: dict[str, ServerSpec] = {
             _httpkit("--threads", "0"),
             ("httpkit",),
             idle_options=_HTTPKIT_IDLE,
+            stream_options=_HTTPKIT_STREAM,
         ),
         ServerSpec(
             "httpkit",
@@ -125,6 +129,7 @@ SERVERS: dict[str, ServerSpec] = {
             _httpkit(),
             ("httpkit",),
             idle_options=_HTTPKIT_IDLE,
+            stream_options=_HTTPKIT_STREAM,
         ),
         ServerSpec(
             "httpkit-w2",
@@ -139,6 +144,8 @@ SERVERS: dict[str, ServerSpec] = {
             _waitress,
             ("waitress",),
             idle_options=("--connection-limit=10500", "--channel-timeout=600"),
+            # Its default limit is exactly 1 GiB, which the 1 GiB upload reaches.
+            stream_options=("--max-request-body-size=17179869184",),
         ),
         ServerSpec(
             "gunicorn-sync",
