@@ -17,15 +17,25 @@ from typing import Any
 import webob
 import webob.exc
 
-__all__ = ["Validators", "check_preconditions", "evaluate_preconditions", "normalize_etag"]
+from httpkit.web.handler import GET_OR_HEAD
+
+__all__ = [
+    "FAILED_DETAIL",
+    "Validators",
+    "check_preconditions",
+    "evaluate_preconditions",
+    "normalize_etag",
+]
 
 # RFC 9110 section 8.8.3: entity-tag = [ weak ] opaque-tag; weak = %s"W/";
 # opaque-tag = DQUOTE *etagc DQUOTE; etagc = %x21 / %x23-7E / obs-text.
 _ENTITY_TAG = re.compile(r'\s*(W/)?("[\x21\x23-\x7e\x80-\xff]*")\s*(?:,|\Z)')
+FAILED_DETAIL = (
+    "The resource is not in the state the request's conditions expect "
+    "(it was changed, created or deleted in the meantime)."
+)
 # One tag alone, as an ETag header value is.
 _ONE_ENTITY_TAG = re.compile(r'(?:W/)?"[\x21\x23-\x7e\x80-\xff]*"\Z')
-
-_SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 class Validators:
@@ -75,10 +85,7 @@ def check_preconditions(
     validators = Validators(etag, last_modified)
     failed = evaluate_preconditions(request.environ, request.method, validators)
     if failed == 412:
-        raise webob.exc.HTTPPreconditionFailed(
-            "The resource is not in the state the request's conditions expect "
-            "(it was changed, created or deleted in the meantime)."
-        )
+        raise webob.exc.HTTPPreconditionFailed(FAILED_DETAIL)
     if failed == 304:
         raise webob.exc.HTTPNotModified(headers=validators.headers())
 
@@ -103,8 +110,8 @@ def evaluate_preconditions(
     if if_none_match is not None:
         # Step 3: If-None-Match uses the weak comparison (section 13.1.2).
         if _tag_list_matches(if_none_match, validators.etag, exists, weak=True):
-            return 304 if method in _SAFE_METHODS else 412
-    elif method in _SAFE_METHODS:
+            return 304 if method in GET_OR_HEAD else 412
+    elif method in GET_OR_HEAD:
         # Step 4: If-Modified-Since only for GET/HEAD without If-None-Match (13.1.3).
         since = _parse_date(environ.get("HTTP_IF_MODIFIED_SINCE"))
         modified_at = validators.modified_at

@@ -16,10 +16,13 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
-__all__ = ["STANDARD_METHODS", "Endpoint", "Handler"]
+__all__ = ["GET_OR_HEAD", "STANDARD_METHODS", "Endpoint", "Handler"]
 
 # The methods a handler class is searched for, in the order the Allow header lists them.
 STANDARD_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+# The methods that read a representation: 304s, slash redirects and static files are
+# for these alone (RFC 9110 sections 13.2.2 and 9.3.2).
+GET_OR_HEAD = frozenset({"GET", "HEAD"})
 
 # RFC 9110 section 9.1: a method name is a token (case-sensitive; we require upper case
 # so that ``methods=["get"]`` is caught as a mistake instead of never matching).

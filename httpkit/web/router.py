@@ -10,8 +10,8 @@ import webob.exc
 
 from httpkit.web import error_pages, guards
 from httpkit.web.body import ReleasingBody, guard_body
-from httpkit.web.conditional import Validators, evaluate_preconditions
-from httpkit.web.handler import Endpoint, format_allow
+from httpkit.web.conditional import FAILED_DETAIL, Validators, evaluate_preconditions
+from httpkit.web.handler import GET_OR_HEAD, Endpoint, format_allow
 from httpkit.web.request import Request
 from httpkit.web.responses import Reply, StartResponse, render
 from httpkit.web.routing import Route, RouteIndex, WSGIApp
@@ -21,8 +21,6 @@ __all__ = ["Router"]
 
 Hook = TypeVar("Hook", bound=Callable[..., Any])
 ErrorKey = int | type[BaseException]
-
-_SAFE_METHODS = frozenset({"GET", "HEAD"})
 
 
 class Router:
@@ -220,10 +218,11 @@ class Router:
         raw_path = environ.get("PATH_INFO") or "/"
         path = raw_path if raw_path.isascii() else guards.decode_path(raw_path)
         method = environ["REQUEST_METHOD"]
-        if self.method_override and method == "POST":
-            method = guards.override_method(request)
+        # Before the method override: its _method field may be in a body to be limited.
         if self.max_body is not None or environ.get("CONTENT_LENGTH"):
             guard_body(environ, self.max_body)
+        if self.method_override and method == "POST":
+            method = guards.override_method(request)
         allowed: frozenset[str] | None = None
         for route in self._index.candidates(path):
             match = route.regex.match(path)
@@ -241,7 +240,7 @@ class Router:
         if allowed is not None:
             # RFC 9110 section 15.5.6: a 405 must list the methods the resource supports.
             raise webob.exc.HTTPMethodNotAllowed(headers=[("Allow", format_allow(allowed))])
-        if self.redirect_slashes and method in _SAFE_METHODS:
+        if self.redirect_slashes and method in GET_OR_HEAD:
             guards.redirect_slash(self._index, path, raw_path, environ)
         raise webob.exc.HTTPNotFound()
 
@@ -276,11 +275,11 @@ class Router:
             # RFC 9110 section 15.4.5: a 304 carries the validators a 200 would.
             return Reply("304 Not Modified", validators.headers(), ())
         if failed == 412:
-            raise webob.exc.HTTPPreconditionFailed()
+            raise webob.exc.HTTPPreconditionFailed(FAILED_DETAIL)
         reply = render(responder(instance, request, **params))
         if not _is_success(reply):
             return reply
-        if method not in _SAFE_METHODS:
+        if method not in GET_OR_HEAD:
             # The method may have changed the resource: describe what it is now.
             validators = _validators(endpoint, instance, request, params)
         return _with_validators(reply, validators)

@@ -21,10 +21,11 @@ import webob.exc
 from webob.static import FileIter
 
 from httpkit.web import error_pages
+from httpkit.web.guards import decode_path
+from httpkit.web.handler import GET_OR_HEAD
 
 __all__ = ["StaticFiles"]
 
-_READ_METHODS = frozenset({"GET", "HEAD"})
 _ALLOW = "GET, HEAD, OPTIONS"
 _UNKNOWN_TYPE = "application/octet-stream"
 
@@ -68,7 +69,7 @@ class StaticFiles:
         return response(environ, start_response)  # type: ignore[no-any-return]
 
     def _respond(self, request: webob.Request) -> webob.Response:
-        if request.method not in _READ_METHODS:
+        if request.method not in GET_OR_HEAD:
             if request.method == "OPTIONS":
                 return webob.Response(status=204, headerlist=[("Allow", _ALLOW)])
             raise webob.exc.HTTPMethodNotAllowed(headers=[("Allow", _ALLOW)])
@@ -82,10 +83,7 @@ class StaticFiles:
         return self._file_response(target)
 
     def _relative_path(self, raw_path: str) -> list[str]:
-        try:
-            path = raw_path.encode("latin-1").decode("utf-8")
-        except UnicodeError:
-            raise webob.exc.HTTPBadRequest("The request path is not valid UTF-8.") from None
+        path = decode_path(raw_path)
         segments = [segment for segment in path.split("/") if segment not in ("", ".")]
         for segment in segments:
             # '..' would climb out of the root; NUL and '\\' mean other things to the OS.

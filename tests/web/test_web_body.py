@@ -205,3 +205,25 @@ def test_live_chunked_body_sent_in_parts_reaches_the_handler_whole() -> None:
         reply = send_in_two_parts(server.port, BODY)
     assert reply.startswith(b"HTTP/1.1 200 ")
     assert reply.endswith(b"\r\n\r\n%d" % len(BODY))
+
+
+@pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "length"])
+def test_max_body_holds_for_a_form_read_by_method_override(chunked: bool) -> None:
+    # The _method field is in the body: reading it must already count against the limit.
+    calls: list[str] = []
+    router = Router(max_body=100, method_override=True)
+    router.add("/up", lambda request: calls.append("put") or "stored", methods=["PUT"])
+    form = b"_method=PUT&text=" + b"x" * 200
+    environ = webob.Request.blank("/up", method="POST").environ
+    environ.update(
+        {"wsgi.input": TricklingInput(form), "CONTENT_TYPE": "application/x-www-form-urlencoded"}
+    )
+    if chunked:
+        environ.pop("CONTENT_LENGTH", None)
+        environ["HTTP_TRANSFER_ENCODING"] = "chunked"
+        environ["wsgi.input_terminated"] = True
+    else:
+        environ["CONTENT_LENGTH"] = str(len(form))
+    response = webob.Request(environ).get_response(router)
+    assert response.status_int == 413
+    assert calls == []
