@@ -146,27 +146,41 @@ class Exchange:
         return data
 
     def _read_streaming(self, size: int) -> bytes:
+        """Worker thread: wait for body bytes; ``size < 0`` collects them to the end."""
         assert self._body_cond is not None
         conn = self.conn
         if self._continue_pending:
             self._continue_pending = False
             if not self.head_sent:  # RFC 9110 10.1.1: no 100 once a final status went out
                 conn.call_on_loop(conn.write_interim, h1.CONTINUE)
+        pieces: list[bytes] = []
         with self._body_cond:
-            while not self.body_complete and (size < 0 or not self._body):
+            while True:
+                if self._body:
+                    pieces.append(self._take(size))
+                    if size >= 0:
+                        break
+                if self.body_complete:
+                    break
                 if conn.lost:
                     raise ClientDisconnectedError("client closed the connection during the body")
                 self._body_cond.wait(WAIT_STEP)
-            if self.body_error is not None and not self._body:
+            if self.body_error is not None and (size < 0 or not pieces):
                 raise self.body_error
-            if size < 0 or size >= len(self._body):
-                data = bytes(self._body)
-                self._body.clear()
-            else:
-                data = bytes(self._body[:size])
-                del self._body[:size]
-            if conn.reading_paused and len(self._body) < BODY_LOW_WATER:
-                conn.call_on_loop(conn.resume_body_reading)
+        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
+
+    def _take(self, size: int) -> bytes:
+        """Up to ``size`` buffered bytes (all if negative); asks for more when drained."""
+        body = self._body
+        if size < 0 or size >= len(body):
+            data = bytes(body)
+            body.clear()
+        else:
+            data = bytes(body[:size])
+            del body[:size]
+        conn = self.conn
+        if conn.reading_paused and len(body) < BODY_LOW_WATER:
+            conn.call_on_loop(conn.resume_body_reading)
         return data
 
     def close_body(self) -> None:

@@ -230,3 +230,17 @@ def test_live_server_stops_cleanly_with_requests_in_flight() -> None:
         connection.getresponse().read()
     threads = [thread.name for thread in threading.enumerate()]
     assert not any(name.startswith("httpkit") for name in threads), threads
+
+
+def test_reading_a_large_body_in_one_call(serve: Serve) -> None:
+    total = 8 * MiB  # far above the buffer at which the server pauses the socket
+
+    def read_all_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        body = environ["wsgi.input"].read()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [str(len(body)).encode(), b" ", str(body.count(b"u")).encode()]
+
+    with serve(read_all_app, max_body=total) as server:
+        started = time.monotonic()
+        assert upload(server.port, total) == f"{total} {total}".encode()
+        assert time.monotonic() - started < 5
