@@ -74,15 +74,17 @@ def _has_unannounced_body(environ: dict[str, Any]) -> bool:
 class BodyInput:
     """A request body as a file: reads return what was asked unless the body ends.
 
-    :param length: the announced Content-Length; the body ends there.
+    :param length: the announced Content-Length; the body ends there, and a stream
+        that ends sooner is answered ``400 Bad Request``.
     :param limit: for a body of unknown length, the most bytes accepted; reading
         more raises ``413 Request Entity Too Large`` (``None``: no limit).
     """
 
-    __slots__ = ("_remaining", "_stream", "_strict")
+    __slots__ = ("_announced", "_remaining", "_stream", "_strict")
 
     def __init__(self, stream: Any, length: int | None = None, *, limit: int | None = None):
         self._stream = stream
+        self._announced = length is not None
         # Bytes the body may still give; with a limit one more is asked for, to see
         # whether the body goes past it.
         self._strict = limit is not None
@@ -92,17 +94,7 @@ class BodyInput:
             self._remaining = _UNBOUNDED if limit is None else limit
 
     def read(self, size: int | None = -1) -> bytes:
-        want = self._allowance(size)
-        parts: list[bytes] = []
-        got = 0
-        # Bounded: every pass gets at least one byte or ends the loop.
-        while got < want:
-            piece: bytes = self._stream.read(min(want - got, READ_BLOCK))
-            if not piece:
-                break
-            parts.append(piece)
-            got += len(piece)
-        return self._counted(parts[0] if len(parts) == 1 else b"".join(parts))
+        return self._gather(self._stream.read, self._allowance(size), line=False)
 
     def read1(self, size: int | None = -1) -> bytes:
         """Up to ``size`` bytes of what has arrived: one read of the server's stream, as
@@ -110,21 +102,12 @@ class BodyInput:
         the body on as it comes (an echo, a proxy)."""
         want = self._allowance(size)
         data: bytes = self._stream.read(min(want, READ_BLOCK)) if want > 0 else b""
+        if not data and want > 0:
+            self._check_complete()
         return self._counted(data)
 
     def readline(self, size: int | None = -1) -> bytes:
-        want = self._allowance(size)
-        parts: list[bytes] = []
-        got = 0
-        while got < want:
-            piece: bytes = self._stream.readline(min(want - got, READ_BLOCK))
-            if not piece:
-                break
-            parts.append(piece)
-            got += len(piece)
-            if piece.endswith(b"\n"):
-                break
-        return self._counted(parts[0] if len(parts) == 1 else b"".join(parts))
+        return self._gather(self._stream.readline, self._allowance(size), line=True)
 
     def readlines(self, hint: int | None = -1) -> list[bytes]:
         lines: list[bytes] = []
@@ -144,6 +127,28 @@ class BodyInput:
         if not line:
             raise StopIteration
         return line
+
+    def _gather(self, fetch: Callable[[int], bytes], want: int, *, line: bool) -> bytes:
+        parts: list[bytes] = []
+        got = 0
+        # Bounded: every pass gets at least one byte or ends the loop.
+        while got < want:
+            piece = fetch(min(want - got, READ_BLOCK))
+            if not piece:
+                self._check_complete(got)
+                break
+            parts.append(piece)
+            got += len(piece)
+            if line and piece.endswith(b"\n"):
+                break
+        return self._counted(parts[0] if len(parts) == 1 else b"".join(parts))
+
+    def _check_complete(self, pending: int = 0) -> None:
+        # The stream ended: fine, unless Content-Length promised more (a client that
+        # went away, or a server that let a short body through).
+        if self._announced and self._remaining - pending > 0:
+            self._remaining = 0
+            raise webob.exc.HTTPBadRequest("The request body is shorter than its Content-Length.")
 
     def _allowance(self, size: int | None) -> int:
         most = self._remaining + 1 if self._strict else self._remaining

@@ -227,3 +227,21 @@ def test_max_body_holds_for_a_form_read_by_method_override(chunked: bool) -> Non
     response = webob.Request(environ).get_response(router)
     assert response.status_int == 413
     assert calls == []
+
+
+@pytest.mark.parametrize("reader", ["read", "read1", "readline", "body"])
+def test_body_shorter_than_its_content_length_is_a_400(reader: str) -> None:
+    def consume(request: Any) -> str:
+        stream = request.environ["wsgi.input"]
+        if reader == "body":
+            return str(len(request.body))
+        while getattr(stream, reader)(4096):
+            pass
+        return "complete"
+
+    environ = webob.Request.blank("/up", method="POST").environ
+    environ["wsgi.input"] = TricklingInput(BODY[:5000])
+    environ["CONTENT_LENGTH"] = str(len(BODY))
+    response = webob.Request(environ).get_response(router_with(consume))
+    assert response.status_int == 400
+    assert "shorter than its Content-Length" in response.text
