@@ -28,8 +28,9 @@ class Router:
 
     :param debug: show tracebacks of unexpected exceptions to the client (never in
         production); without it a 500 says nothing about the cause.
-    :param max_body: the largest request body accepted, in bytes; larger ones get
-        ``413`` before the handler runs (``None``: no limit).
+    :param max_body: the largest request body accepted, in bytes (``None``: no
+        limit).  A larger ``Content-Length`` gets ``413`` before the handler runs; a
+        chunked body is counted as it is read, and the read past the limit raises 413.
     :param redirect_slashes: answer ``308`` to a GET/HEAD whose path only exists with
         (or without) a trailing slash.
     :param method_override: honour ``_method`` (query or form field) on POST requests

@@ -183,28 +183,32 @@ def test_request_body_leaves_no_temporary_file_open(max_body: int) -> None:
     assert leaks == []
 
 
-def send_in_two_parts(port: int, body: bytes) -> bytes:
+def send_in_two_parts(port: int, path: str, body: bytes, *, chunked: bool) -> bytes:
     half = len(body) // 2
+    framing = b"Transfer-Encoding: chunked" if chunked else b"Content-Length: %d" % len(body)
     with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
         client.sendall(
-            b"POST /up HTTP/1.1\r\nHost: test\r\nConnection: close\r\n"
-            b"Transfer-Encoding: chunked\r\n\r\n"
+            b"POST %s HTTP/1.1\r\nHost: test\r\nConnection: close\r\n%s\r\n\r\n"
+            % (path.encode(), framing)
         )
         for part in (body[:half], body[half:]):
-            client.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+            client.sendall(b"%x\r\n%s\r\n" % (len(part), part) if chunked else part)
             time.sleep(0.05)  # the handler is already reading: let it see a short read
-        client.sendall(b"0\r\n\r\n")
+        if chunked:
+            client.sendall(b"0\r\n\r\n")
         return b"".join(iter(lambda: client.recv(65536), b""))
 
 
-def test_live_chunked_body_sent_in_parts_reaches_the_handler_whole() -> None:
-    def size(request: Any) -> str:
-        return str(len(request.environ["wsgi.input"].read()))
-
-    with live_server(router_with(size), threads=2) as server:
-        reply = send_in_two_parts(server.port, BODY)
-    assert reply.startswith(b"HTTP/1.1 200 ")
-    assert reply.endswith(b"\r\n\r\n%d" % len(BODY))
+def test_live_body_sent_in_parts_reaches_the_handler_whole() -> None:
+    router = Router(max_body=1_000_000)
+    router.add("/read", lambda r: str(len(r.environ["wsgi.input"].read())), methods=["POST"])
+    router.add("/body", lambda r: str(len(r.body)), methods=["POST"])
+    with live_server(router, threads=2) as server:
+        for path in ("/read", "/body"):
+            for chunked in (True, False):
+                reply = send_in_two_parts(server.port, path, BODY, chunked=chunked)
+                assert reply.startswith(b"HTTP/1.1 200 "), (path, chunked, reply[:200])
+                assert reply.endswith(b"\r\n\r\n%d" % len(BODY))
 
 
 @pytest.mark.parametrize("chunked", [True, False], ids=["chunked", "length"])
