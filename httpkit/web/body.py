@@ -12,6 +12,7 @@ what has arrived.
 
 from __future__ import annotations
 
+import io
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -22,6 +23,8 @@ __all__ = ["BodyInput", "ReleasingBody", "guard_body"]
 
 READ_BLOCK = 64 * 1024  # the most asked of the server's stream in one call
 _UNBOUNDED = sys.maxsize
+# Streams whose read(n) already returns n bytes unless the body ends.
+_FULL_READ_TYPES = (io.BytesIO, io.BufferedReader)
 
 
 def guard_body(environ: dict[str, Any], max_body: int | None) -> None:
@@ -31,19 +34,19 @@ def guard_body(environ: dict[str, Any], max_body: int | None) -> None:
     A request without a body is left alone (nothing to wrap on the common GET).
     """
     length = environ.get("CONTENT_LENGTH")
-    if length:
-        if _check_length(length, max_body) and _is_stream(environ):
-            environ["wsgi.input"] = BodyInput(environ["wsgi.input"], int(length))
-    elif max_body is not None and _has_unannounced_body(environ) and _is_stream(environ):
+    stream = environ.get("wsgi.input")
+    # A body WebOb already copied (WebTest, an outer webob.Request) is read in full and
+    # will be sought, which a wrapper cannot do: leave it alone.
+    if stream is None or environ.get("webob.is_body_seekable"):
+        _check_length(length, max_body)
+    elif length:
+        # Buffered files (wsgiref's socket file, an in-memory body) already read in full.
+        if _check_length(length, max_body) and type(stream) not in _FULL_READ_TYPES:
+            environ["wsgi.input"] = BodyInput(stream, int(length))
+    elif max_body is not None and _has_unannounced_body(environ):
         # Without a limit the server's own stream is left as it is: code that streams
         # the body (an echo) keeps reading at the pace the bytes arrive.
-        environ["wsgi.input"] = BodyInput(environ["wsgi.input"], limit=max_body)
-
-
-def _is_stream(environ: dict[str, Any]) -> bool:
-    # A body WebOb already copied (WebTest, an outer webob.Request) reads in full, and
-    # WebOb will seek it, which a stream wrapper cannot do.
-    return "wsgi.input" in environ and not environ.get("webob.is_body_seekable")
+        environ["wsgi.input"] = BodyInput(stream, limit=max_body)
 
 
 def _check_length(length: str | None, max_body: int | None) -> int:
