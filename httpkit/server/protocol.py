@@ -49,6 +49,7 @@ error_log = logging.getLogger("httpkit.error")
 
 WRITE_HIGH_WATER = 256 * 1024  # bytes a worker may hand to the loop before waiting
 PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being produced
+LINGER_SECONDS = 2.0  # how long an unread request body is drained before closing
 
 
 class HTTPConnection(asyncio.Protocol):
@@ -64,6 +65,7 @@ class HTTPConnection(asyncio.Protocol):
         self.exchange: Exchange | None = None
         self.lost = False
         self._eof = False
+        self._lingering = False
         self.reading_paused = False
         self.writing_paused = False
         self.deadline = math.inf  # loop time at which the connection is cut
@@ -84,6 +86,8 @@ class HTTPConnection(asyncio.Protocol):
         self._set_deadline("idle", self.settings.keepalive_timeout)
 
     def data_received(self, data: bytes) -> None:
+        if self._lingering:
+            return  # the rest of a body nobody will read (see _close_after_response)
         self.parser.receive_data(data)
         if self.exchange is None:
             self._read_head()
@@ -94,6 +98,9 @@ class HTTPConnection(asyncio.Protocol):
             self._pause_reading()
 
     def eof_received(self) -> bool:
+        if self._lingering:
+            self.close()
+            return False
         self._eof = True
         self.parser.receive_data(b"")
         if self.exchange is None:
@@ -272,7 +279,7 @@ class HTTPConnection(asyncio.Protocol):
         exchange.close_body()
         self.exchange = None
         if not exchange.keep_alive or self.server.draining:
-            self.close()
+            self._close_after_response(body_unread=not exchange.body_complete)
             return
         self._set_deadline("idle", self.settings.keepalive_timeout)
         if self.reading_paused:
@@ -309,7 +316,25 @@ class HTTPConnection(asyncio.Protocol):
             self.exchange.close_body()
             self.exchange = None
         self.write(data)
-        self.close()
+        self._close_after_response(body_unread=True)
+
+    def _close_after_response(self, body_unread: bool) -> None:
+        """Close; if the client may still be sending a body, linger first.
+
+        Closing a socket with unread bytes makes the kernel send RST, which can destroy
+        the response before the client reads it (RFC 9112 9.6).  So the server sends
+        FIN, discards what still comes for up to LINGER_SECONDS, then closes.
+        """
+        transport = self.transport
+        if not body_unread or transport is None or not transport.can_write_eof():
+            self.close()
+            return
+        self._lingering = True
+        transport.write_eof()
+        self._set_deadline("linger", LINGER_SECONDS)
+        if self.reading_paused:
+            self.reading_paused = False
+            transport.resume_reading()
 
     # -- timeouts ----------------------------------------------------------------------
 
@@ -324,7 +349,7 @@ class HTTPConnection(asyncio.Protocol):
             if self._deadline_kind == "head":
                 # RFC 9110 15.5.9: 408 tells the client the server gave up on it.
                 self._reject(None, ProtocolError("request head took too long", 408))
-            elif self._deadline_kind == "idle":
+            elif self._deadline_kind in ("idle", "linger"):
                 self.close()
             else:
                 error_log.info("request body stalled; connection cut")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import socket
 import threading
@@ -194,3 +195,25 @@ def test_unread_response_is_cut_after_send_timeout(serve: Serve) -> None:
         # Back-pressure: the app was paused, not drained into memory.
         assert produced[0] < 32 * 1024 * 1024
         sock.close()
+
+
+def test_413_reaches_a_client_that_keeps_sending(serve: Serve) -> None:
+    """A client that sends a refused body anyway still gets to read the 413."""
+    with serve(echo_app, max_body=1024) as server:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        head = b"PUT / HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000\r\n\r\n"
+        sender = threading.Thread(target=send_quietly, args=(sock, head + b"x" * 3_000_000))
+        sender.start()
+        sender.join(5)
+        data = b""
+        while not data.endswith(b"413 Content Too Large\n"):
+            chunk = sock.recv(4096)
+            assert chunk, f"connection closed before the answer: {data!r}"
+            data += chunk
+        assert data.startswith(b"HTTP/1.1 413 ")
+        sock.close()
+
+
+def send_quietly(sock: socket.socket, data: bytes) -> None:
+    with contextlib.suppress(OSError):  # the server may stop reading at its deadline
+        sock.sendall(data)
