@@ -37,7 +37,8 @@ def _option_help(setting: Setting) -> str:
     default = "none" if setting.default is None else setting.default
     if setting.type is bool:
         default = "on" if setting.default else "off"
-    return f"{setting.help} [default: {default}; env {setting.env_var}]"
+    choices = f" One of: {', '.join(setting.choices)}." if setting.choices else ""
+    return f"{setting.help}{choices} [default: {default}; env {setting.env_var}]"
 
 
 def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
