@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from httpkit.config import Settings
-from httpkit.h1 import Limits
+from httpkit.h1 import Limits, Request
 from httpkit.server.app import ConnectionInfo, Handler
 from httpkit.server.exchange import Exchange
 from httpkit.server.listeners import Listener, bind_sockets
@@ -40,7 +40,7 @@ class Server:
             max_header_count=settings.max_header_count,
             max_body=settings.max_body,
         )
-        self.access_log: Callable[[Exchange], None] | None = (
+        self.access_log: Callable[[ConnectionInfo, Request | None, int, int], None] | None = (
             log_access if settings.access_log else None
         )
         self.pool: WorkerPool | None = None
@@ -155,17 +155,16 @@ class Server:
             self._stopped.set_result(None)
 
 
-def log_access(exchange: Exchange) -> None:
+def log_access(
+    info: ConnectionInfo, request: Request | None, status: int, bytes_sent: int
+) -> None:
     """One line in the Common Log Format, on logger ``httpkit.access``."""
-    request = exchange.request
-    info = exchange.connection
+    line = f"{request.method} {request.target} HTTP/{request.http_version}" if request else "-"
     access_logger.info(
-        '%s - - [%s] "%s %s HTTP/%s" %d %d',
+        '%s - - [%s] "%s" %d %d',
         info.peer_host or "-",
         time.strftime("%d/%b/%Y:%H:%M:%S %z"),
-        request.method,
-        request.target,
-        request.http_version,
-        exchange.status,
-        exchange.bytes_sent,
+        line,
+        status,
+        bytes_sent,
     )

@@ -275,7 +275,9 @@ class HTTPConnection(asyncio.Protocol):
             return
         self.write(data)
         if self.server.access_log is not None:
-            self.server.access_log(exchange)
+            self.server.access_log(
+                self.info, exchange.request, exchange.status, exchange.bytes_sent
+            )
         exchange.close_body()
         self.exchange = None
         if not exchange.keep_alive or self.server.draining:
@@ -311,6 +313,8 @@ class HTTPConnection(asyncio.Protocol):
             extra = [("Retry-After", str(self.settings.retry_after))]
         framer = ResponseFramer(request)
         data = error_response(framer, status, self.settings.server_header, extra=extra)
+        if self.server.access_log is not None:
+            self.server.access_log(self.info, request, status, 0)
         if self.exchange is not None:
             self.exchange.status = status
             self.exchange.close_body()

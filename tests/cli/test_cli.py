@@ -142,9 +142,14 @@ def test_serve_with_options_and_environment(site: Path) -> None:
 def test_access_log_lines(site: Path) -> None:
     with server_process(["hello_site:app", "--access-log"], cwd=str(site)) as server:
         fetch(server.url + "/logged?q=1")
+        port = int(server.url.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
+            sock.sendall(b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n")
+            assert sock.recv(100).startswith(b"HTTP/1.1 400 ")
         server.process.send_signal(15)
         _, stderr = server.process.communicate(timeout=10)
     assert '"GET /logged?q=1 HTTP/1.1" 200 18' in stderr
+    assert '"-" 400 0' in stderr  # answered by the server itself, also logged
 
 
 def test_sigterm_stops_the_server_cleanly(site: Path) -> None:
