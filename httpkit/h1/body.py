@@ -168,14 +168,17 @@ class ChunkedReader:
         max_bytes, max_count = self._trailer_budget
         # Resume where the last read stopped, so trickled trailers cost linear time.
         scan = pos + self._trailer_scanned
-        end = buffer.find(b"\r\n\r\n", max(scan - 3, pos), pos + max_bytes + 4)
+        too_big_at = pos + max_bytes + 4  # no CRLF CRLF starts by then: over the limit
+        end = buffer.find(b"\r\n\r\n", max(scan - 3, pos), too_big_at)
         if scan > pos and buffer[scan - 1] == 0x0D:
             scan += 1  # the LF of a CRLF that straddles the previous scan point
-        stop = len(buffer) if end < 0 else end + 4
+        # Bytes past the limit are never looked at: the first violation in the stream
+        # decides the status, however reads were cut.
+        stop = min(len(buffer), too_big_at) if end < 0 else end + 4
         if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", scan, stop):
             raise ProtocolError("bare LF in the trailer section (RFC 9112 2.2)")
         if end < 0:
-            if len(buffer) - pos >= max_bytes + 4:
+            if len(buffer) >= too_big_at:
                 raise ProtocolError("trailer section too large", 431)
             self._trailer_scanned = len(buffer) - pos
             return -1

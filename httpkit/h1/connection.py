@@ -126,9 +126,16 @@ class ServerConnection:
         # One find per read, resumed where the last one stopped: rescanning a trickled
         # head from its start would cost quadratic time.
         end = buffer.find(b"\r\n\r\n", scan)
-        self._check_bare_lf(scan, len(buffer) if end < 0 else end + 4)
+        if self._line_end < 0:
+            self._line_end = buffer.find(b"\r\n", scan)
+        stop = len(buffer) if end < 0 else end + 4
+        over = self._over_limit(start, end)
+        # Bytes past the point where a limit is exceeded are never looked at, so the
+        # first violation in the stream decides the status however reads were cut.
+        self._check_bare_lf(scan, stop if over is None else min(stop, over[0]))
+        if over is not None:
+            raise ProtocolError(over[2], over[1])
         if end < 0:
-            self._check_partial_head(start, scan)
             self._scan = max(len(buffer) - 3, start)
             if not self._eof:
                 return NEED_DATA
@@ -136,8 +143,7 @@ class ServerConnection:
                 raise ProtocolError("incomplete request: the head was cut short")
             self._close()
             return CLOSED
-        line_end = self._line_end if self._line_end >= 0 else buffer.find(b"\r\n", start)
-        self._check_head_sizes(start, line_end, end)
+        line_end = self._line_end
         head = buffer[start : end + 2].decode("latin-1")
         del buffer[: end + 4]
         self._scan = 0
@@ -154,12 +160,29 @@ class ServerConnection:
             self._body = LengthReader(request.content_length)
         self._keep_alive = request.keep_alive
 
-    def _check_head_sizes(self, start: int, line_end: int, end: int) -> None:
+    def _over_limit(self, start: int, end: int) -> tuple[int, int, str] | None:
+        """If the head is over a limit: (where it was exceeded, status, message).
+
+        ``end`` is where the head's CRLF CRLF starts (-1: not here yet).  A limit counts
+        as exceeded once enough bytes are here to know it, and not one byte earlier.
+        """
         limits = self._limits
-        if line_end - start > limits.max_request_line:
-            raise ProtocolError(f"request line over {limits.max_request_line} bytes", 414)
-        if end - line_end > limits.max_header_bytes:
-            raise ProtocolError(f"header section over {limits.max_header_bytes} bytes", 431)
+        line_end = self._line_end
+        too_long_at = start + limits.max_request_line + 2  # no CRLF by then: too long
+        if line_end - start > limits.max_request_line or (
+            line_end < 0 and len(self._buffer) >= too_long_at
+        ):
+            message = f"request line over {limits.max_request_line} bytes"
+            return too_long_at, 414, message
+        if line_end < 0:
+            return None
+        too_big_at = line_end + limits.max_header_bytes + 4  # no CRLF CRLF starts by then
+        if end - line_end > limits.max_header_bytes or (
+            end < 0 and len(self._buffer) >= too_big_at
+        ):
+            message = f"header section over {limits.max_header_bytes} bytes"
+            return too_big_at, 431, message
+        return None
 
     def _check_bare_lf(self, scan: int, stop: int) -> None:
         # A bare LF is an error, not a line end (RFC 9112 2.2).  Checked on the bytes new
@@ -170,14 +193,3 @@ class ServerConnection:
             scan += 1  # skip the LF of a CRLF that straddles the previous scan point
         if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", scan, stop):
             raise ProtocolError("bare LF in the request head; lines end with CRLF (RFC 9112 2.2)")
-
-    def _check_partial_head(self, start: int, scan: int) -> None:
-        """Refuse an incomplete head as soon as it is over a limit."""
-        buffer = self._buffer
-        limits = self._limits
-        if self._line_end < 0:
-            self._line_end = buffer.find(b"\r\n", scan)
-            if self._line_end < 0 and len(buffer) - start > limits.max_request_line + 1:
-                raise ProtocolError(f"request line over {limits.max_request_line} bytes", 414)
-        if self._line_end >= 0:
-            self._check_head_sizes(start, self._line_end, len(buffer) - 2)

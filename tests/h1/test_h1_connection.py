@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from h1_helpers import feed, head, messages
+from h1_helpers import feed, head, messages, status_of
 
 from httpkit.errors import ProtocolError
 from httpkit.h1 import (
@@ -139,3 +139,39 @@ def test_bad_limits_are_refused_with_a_clear_error(
 def test_connection_wants_a_limits_object() -> None:
     with pytest.raises(TypeError, match="Limits"):
         ServerConnection({"max_body": 5})  # type: ignore[arg-type]
+
+
+SMALL_HEAD = Limits(max_request_line=50, max_header_bytes=100)
+TRAILERS = b"POST / HTTP/1.1\r\nHost: h\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n"
+
+
+@pytest.mark.parametrize(
+    ("wire", "status"),
+    [
+        # Over a limit first, a bare LF only past it: the limit decides (found by fuzzing:
+        # in one read the LF used to win, trickled the limit did).
+        (b"GET /" + b"a" * 100 + b"\n HTTP/1.1\r\nHost: h\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nHost: h\r\nX: " + b"a" * 200 + b"\nY: b\r\n\r\n", 431),
+        (TRAILERS + b"X: " + b"a" * 200 + b"\nY: b\r\n\r\n", 431),
+        # A bare LF before the limit is reached: the LF decides.
+        (b"GET /a\n" + b"a" * 100 + b" HTTP/1.1\r\nHost: h\r\n\r\n", 400),
+        (b"GET / HTTP/1.1\r\nHost: h\nX: " + b"a" * 200 + b"\r\n\r\n", 400),
+        (TRAILERS + b"X: a\nY: " + b"a" * 200 + b"\r\n\r\n", 400),
+    ],
+)
+def test_the_first_violation_in_the_stream_decides_however_it_is_cut(
+    wire: bytes, status: int
+) -> None:
+    assert status_of(wire, SMALL_HEAD) == status
+    assert status_of([wire[i : i + 1] for i in range(len(wire))], SMALL_HEAD) == status
+    assert status_of([wire[:60], wire[60:]], SMALL_HEAD) == status
+
+
+def test_a_header_section_exactly_at_the_limit_is_accepted_however_it_is_cut() -> None:
+    wire = head("GET / HTTP/1.1", "Host: h", "X: " + "a" * 86)
+    assert wire.index(b"\r\n\r\n") - wire.index(b"\r\n") == 100  # the section's size
+    for cut in range(len(wire) - 5, len(wire)):
+        assert len(messages(feed([wire[:cut], wire[cut:]], SMALL_HEAD))) == 1, cut
+    too_big = head("GET / HTTP/1.1", "Host: h", "X: " + "a" * 87)
+    for cut in range(len(too_big) - 5, len(too_big)):
+        assert status_of([too_big[:cut], too_big[cut:]], SMALL_HEAD) == 431, cut
