@@ -49,8 +49,10 @@ def echo(request: Request) -> webob.Response:
 def _chunks(stream: Any) -> Iterator[bytes]:
     # Reads stop at the end of the body: the stream is limited to Content-Length, or
     # ends with the last chunk of a chunked body (wsgi.input_terminated).
+    # read1 gives what has arrived, so the first bytes go back before the last come in.
+    read = getattr(stream, "read1", stream.read)
     while True:
-        chunk = stream.read(ECHO_CHUNK)
+        chunk = read(ECHO_CHUNK)
         if not chunk:
             return
         yield chunk

@@ -14,8 +14,11 @@ READ_BLOCK = 65536  # bytes asked of the connection at a time while looking for 
 class InputStream:
     """The request body (already de-chunked); reads past the end return ``b""``.
 
-    ``read`` passes through to the connection, so a large body is never held in memory
-    unless the application asks for all of it at once.
+    ``read(n)`` has file semantics: it returns fewer than ``n`` bytes only at the end of
+    the body, however the body arrives (WebOb, like ``io.BufferedReader`` users, takes a
+    short read for a disconnected client).  ``read1(n)`` returns what has arrived, at
+    least one byte unless the body is over: the call for echoing a stream as it comes.
+    The body is never held in memory unless the application asks for all of it at once.
     """
 
     __slots__ = ("_pending", "_source")
@@ -29,6 +32,25 @@ class InputStream:
             data = self._pending + self._source.read(-1)
             self._pending = b""
             return data
+        data = self.read1(size)
+        if len(data) == size or not data:
+            return data
+        pieces = [data]
+        missing = size - len(data)
+        while missing > 0:
+            piece = self._source.read(missing)
+            if not piece:
+                break
+            pieces.append(piece)
+            missing -= len(piece)
+        return b"".join(pieces)
+
+    def read1(self, size: int | None = -1) -> bytes:
+        """What has arrived, up to ``size`` bytes (any amount if negative); b"" at the end."""
+        if size is None or size < 0:
+            size = READ_BLOCK
+        if size == 0:
+            return b""
         if self._pending:
             data, self._pending = self._pending[:size], self._pending[size:]
             return data
