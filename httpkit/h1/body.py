@@ -170,12 +170,11 @@ class ChunkedReader:
         scan = pos + self._trailer_scanned
         too_big_at = pos + max_bytes + 4  # no CRLF CRLF starts by then: over the limit
         end = buffer.find(b"\r\n\r\n", max(scan - 3, pos), too_big_at)
-        if scan > pos and buffer[scan - 1] == 0x0D:
-            scan += 1  # the LF of a CRLF that straddles the previous scan point
         # Bytes past the limit are never looked at: the first violation in the stream
         # decides the status, however reads were cut.
         stop = min(len(buffer), too_big_at) if end < 0 else end + 4
-        if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", scan, stop):
+        # Counting CRLFs from one byte earlier pairs an LF at ``scan`` with its CR.
+        if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", max(scan - 1, pos), stop):
             raise ProtocolError("bare LF in the trailer section (RFC 9112 2.2)")
         if end < 0:
             if len(buffer) >= too_big_at:

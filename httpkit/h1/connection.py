@@ -189,7 +189,6 @@ class ServerConnection:
         # since the last call, first, so the status never depends on how reads were cut,
         # and a client using bare LF is refused rather than left waiting for CRLF CRLF.
         buffer = self._buffer
-        if scan and buffer[scan - 1] == 0x0D:
-            scan += 1  # skip the LF of a CRLF that straddles the previous scan point
-        if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", scan, stop):
+        # Counting CRLFs from one byte earlier pairs an LF at ``scan`` with its CR.
+        if buffer.count(b"\n", scan, stop) != buffer.count(b"\r\n", max(scan - 1, 0), stop):
             raise ProtocolError("bare LF in the request head; lines end with CRLF (RFC 9112 2.2)")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from h1_helpers import feed, head, messages, status_of
+from h1_helpers import error_of, feed, head, messages, status_of
 
 from httpkit.errors import ProtocolError
 from httpkit.h1 import (
@@ -175,3 +175,19 @@ def test_a_header_section_exactly_at_the_limit_is_accepted_however_it_is_cut() -
     too_big = head("GET / HTTP/1.1", "Host: h", "X: " + "a" * 87)
     for cut in range(len(too_big) - 5, len(too_big)):
         assert status_of([too_big[:cut], too_big[cut:]], SMALL_HEAD) == 431, cut
+
+
+@pytest.mark.parametrize(
+    "pieces",
+    [
+        # The resumed scan for bare LF used to skip the byte after any CR at its resume
+        # point, and took the CRLF of "\r\r\n" for a bare LF (found by fuzzing).
+        [b"GET / HTTP/2.0\r\nX: a\r\r\nY", b": b\r\n\r\n"],
+        [TRAILERS + b"X: a\r", b"\r\nY: b\r\n\r\n"],
+    ],
+)
+def test_a_cr_before_a_crlf_at_a_read_boundary_is_not_a_bare_lf(pieces: list[bytes]) -> None:
+    whole = error_of(b"".join(pieces))
+    split = error_of(pieces)
+    assert (split.status, str(split)) == (whole.status, str(whole))
+    assert "LF" not in str(split)
