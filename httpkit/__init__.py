@@ -7,7 +7,17 @@ nothing more than the protocol core and the layers stay independent at run time 
 from __future__ import annotations
 
 import importlib
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports
+    from httpkit.errors import ConfigError as ConfigError
+    from httpkit.errors import HttpkitError as HttpkitError
+    from httpkit.errors import ProtocolError as ProtocolError
+    from httpkit.errors import ResponseError as ResponseError
+    from httpkit.runner import serve as serve
+    from httpkit.web import Handler as Handler
+    from httpkit.web import Router as Router
+    from httpkit.web import check_preconditions as check_preconditions
 
 __version__ = "0.1.0"
 
@@ -19,6 +29,7 @@ _EXPORTS: dict[str, str] = {
     "ConfigError": "httpkit.errors",
     "Router": "httpkit.web",
     "Handler": "httpkit.web",
+    "check_preconditions": "httpkit.web",
     "serve": "httpkit.runner",
 }
 
