@@ -52,8 +52,8 @@ def measure(seconds: float, warmup: float, rounds: int = 1) -> dict[str, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--duration", type=float, default=4.0, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="turns each framework takes")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each framework takes")
     options = parser.parse_args(argv)
     seconds, warmup = (1.0, 0.0) if options.quick else (options.duration, 1.0)
     results = measure(seconds, warmup, 1 if options.quick else options.rounds)

@@ -208,8 +208,8 @@ def print_idle(results: dict[str, Any]) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--duration", type=float, default=4.0, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=2, help="turns each server takes")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
+    parser.add_argument("--rounds", type=int, default=3, help="turns each server takes")
     parser.add_argument("--idle", type=int, default=10_000, help="idle connections to hold")
     parser.add_argument("--only", action="append", choices=sorted(SERVERS), help="servers")
     options = parser.parse_args(argv)

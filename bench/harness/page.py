@@ -147,6 +147,27 @@ def server_section(results: dict[str, Any], charts: Sequence[str]) -> list[str]:
     return [*lines, ""]
 
 
+def noise_note(results: dict[str, Any]) -> list[str]:
+    """How much the rounds of one load differed: the margin below which ratios mean nothing."""
+    spreads = sorted(
+        1 - min(rates) / max(rates)
+        for entry in results.get("server", {}).values()
+        for figures in entry.values()
+        if isinstance(figures, dict)
+        and len(rates := figures.get("round_rates", [])) > 1
+        and min(rates) > 0
+    )
+    if not spreads:
+        return []
+    median = spreads[len(spreads) // 2]
+    return [
+        f"Noise: the slower round of a load was a median {median * 100:.0f} % below the faster",
+        f"(at worst {spreads[-1] * 100:.0f} %); the tables keep the faster.  Differences",
+        "smaller than that between two servers are not a result.",
+        "",
+    ]
+
+
 def errors_note(results: dict[str, Any]) -> list[str]:
     """Runs where wrk counted socket errors or non-2xx answers: their rates are suspect."""
     notes = []
@@ -353,6 +374,7 @@ def render_page(results: dict[str, Any], charts: Sequence[str] = ()) -> str:
         *summary(results),
         *machine_section(results),
         *server_section(results, charts),
+        *noise_note(results),
         *errors_note(results),
         *fullstack_section(results, charts),
         *dispatch_section(results, charts),

@@ -49,7 +49,7 @@ How it measures
 - Loads: ``wrk -t1 --latency`` for a fixed number of seconds (the *Settings* row
   above) with 1, 50 and 500 keep-alive connections, and 50 connections sending
   ``Connection: close`` (a new TCP connection per request).
-- Rounds: the servers take turns, load by load, for two rounds (``--rounds``), and each
+- Rounds: the servers take turns, load by load, for three rounds (``--rounds``), and each
   keeps its best round, so that a burst of other work on the machine costs every server
   alike.  The JSON keeps every round's rate (``round_rates``).
 - The *ceiling* is a bare asyncio protocol (``bench/apps/canned.py``) that counts

@@ -110,3 +110,13 @@ def test_json_round_trip_and_refusal_of_other_files(tmp_path: Path) -> None:
     other.write_text(json.dumps({"rows": []}))
     with pytest.raises(ValueError, match="not a bench results file"):
         load_results(str(other))
+
+
+def test_page_says_how_much_rounds_of_the_same_load_differed() -> None:
+    assert "Noise:" not in render_page(RESULTS)  # a single round: nothing to compare
+    noisy = copy.deepcopy(RESULTS)
+    noisy["server"]["httpkit-t0"]["c50"]["round_rates"] = [15000.0, 20000.0]  # 25 % apart
+    noisy["server"]["waitress"]["c50"]["round_rates"] = [4500.0, 5000.0]  # 10 % apart
+    page = render_page(noisy)
+    assert "a median 25 % below the faster" in page  # the upper median of [10, 25]
+    assert "(at worst 25 %)" in page
