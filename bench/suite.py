@@ -53,9 +53,11 @@ def section_runners(options: argparse.Namespace) -> dict[str, Callable[[], Any]]
         ),
         "fullstack": lambda: fullstack.measure(seconds, warmup, rounds),
         "streaming": lambda: streaming.measure(
-            (16 if quick else options.stream_mib) << 20, options.transfer_limit
+            (16 if quick else options.stream_mib) << 20,
+            options.transfer_limit,
+            1 if quick else 2,
         ),
-        "pipelining": lambda: pipelining.measure(seconds, warmup),
+        "pipelining": lambda: pipelining.measure(seconds, warmup, 1 if quick else 2),
     }
 
 

@@ -293,7 +293,8 @@ def streaming_section(results: dict[str, Any], charts: Sequence[str]) -> list[st
     lines += [
         f"One {size} MiB request body up, then one {size} MiB response body down, each to a",
         "fresh server process; the app holds at most 64 KiB.  Peak memory is the server's",
-        "resident high-water mark (VmHWM, all its processes) after the transfer.",
+        "resident high-water mark (VmHWM, all its processes) after the transfer.  The servers",
+        "take two turns: the table has the faster throughput and the higher peak of the two.",
         "",
         *image(charts, "streaming", "upload and download throughput and peak memory"),
     ]
@@ -354,7 +355,8 @@ def pipelining_section(results: dict[str, Any], charts: Sequence[str]) -> list[s
         return [*lines, f"Not measured in this run ({why_not(pipelining)}).", ""]
     lines += [
         "``h2load --h1 -c 50 -m 16``: 50 connections with 16 requests in flight on each,",
-        "hello world.  *Stalled* means h2load never got all its answers.",
+        "hello world, the better of two turns.  *Stalled* means h2load never got all its",
+        "answers.",
         "",
         *image(charts, "pipelining", "requests per second with pipelining"),
     ]
