@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from httpkit import __version__
 from httpkit.config import SETTINGS, Setting, Settings
 from httpkit.errors import ConfigError
-from httpkit.runner import run
+from httpkit.runner import run_spec
 from httpkit.wsgi import load_app
 
 __all__ = ["build_parser", "main"]
@@ -38,7 +38,8 @@ def _option_help(setting: Setting) -> str:
     if setting.type is bool:
         default = "on" if setting.default else "off"
     choices = f" One of: {', '.join(setting.choices)}." if setting.choices else ""
-    return f"{setting.help}{choices} [default: {default}; env {setting.env_var}]"
+    text = f"{setting.help}{choices} [default: {default}; env {setting.env_var}]"
+    return text.replace("%", "%%")  # argparse expands %-placeholders in help
 
 
 def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
@@ -57,6 +58,7 @@ def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
         metavar=setting.metavar or setting.type_name.split()[0].upper(),
         type=str,
         default=None,
+        action="append" if setting.repeatable else "store",
         choices=setting.choices or None,
         help=_option_help(setting),
     )
@@ -93,15 +95,15 @@ def settings_from(arguments: argparse.Namespace, environ: dict[str, str]) -> Set
         value = getattr(arguments, setting.name)
         if value is None:
             continue
+        if setting.repeatable:
+            value = ",".join(value)
         overrides[setting.name] = value if setting.type is bool else setting.parse(value)
     return Settings.from_env(environ, **overrides)
 
 
 def _serve(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments, dict(os.environ))
-    app = load_app(arguments.app)
-    run(app, settings)
-    return 0
+    return run_spec(arguments.app, settings)
 
 
 def _routes(arguments: argparse.Namespace) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 
 from httpkit.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings"]
+__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings", "parse_networks", "split_list"]
 
 ENV_PREFIX = "HTTPKIT_"
 
@@ -78,6 +78,7 @@ class Setting:
     maximum: float | None = None
     choices: tuple[str, ...] = ()
     metavar: str = ""
+    repeatable: bool = False  # the option may be given more than once (values joined by ",")
 
     @property
     def flag(self) -> str:
@@ -125,7 +126,14 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("host", str, "127.0.0.1", "Address to listen on (an IPv6 literal works too)."),
+    Setting(
+        "host",
+        str,
+        "127.0.0.1",
+        "Address to listen on (an IPv6 literal works too); repeat the option, or separate "
+        "addresses with commas, to listen on several.",
+        repeatable=True,
+    ),
     Setting(
         "port", int, 8000, "TCP port to listen on; 0 picks a free one.", maximum=65535, minimum=0
     ),
@@ -136,6 +144,26 @@ SETTINGS: tuple[Setting, ...] = (
         "Listen on this Unix socket path instead of host and port.",
         optional=True,
         metavar="PATH",
+        repeatable=True,
+    ),
+    Setting(
+        "unix_mode",
+        str,
+        None,
+        "Permissions of the Unix socket file, in octal (e.g. 660 so that only the "
+        "socket's group, such as the proxy's, can connect).",
+        optional=True,
+        metavar="MODE",
+    ),
+    Setting(
+        "fd",
+        int,
+        None,
+        "Serve an inherited listening socket with this file descriptor (e.g. 3 under "
+        "systemd socket activation) instead of binding one.",
+        optional=True,
+        minimum=0,
+        metavar="N",
     ),
     Setting(
         "threads",
@@ -157,7 +185,16 @@ SETTINGS: tuple[Setting, ...] = (
         "max_body",
         int,
         1 << 30,
-        "Largest request body in bytes; larger ones get 413 (as soon as it is known).",
+        "Largest request body in bytes; larger ones get 413 (as soon as it is known). "
+        "none: no limit (for a proxy in front that enforces its own).",
+        optional=True,
+        minimum=0,
+    ),
+    Setting(
+        "max_chunk_extension",
+        int,
+        1024,
+        "Longest extension on one chunk-size line of a chunked body, in bytes (400).",
         minimum=0,
     ),
     Setting("max_request_line", int, 8190, "Longest request line in bytes (414).", minimum=64),
@@ -234,7 +271,88 @@ SETTINGS: tuple[Setting, ...] = (
         "wsgi.file_wrapper files with os.sendfile.",
         choices=("auto", "asyncio", "uvloop"),
     ),
+    Setting(
+        "workers",
+        int,
+        1,
+        "Processes serving the same listening sockets (pre-fork), supervised and "
+        "replaced if they die; SIGHUP replaces them one by one with freshly loaded code.",
+        minimum=1,
+        maximum=256,
+    ),
+    Setting(
+        "reload",
+        bool,
+        False,
+        "Development: restart the server process when a .py file under the current "
+        "directory changes, keeping the listening socket.",
+    ),
+    Setting(
+        "graceful_timeout",
+        float,
+        30.0,
+        "On SIGTERM or SIGINT, seconds requests in progress get to finish before their "
+        "connections are cut.",
+        minimum=0.0,
+    ),
+    Setting(
+        "certfile",
+        str,
+        None,
+        "PEM certificate chain: serve HTTPS (wsgi.url_scheme is https).",
+        optional=True,
+        metavar="PATH",
+    ),
+    Setting("keyfile", str, None, "PEM private key of certfile.", optional=True, metavar="PATH"),
+    Setting(
+        "ca_certs",
+        str,
+        None,
+        "PEM bundle of CAs: clients must present a certificate signed by one of them.",
+        optional=True,
+        metavar="PATH",
+    ),
+    Setting(
+        "trusted_proxy",
+        str,
+        "",
+        "Addresses and CIDR ranges of proxies (comma-separated, repeatable; unix for Unix "
+        "socket peers) whose forwarding headers are believed; others' are removed.",
+        metavar="ADDRS",
+        repeatable=True,
+    ),
+    Setting(
+        "proxy_headers",
+        str,
+        "x-forwarded",
+        "Which headers a trusted proxy sets: X-Forwarded-For/-Proto/-Host/-Port, or "
+        "RFC 7239 Forwarded.",
+        choices=("x-forwarded", "forwarded"),
+    ),
+    Setting(
+        "proxy_protocol",
+        bool,
+        False,
+        "Trusted proxies open each connection with a PROXY protocol v1 or v2 header "
+        "(e.g. HAProxy, AWS NLB); it gives the client's address.",
+    ),
     Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
+    Setting(
+        "access_log_format",
+        str,
+        "common",
+        "common, combined, or a format of %h %l %u %t %r %m %U %q %H %s %b %B %D %T "
+        "%{Header}i and %% (Apache's meanings; %D is microseconds, %T seconds).",
+        metavar="FORMAT",
+    ),
+    Setting(
+        "access_log_file",
+        str,
+        None,
+        "Append the access log to this file instead of stderr.",
+        optional=True,
+        metavar="PATH",
+    ),
     Setting("log_level", str, "info", "Level of the server's log messages.", choices=LOG_LEVELS),
     Setting("server_header", str, "httpkit", "Value of the Server response header."),
 )
@@ -247,7 +365,27 @@ def _check_combination(values: dict[str, Any]) -> None:
     prefix = values["url_prefix"]
     if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
         raise ConfigError(f"url_prefix: must start with / and not end with /, got {prefix!r}")
-    host = values["host"]
+    for host in split_list(values["host"]) or [""]:
+        _check_host(host)
+    mode = values["unix_mode"]
+    if mode is not None and not (mode and len(mode) <= 4 and set(mode) <= set("01234567")):
+        raise ConfigError(f"unix_mode: expected octal permissions such as 660, got {mode!r}")
+    if values["keyfile"] is not None and values["certfile"] is None:
+        raise ConfigError("keyfile: needs certfile")
+    if values["ca_certs"] is not None and values["certfile"] is None:
+        raise ConfigError("ca_certs: client certificates need certfile (HTTPS)")
+    parse_networks(values["trusted_proxy"])
+    if values["proxy_protocol"] and not values["trusted_proxy"]:
+        raise ConfigError("proxy_protocol: needs trusted_proxy (who may send the header)")
+    if values["proxy_protocol"] and values["certfile"] is not None:
+        # The header precedes the TLS handshake, which asyncio starts on the first byte.
+        raise ConfigError("proxy_protocol: not supported together with certfile")
+    for name in ("server_header", "access_log_format"):
+        if any(ord(char) < 32 or ord(char) == 127 for char in values[name]):
+            raise ConfigError(f"{name}: must not contain control characters")
+
+
+def _check_host(host: str) -> None:
     if not host:
         raise ConfigError("host: must not be empty")
     if ":" in host:  # only IPv6 literals have a colon; reject "[::1]" and "host:port"
@@ -255,9 +393,31 @@ def _check_combination(values: dict[str, Any]) -> None:
             ipaddress.IPv6Address(host)
         except ValueError:
             raise ConfigError(f"host: not a valid IPv6 address: {host!r}") from None
-    for name in ("server_header",):
-        if any(ord(char) < 32 or ord(char) == 127 for char in values[name]):
-            raise ConfigError(f"{name}: must not contain control characters")
+
+
+def split_list(text: str | None) -> list[str]:
+    """The items of a comma-separated setting (``host``, ``unix``, ``trusted_proxy``)."""
+    if not text:
+        return []
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_networks(text: str) -> tuple[list[Network], bool]:
+    """The ``trusted_proxy`` setting: (networks, whether Unix socket peers are trusted)."""
+    networks: list[Network] = []
+    unix = False
+    for item in split_list(text):
+        if item == "unix":
+            unix = True
+            continue
+        try:
+            networks.append(ipaddress.ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"trusted_proxy: not an address or CIDR range: {item!r}") from None
+    return networks, unix
 
 
 class Settings:
@@ -266,9 +426,12 @@ class Settings:
     host: str
     port: int
     unix: str | None
+    unix_mode: str | None
+    fd: int | None
     threads: int
     url_prefix: str
-    max_body: int
+    max_body: int | None
+    max_chunk_extension: int
     max_request_line: int
     max_header_bytes: int
     max_header_count: int
@@ -280,7 +443,18 @@ class Settings:
     max_pending: int
     retry_after: int
     listen_backlog: int
+    workers: int
+    reload: bool
+    graceful_timeout: float
+    certfile: str | None
+    keyfile: str | None
+    ca_certs: str | None
+    trusted_proxy: str
+    proxy_headers: str
+    proxy_protocol: bool
     access_log: bool
+    access_log_format: str
+    access_log_file: str | None
     log_level: str
     loop: str
     server_header: str

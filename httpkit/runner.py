@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import signal
+import socket
+import sys
 from collections.abc import Callable
 from typing import Any
 
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
+from httpkit.reloader import SourceWatcher
 from httpkit.server import Server
-from httpkit.wsgi import WSGIApp, WSGIHandler
+from httpkit.server.listeners import bind_sockets
+from httpkit.server.workers import Supervisor
+from httpkit.wsgi import WSGIApp, WSGIHandler, load_app
 
-__all__ = ["make_server", "new_event_loop", "run", "serve"]
+__all__ = ["make_server", "new_event_loop", "run", "run_spec", "serve"]
 
 log = logging.getLogger("httpkit.error")
 
@@ -36,7 +43,12 @@ def serve(
 
 def make_server(app: WSGIApp, settings: Settings) -> Server:
     """A server (not started) for the WSGI application ``app``."""
-    handler = WSGIHandler(app, settings.url_prefix, multithread=settings.threads > 0)
+    handler = WSGIHandler(
+        app,
+        settings.url_prefix,
+        multithread=settings.threads > 0,
+        multiprocess=settings.workers > 1,
+    )
     return Server(handler, settings)
 
 
@@ -57,25 +69,49 @@ def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Messages to stderr at ``log_level``, unless the application configured logging."""
+    """Messages to stderr at ``log_level``, unless the application configured logging;
+    the access log, when on, to ``access_log_file`` or stderr as bare lines."""
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpkit").setLevel(settings.log_level_number)
+    access = logging.getLogger("httpkit.access")
+    if settings.access_log and not access.handlers:
+        handler: logging.Handler
+        if settings.access_log_file is None:
+            handler = logging.StreamHandler()
+        else:
+            try:
+                handler = logging.FileHandler(settings.access_log_file)
+            except OSError as error:
+                raise ConfigError(f"access_log_file: {error.strerror or error}") from None
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        access.addHandler(handler)
+        access.setLevel(logging.INFO)
+        access.propagate = False  # the line is complete; the root format would wrap it
 
 
 def run(
-    app: WSGIApp, settings: Settings, on_started: Callable[[Server], None] | None = None
+    app: WSGIApp,
+    settings: Settings,
+    on_started: Callable[[Server], None] | None = None,
+    *,
+    sockets: list[socket.socket] | None = None,
+    banner: bool = True,
 ) -> None:
-    """Start a server for ``app``, serve until SIGINT/SIGTERM, then shut down."""
+    """Start a server for ``app``, serve until SIGINT/SIGTERM, then drain and stop.
+
+    ``sockets`` are listening sockets to serve instead of binding new ones (a worker
+    process's, inherited from its supervisor: they are left open and in place).
+    """
     configure_logging(settings)
     loop = new_event_loop(settings.loop)
     server = make_server(app, settings)
+    server.owns_sockets = sockets is None
     try:
-        loop.run_until_complete(server.start())
-        for address in server.addresses:
-            where = address if isinstance(address, str) else _url(*address)
-            log.warning("httpkit serving on %s (threads=%d)", where, settings.threads)
+        loop.run_until_complete(server.start(sockets))
+        if banner:
+            log_banner(server.addresses, settings)
         if on_started is not None:
             on_started(server)
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -87,5 +123,62 @@ def run(
         loop.close()
 
 
-def _url(host: str, port: int) -> str:
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+def log_banner(addresses: list[str | tuple[str, int]], settings: Settings) -> None:
+    scheme = "https" if settings.certfile else "http"
+    for address in addresses:
+        where = address if isinstance(address, str) else _url(scheme, *address)
+        log.warning(
+            "httpkit serving on %s (threads=%d, workers=%d)",
+            where,
+            settings.threads,
+            settings.workers,
+        )
+
+
+def run_spec(spec: str, settings: Settings) -> int:
+    """Serve the application ``spec`` (MODULE:APP) as the settings say: in this process,
+    or in supervised worker processes (``workers`` > 1 or ``reload``) that each load it."""
+    if settings.workers == 1 and not settings.reload:
+        run(load_app(spec), settings)
+        return 0
+    configure_logging(settings)
+    sockets = bind_sockets(settings)
+
+    def worker_main(inherited: list[socket.socket], ready: Callable[[], None]) -> int:
+        try:
+            app = load_app(spec)
+        except ConfigError as error:
+            print(f"httpkit: error: {error}", file=sys.stderr)
+            return 2
+        run(app, settings, lambda _: ready(), sockets=inherited, banner=False)
+        return 0
+
+    supervisor = Supervisor(
+        worker_main,
+        sockets,
+        settings.workers,
+        settings.graceful_timeout,
+        changed=SourceWatcher(os.getcwd()) if settings.reload else None,
+    )
+    addresses = [_address_of(sock) for sock in sockets]
+    try:
+        return supervisor.run(on_ready=lambda: log_banner(addresses, settings))
+    finally:
+        for sock in sockets:
+            _close_listening(sock, unlink=settings.fd is None)
+
+
+def _address_of(sock: socket.socket) -> str | tuple[str, int]:
+    name = sock.getsockname()
+    return (name[0], name[1]) if isinstance(name, tuple) else str(name)
+
+
+def _close_listening(sock: socket.socket, unlink: bool) -> None:
+    if unlink and sock.family == socket.AF_UNIX:
+        with contextlib.suppress(OSError):
+            os.unlink(sock.getsockname())
+    sock.close()
+
+
+def _url(scheme: str, host: str, port: int) -> str:
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"

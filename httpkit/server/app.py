@@ -40,6 +40,7 @@ class ConnectionInfo:
     server_port: int
     url_scheme: str = "http"
     multithread: bool = True
+    trusted_proxy: bool = False  # the peer is a trusted proxy whose headers are believed
 
 
 class FileBody:

@@ -15,17 +15,19 @@ from collections.abc import Callable
 from typing import Any
 
 from httpkit.config import Settings
-from httpkit.h1 import Limits, Request
+from httpkit.h1 import Limits
+from httpkit.server.accesslog import AccessLog
 from httpkit.server.app import ConnectionInfo, Handler
 from httpkit.server.exchange import Exchange
+from httpkit.server.forwarded import ProxyTrust
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.pool import WorkerPool
 from httpkit.server.protocol import HTTPConnection
+from httpkit.server.tls import make_ssl_context
 
 __all__ = ["Server"]
 
 error_log = logging.getLogger("httpkit.error")
-access_logger = logging.getLogger("httpkit.access")
 
 
 class Server:
@@ -39,10 +41,14 @@ class Server:
             max_header_bytes=settings.max_header_bytes,
             max_header_count=settings.max_header_count,
             max_body=settings.max_body,
+            max_chunk_extension=settings.max_chunk_extension,
         )
-        self.access_log: Callable[[ConnectionInfo, Request | None, int, int], None] | None = (
-            log_access if settings.access_log else None
+        self.access_log: AccessLog | None = (
+            AccessLog(settings.access_log_format) if settings.access_log else None
         )
+        self.ssl_context = make_ssl_context(settings)
+        self.proxy: ProxyTrust | None = ProxyTrust(settings) if settings.trusted_proxy else None
+        self.owns_sockets = True  # a worker process leaves Unix socket files to its parent
         self.pool: WorkerPool | None = None
         self.connections: set[HTTPConnection] = set()
         self.open_count = 0  # accepted, including those whose transport is being made
@@ -84,9 +90,16 @@ class Server:
 
     def _accepted(self, sock: socket.socket) -> bool:
         self.open_count += 1
-        task = self.loop.create_task(
-            self.loop.connect_accepted_socket(lambda: HTTPConnection(self), sock)
-        )
+        if self.ssl_context is None:
+            made = self.loop.connect_accepted_socket(lambda: HTTPConnection(self), sock)
+        else:
+            made = self.loop.connect_accepted_socket(
+                lambda: HTTPConnection(self),
+                sock,
+                ssl=self.ssl_context,
+                ssl_handshake_timeout=self.settings.header_timeout,
+            )
+        task = self.loop.create_task(made)
         task.add_done_callback(lambda done: self._transport_made(done, sock))
         return self.open_count < self.settings.max_connections and not self.draining
 
@@ -113,9 +126,14 @@ class Server:
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
         multithread = self.settings.threads > 0
+        scheme = "http" if self.ssl_context is None else "https"
         if isinstance(peer, tuple) and isinstance(local, tuple):
-            return ConnectionInfo(peer[0], peer[1], local[0], local[1], multithread=multithread)
-        return ConnectionInfo("", 0, str(local or self.settings.unix), 0, multithread=multithread)
+            info = ConnectionInfo(peer[0], peer[1], local[0], local[1], scheme, multithread)
+        else:
+            info = ConnectionInfo("", 0, str(local or self.settings.unix), 0, scheme, multithread)
+        if self.proxy is not None:
+            info.trusted_proxy = self.proxy.trusts(info.peer_host)
+        return info
 
     def submit(self, job: Callable[[Exchange], None], exchange: Exchange) -> bool:
         assert self.pool is not None
@@ -134,37 +152,31 @@ class Server:
 
     # -- shutdown ----------------------------------------------------------------------
 
-    async def shutdown(self, grace: float = 5.0) -> None:
-        """Stop accepting, close idle connections, give requests ``grace`` seconds, stop."""
+    async def shutdown(self, grace: float | None = None) -> None:
+        """Drain: stop accepting, close idle connections, let requests in progress finish.
+
+        Responses still going out carry ``Connection: close``.  After ``grace`` seconds
+        (default: the ``graceful_timeout`` setting) the connections left are cut.
+        """
+        if self.draining:
+            return
         self.draining = True
+        grace = self.settings.graceful_timeout if grace is None else grace
         for listener in self.listeners:
-            listener.close()
+            listener.close(unlink=self.owns_sockets)
         deadline = time.monotonic() + grace
         while self.connections and time.monotonic() < deadline:
             for conn in list(self.connections):
-                if conn.exchange is None:
+                if conn.is_idle():
                     conn.close()
             await asyncio.sleep(0.02)
+        if self.connections:
+            error_log.warning("graceful timeout: cutting %d connections", len(self.connections))
         for conn in list(self.connections):
             conn.abort()
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self.pool is not None:
-            await self.loop.run_in_executor(None, self.pool.shutdown, max(grace, 1.0))
+            await self.loop.run_in_executor(None, self.pool.shutdown, 1.0)
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)
-
-
-def log_access(
-    info: ConnectionInfo, request: Request | None, status: int, bytes_sent: int
-) -> None:
-    """One line in the Common Log Format, on logger ``httpkit.access``."""
-    line = f"{request.method} {request.target} HTTP/{request.http_version}" if request else "-"
-    access_logger.info(
-        '%s - - [%s] "%s" %d %d',
-        info.peer_host or "-",
-        time.strftime("%d/%b/%Y:%H:%M:%S %z"),
-        line,
-        status,
-        bytes_sent,
-    )

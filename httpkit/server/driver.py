@@ -190,7 +190,7 @@ def _fail(exchange: Exchange, error: Exception) -> None:
         error_log.error("error in the application", exc_info=error)
     exchange.status = status
     request = exchange.request
-    close = not exchange.body_complete or body_error is not None
+    close = not exchange.body_complete or body_error is not None or conn.server.draining
     exchange.framer = ResponseFramer(request)  # the app's head may have failed half-way
     data = error_response(exchange.framer, status, conn.settings.server_header, close=close)
     exchange.head_sent = True

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
+import time
 from collections.abc import Iterable
 from typing import IO, TYPE_CHECKING, Protocol
 
@@ -61,6 +62,7 @@ class Exchange:
         "framer",
         "head_sent",
         "request",
+        "started",
         "status",
         "threaded",
     )
@@ -70,6 +72,7 @@ class Exchange:
         self.request = request
         self.connection: ConnectionInfo = conn.info
         self.threaded = threaded
+        self.started = time.perf_counter()  # for the access log's request duration
         self.framer = h1.ResponseFramer(request)
         self.status = 0  # 0 until start_response()
         self._reason = ""
@@ -209,7 +212,10 @@ class Exchange:
             self._reason,
             headers,
             body_length=body_length,
-            close=not self.body_complete or self.body_error is not None,
+            # A draining server tells the client not to send another request here.
+            close=not self.body_complete
+            or self.body_error is not None
+            or self.conn.server.draining,
         )
         self.head_sent = True
         return head

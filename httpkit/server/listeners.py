@@ -17,7 +17,7 @@ import socket
 import stat
 from collections.abc import Callable
 
-from httpkit.config import Settings
+from httpkit.config import Settings, split_list
 from httpkit.errors import ConfigError
 
 __all__ = ["Listener", "bind_sockets"]
@@ -28,10 +28,41 @@ ACCEPT_BATCH = 64  # connections accepted per wake-up, so one listener cannot st
 
 
 def bind_sockets(settings: Settings) -> list[socket.socket]:
-    """The listening sockets the settings ask for; ConfigError if one cannot be bound."""
-    if settings.unix is not None:
-        return [_bind_unix(settings.unix, settings.listen_backlog)]
-    return [_bind_tcp(settings.host, settings.port, settings.listen_backlog)]
+    """The listening sockets the settings ask for; ConfigError if one cannot be bound.
+
+    ``fd`` (an inherited socket) wins over ``unix`` paths, which win over ``host``
+    addresses; each host listens on ``port``.
+    """
+    if settings.fd is not None:
+        return [inherit_socket(settings.fd)]
+    sockets: list[socket.socket] = []
+    try:
+        if settings.unix is not None:
+            mode = int(settings.unix_mode, 8) if settings.unix_mode is not None else None
+            for path in split_list(settings.unix):
+                sockets.append(_bind_unix(path, settings.listen_backlog, mode))
+        else:
+            for host in split_list(settings.host):
+                sockets.append(_bind_tcp(host, settings.port, settings.listen_backlog))
+    except ConfigError:
+        for sock in sockets:
+            sock.close()
+        raise
+    return sockets
+
+
+def inherit_socket(fd: int) -> socket.socket:
+    """The listening socket ``fd`` (from systemd or a supervisor), made non-blocking."""
+    try:
+        sock = socket.socket(fileno=fd)
+    except OSError as error:
+        raise ConfigError(f"cannot listen on fd {fd}: {error.strerror or error}") from None
+    accepting = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN)
+    if sock.type != socket.SOCK_STREAM or not accepting:
+        sock.detach()  # not ours to close
+        raise ConfigError(f"cannot listen on fd {fd}: not a listening stream socket")
+    sock.setblocking(False)
+    return sock
 
 
 def _bind_tcp(host: str, port: int, backlog: int) -> socket.socket:
@@ -52,13 +83,15 @@ def _bind_tcp(host: str, port: int, backlog: int) -> socket.socket:
     return sock
 
 
-def _bind_unix(path: str, backlog: int) -> socket.socket:
+def _bind_unix(path: str, backlog: int, mode: int | None = None) -> socket.socket:
     with contextlib.suppress(FileNotFoundError):
         if stat.S_ISSOCK(os.stat(path).st_mode):
             os.unlink(path)  # a stale socket from an earlier run; never unlink other files
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         sock.bind(path)
+        if mode is not None:
+            os.chmod(path, mode)  # before listen(): no client connects with the wrong mode
         sock.listen(backlog)
     except OSError as error:
         sock.close()
@@ -98,9 +131,11 @@ class Listener:
             self.accepting = False
             self.loop.remove_reader(self.sock.fileno())
 
-    def close(self) -> None:
+    def close(self, unlink: bool = True) -> None:
+        """Stop accepting and close; ``unlink=False`` leaves a Unix socket's file (a
+        worker process closing its copy of a socket that its supervisor keeps)."""
         self.pause()
-        if self.sock.family == socket.AF_UNIX and self.sock.fileno() >= 0:
+        if unlink and self.sock.family == socket.AF_UNIX and self.sock.fileno() >= 0:
             with contextlib.suppress(OSError):
                 os.unlink(self.sock.getsockname())
         self.sock.close()

@@ -20,6 +20,7 @@ import asyncio
 import logging
 import math
 import threading
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,7 @@ from httpkit.server.app import ClientDisconnectedError, ConnectionInfo
 from httpkit.server.driver import run_inline, run_threaded
 from httpkit.server.exchange import BODY_HIGH_WATER, WAIT_STEP, Exchange
 from httpkit.server.headers import error_response
+from httpkit.server.proxyprotocol import parse_proxy_header
 
 if TYPE_CHECKING:
     from httpkit.server.core import Server
@@ -75,6 +77,7 @@ class HTTPConnection(asyncio.Protocol):
         self._flow = threading.Condition(threading.Lock())
         self._in_flight = 0
         self._write_paused_at = math.inf
+        self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
 
     # -- asyncio callbacks -------------------------------------------------------------
 
@@ -83,11 +86,17 @@ class HTTPConnection(asyncio.Protocol):
         self.transport = transport  # type: ignore[assignment]
         self.info = self.server.connection_info(transport)
         self.server.connection_opened(self)
+        if self.info.trusted_proxy and self.settings.proxy_protocol:
+            self._proxy_preamble = b""
         self._set_deadline("idle", self.settings.keepalive_timeout)
 
     def data_received(self, data: bytes) -> None:
         if self._lingering:
             return  # the rest of a body nobody will read (see _close_after_response)
+        if self._proxy_preamble is not None:
+            data = self._read_proxy_header(data)
+            if not data:
+                return
         self.parser.receive_data(data)
         if self.exchange is None:
             self._read_head()
@@ -141,6 +150,29 @@ class HTTPConnection(asyncio.Protocol):
 
     # -- reading requests --------------------------------------------------------------
 
+    def _read_proxy_header(self, data: bytes) -> bytes:
+        """The bytes after the PROXY protocol header; b"" until it is complete."""
+        buffered = self._proxy_preamble + data if self._proxy_preamble else data
+        try:
+            parsed = parse_proxy_header(buffered)
+        except ProtocolError as error:
+            self._proxy_preamble = None
+            self._reject(None, error)
+            return b""
+        if parsed is None:
+            self._proxy_preamble = buffered
+            self._set_deadline("head", self.settings.header_timeout)
+            return b""
+        client, consumed = parsed
+        self._proxy_preamble = None
+        if client is not None:
+            self.info.peer_host, self.info.peer_port = client
+        return buffered[consumed:] or b""
+
+    def is_idle(self) -> bool:
+        """No request in progress: a draining server may close the connection now."""
+        return self.exchange is None and not self._lingering
+
     def _read_head(self) -> None:
         parser = self.parser
         try:
@@ -159,6 +191,12 @@ class HTTPConnection(asyncio.Protocol):
     def _start_exchange(self, request: Request) -> None:
         threaded = self.server.pool is not None
         exchange = self.exchange = Exchange(self, request, threaded)
+        if self.server.proxy is not None:
+            try:
+                exchange.connection = self.server.proxy.apply(request, self.info)
+            except ProtocolError as error:
+                self._reject(request, error)
+                return
         if exchange.body_complete:
             # A request without a body still ends with an EndOfMessage event.
             self.parser.next_event()
@@ -276,7 +314,11 @@ class HTTPConnection(asyncio.Protocol):
         self.write(data)
         if self.server.access_log is not None:
             self.server.access_log(
-                self.info, exchange.request, exchange.status, exchange.bytes_sent
+                exchange.connection,
+                exchange.request,
+                exchange.status,
+                exchange.bytes_sent,
+                time.perf_counter() - exchange.started,
             )
         exchange.close_body()
         self.exchange = None
@@ -314,7 +356,7 @@ class HTTPConnection(asyncio.Protocol):
         framer = ResponseFramer(request)
         data = error_response(framer, status, self.settings.server_header, extra=extra)
         if self.server.access_log is not None:
-            self.server.access_log(self.info, request, status, 0)
+            self.server.access_log(self.info, request, status, 0, 0.0)
         if self.exchange is not None:
             self.exchange.status = status
             self.exchange.close_body()

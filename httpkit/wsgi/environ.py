@@ -18,14 +18,14 @@ _KEYS: dict[str, str] = {"content-type": "CONTENT_TYPE", "content-length": "CONT
 _MAX_KEYS = 512
 
 
-def base_environ(url_prefix: str, multithread: bool) -> dict[str, Any]:
+def base_environ(url_prefix: str, multithread: bool, multiprocess: bool = False) -> dict[str, Any]:
     """The keys that are the same for every request a server handles."""
     return {
         "SCRIPT_NAME": url_prefix,
         "wsgi.version": (1, 0),
         "wsgi.errors": sys.stderr,
         "wsgi.multithread": multithread,
-        "wsgi.multiprocess": False,
+        "wsgi.multiprocess": multiprocess,
         "wsgi.run_once": False,
         "wsgi.input_terminated": True,  # reads stop at the body's end, chunked or not
         "wsgi.file_wrapper": FileBody,

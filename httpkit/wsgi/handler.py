@@ -33,12 +33,18 @@ WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 class WSGIHandler:
     """The server handler for one WSGI application."""
 
-    def __init__(self, app: WSGIApp, url_prefix: str = "", multithread: bool = True) -> None:
+    def __init__(
+        self,
+        app: WSGIApp,
+        url_prefix: str = "",
+        multithread: bool = True,
+        multiprocess: bool = False,
+    ) -> None:
         if not callable(app):
             raise TypeError(f"a WSGI application must be callable, not {type(app).__name__}")
         self.app = app
         self.url_prefix = url_prefix
-        self._base = base_environ(url_prefix, multithread)
+        self._base = base_environ(url_prefix, multithread, multiprocess)
 
     def __call__(self, exchange: Exchange) -> Iterable[bytes]:
         raw_path, query = split_target(exchange.request.target)
