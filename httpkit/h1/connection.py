@@ -126,15 +126,24 @@ class ServerConnection:
         # One find per read, resumed where the last one stopped: rescanning a trickled
         # head from its start would cost quadratic time.
         end = buffer.find(b"\r\n\r\n", scan)
-        if self._line_end < 0:
-            self._line_end = buffer.find(b"\r\n", scan)
-        stop = len(buffer) if end < 0 else end + 4
-        over = self._over_limit(start, end)
-        # Bytes past the point where a limit is exceeded are never looked at, so the
-        # first violation in the stream decides the status however reads were cut.
-        self._check_bare_lf(scan, stop if over is None else min(stop, over[0]))
-        if over is not None:
-            raise ProtocolError(over[2], over[1])
+        line_end = self._line_end
+        if line_end < 0:
+            line_end = self._line_end = buffer.find(b"\r\n", scan)
+        limits = self._limits
+        if (
+            end >= 0
+            and line_end - start <= limits.max_request_line
+            and end - line_end <= limits.max_header_bytes
+        ):
+            self._check_bare_lf(scan, end + 4)  # the common case: a whole head within limits
+        else:
+            over = self._over_limit(start, end)
+            stop = len(buffer) if end < 0 else end + 4
+            # Bytes past the point where a limit is exceeded are never looked at, so the
+            # first violation in the stream decides the status however reads were cut.
+            self._check_bare_lf(scan, stop if over is None else min(stop, over[0]))
+            if over is not None:
+                raise ProtocolError(over[2], over[1])
         if end < 0:
             self._scan = max(len(buffer) - 3, start)
             if not self._eof:
@@ -143,7 +152,6 @@ class ServerConnection:
                 raise ProtocolError("incomplete request: the head was cut short")
             self._close()
             return CLOSED
-        line_end = self._line_end
         head = buffer[start : end + 2].decode("latin-1")
         del buffer[: end + 4]
         self._scan = 0

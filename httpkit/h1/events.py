@@ -25,7 +25,7 @@ class Request:
     target: str
     http_version: str  # "1.1" or "1.0"
     headers: list[tuple[str, str]]
-    keep_alive: bool  # the client allows the connection to be reused after this request
+    keep_alive: bool  # the connection may be reused after this request (never after CONNECT)
     expect_continue: bool  # an HTTP/1.1 client waits for "100 Continue" before the body
     content_length: int | None  # None when chunked (or no body at all: then 0)
     chunked: bool
