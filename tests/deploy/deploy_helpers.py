@@ -1,0 +1,114 @@
+"""``python -m httpkit serve`` as a real process: start, wait for its banner, signal it."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SITE = """
+import os, time
+
+def app(environ, start_response):
+    path = environ["PATH_INFO"]
+    if path == "/slow":
+        time.sleep(float(environ.get("QUERY_STRING") or "0.3"))
+    if path == "/upload":
+        size = 0
+        while True:
+            piece = environ["wsgi.input"].read(65536)
+            if not piece:
+                break
+            size += len(piece)
+        body = str(size).encode()
+    elif path == "/download":
+        count = int(environ.get("QUERY_STRING") or "10")
+        start_response("200 OK", [("Content-Type", "application/octet-stream")])
+        return (bytes([65 + index % 26]) * 65536 for index in range(count))
+    else:
+        body = " ".join([
+            "pid=" + str(os.getpid()),
+            "remote=" + environ["REMOTE_ADDR"],
+            "scheme=" + environ["wsgi.url_scheme"],
+            "host=" + environ.get("HTTP_HOST", "-"),
+            "port=" + environ["SERVER_PORT"],
+            "xff=" + environ.get("HTTP_X_FORWARDED_FOR", "-").replace(" ", ""),
+            "multiprocess=" + str(environ["wsgi.multiprocess"]),
+            "version=" + VERSION,
+        ]).encode()
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])
+    return [body]
+
+VERSION = "1"
+"""
+
+
+def write_site(directory: Path, version: str = "1") -> None:
+    (directory / "deploy_site.py").write_text(
+        SITE.replace('VERSION = "1"', f'VERSION = "{version}"')
+    )
+
+
+def fields(body: bytes) -> dict[str, str]:
+    """The site's answer "pid=1 remote=..." as a dict."""
+    return dict(item.split("=", 1) for item in body.decode().split())
+
+
+class HttpkitProcess:
+    """The server in a subprocess; stderr goes to a file so a busy log never blocks it."""
+
+    def __init__(self, args: list[str], cwd: Path, **popen: Any) -> None:
+        self.log_path = cwd / f"stderr-{time.monotonic_ns()}.log"
+        self._log = self.log_path.open("w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "httpkit", "serve", "deploy_site:app", *args],
+            cwd=cwd,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+            stdout=subprocess.DEVNULL,
+            stderr=self._log,
+            **popen,
+        )
+        self.addresses = self._wait_for_banner()
+
+    @property
+    def stderr(self) -> str:
+        return self.log_path.read_text()
+
+    def _wait_for_banner(self, timeout: float = 15.0) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = re.findall(r"serving on (\S+)", self.stderr)
+            if found:
+                return found
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"the server did not start:\n{self.stderr}")
+
+    @property
+    def port(self) -> int:
+        return int(self.addresses[0].rsplit(":", 1)[1])
+
+    def signal(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def stop(self, timeout: float = 15.0) -> int:
+        """SIGTERM, then the exit status."""
+        if self.process.poll() is None:
+            self.signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+        self._log.close()

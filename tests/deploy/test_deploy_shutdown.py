@@ -1,0 +1,111 @@
+"""SIGTERM/SIGINT drain the server: in-flight requests finish, nothing is half-written."""
+
+from __future__ import annotations
+
+import http.client
+import signal
+import threading
+import time
+from collections import Counter
+
+import pytest
+from deploy_helpers import HttpkitProcess
+
+REQUESTS = 100
+CLIENTS = 10
+
+
+def _client(port: int, jobs: list[int], outcomes: Counter[str], lock: threading.Lock) -> None:
+    """Sends requests on keep-alive connections until ``jobs`` is empty."""
+    conn: http.client.HTTPConnection | None = None
+    while True:
+        with lock:
+            if not jobs:
+                break
+            jobs.pop()
+        if conn is None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        outcome = _one_request(conn)
+        if outcome != "complete":
+            conn.close()
+            conn = None
+        with lock:
+            outcomes[outcome] += 1
+    if conn is not None:
+        conn.close()
+
+
+def _one_request(conn: http.client.HTTPConnection) -> str:
+    try:
+        conn.request("GET", "/slow?0.2")
+    except OSError:
+        return "refused"  # never accepted: connection refused or reset on sending
+    try:
+        response = conn.getresponse()
+    except (http.client.RemoteDisconnected, ConnectionResetError):
+        return "refused"  # closed before any byte of a response: not accepted
+    try:
+        body = response.read()
+    except (http.client.IncompleteRead, OSError):
+        return "half-written"
+    if response.status != 200 or not body.startswith(b"pid="):
+        return "half-written"
+    if response.getheader("Connection") == "close":
+        return "complete-closing"
+    return "complete"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["TERM", "INT"])
+def test_signal_mid_way_every_accepted_request_gets_its_full_response(
+    httpkit: type[HttpkitProcess], signum: int
+) -> None:
+    server = httpkit("--threads", "8")
+    jobs = list(range(REQUESTS))
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    clients = [
+        threading.Thread(target=_client, args=(server.port, jobs, outcomes, lock))
+        for _ in range(CLIENTS)
+    ]
+    for client in clients:
+        client.start()
+    deadline = time.monotonic() + 10
+    while sum(outcomes.values()) < REQUESTS // 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    served_before_signal = sum(outcomes.values())
+    server.signal(signum)
+    for client in clients:
+        client.join(20)
+    assert server.process.wait(15) == 0
+    assert outcomes["half-written"] == 0
+    assert sum(outcomes.values()) == REQUESTS
+    # The requests in progress when the signal came were finished, and told to close.
+    assert outcomes["complete-closing"] >= 1
+    assert outcomes["complete"] + outcomes["complete-closing"] > served_before_signal
+    assert outcomes["refused"] >= 1  # and the server stopped accepting
+
+
+def test_graceful_timeout_bounds_the_wait(httpkit: type[HttpkitProcess]) -> None:
+    server = httpkit("--threads", "2", "--graceful-timeout", "0.5")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/slow?30")
+    time.sleep(0.2)
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    assert server.process.wait(10) == 0
+    assert time.monotonic() - started < 4
+    with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+        conn.getresponse()
+    assert "graceful timeout: cutting 1 connections" in server.stderr
+
+
+def test_idle_keepalive_connections_are_closed_at_once(httpkit: type[HttpkitProcess]) -> None:
+    server = httpkit("--keepalive-timeout", "60")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/")
+    assert conn.getresponse().read().startswith(b"pid=")
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    assert server.process.wait(10) == 0
+    assert time.monotonic() - started < 3  # did not wait for the idle connection
+    assert conn.sock is not None and conn.sock.recv(1) == b""

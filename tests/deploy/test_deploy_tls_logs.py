@@ -1,0 +1,105 @@
+"""HTTPS (with client certificates), and the access log, through the real command line."""
+
+from __future__ import annotations
+
+import http.client
+import re
+import ssl
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from deploy_helpers import HttpkitProcess, fields
+from tls_certs import make_certificate
+
+Start = Callable[..., HttpkitProcess]
+
+
+def https_get(port: int, context: ssl.SSLContext, path: str = "/") -> bytes:
+    conn = http.client.HTTPSConnection("127.0.0.1", port, timeout=10, context=context)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().read()
+    finally:
+        conn.close()
+
+
+def test_https_with_a_self_signed_certificate(httpkit: Start, tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path, "server")
+    server = httpkit("--certfile", str(cert), "--keyfile", str(key))
+    assert server.addresses[0].startswith("https://127.0.0.1:")
+    client = ssl.create_default_context(cafile=str(cert))
+    seen = fields(https_get(server.port, client))
+    assert (seen["scheme"], seen["port"]) == ("https", str(server.port))
+    # A plain-HTTP client is refused, not served in clear.
+    with pytest.raises((http.client.HTTPException, ConnectionError)):
+        plain = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        plain.request("GET", "/")
+        plain.getresponse().read()
+    assert server.stop() == 0
+
+
+def test_client_certificates_are_required_with_ca_certs(httpkit: Start, tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path, "server")
+    client_cert, client_key = make_certificate(tmp_path, "client", server=False)
+    server = httpkit(
+        "--certfile", str(cert), "--keyfile", str(key), "--ca-certs", str(client_cert)
+    )
+    anonymous = ssl.create_default_context(cafile=str(cert))
+    with pytest.raises((ssl.SSLError, ConnectionError)):
+        https_get(server.port, anonymous)
+    known = ssl.create_default_context(cafile=str(cert))
+    known.load_cert_chain(client_cert, client_key)
+    assert fields(https_get(server.port, known))["scheme"] == "https"
+
+
+def test_unreadable_certificate_is_one_line_error(httpkit: Start, tmp_path: Path) -> None:
+    (tmp_path / "bad.pem").write_text("not a certificate")
+    with pytest.raises(RuntimeError, match="certfile: cannot load the certificate"):
+        httpkit("--certfile", str(tmp_path / "bad.pem"))
+
+
+def test_access_log_custom_format_to_a_file(httpkit: Start, tmp_path: Path) -> None:
+    log_file = tmp_path / "access.log"
+    server = httpkit(
+        "--access-log",
+        "--access-log-file",
+        str(log_file),
+        "--access-log-format",
+        '%h "%r" %s %B %D %m %U%q "%{User-Agent}i" 100%%',
+    )
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/slow?0.05", headers={"User-Agent": 'evil" \\agent'})
+    body = conn.getresponse().read()
+    conn.close()
+    assert server.stop() == 0
+    line = log_file.read_text().strip()
+    match = re.fullmatch(
+        r'127\.0\.0\.1 "GET /slow\?0\.05 HTTP/1\.1" 200 (\d+) (\d+) GET /slow\?0\.05 '
+        r'"evil\\" \\\\agent" 100%',
+        line,
+    )
+    assert match, line
+    assert int(match.group(1)) == len(body)
+    assert int(match.group(2)) >= 50_000  # microseconds: the app slept 50 ms
+    assert "GET /slow" not in server.stderr
+
+
+def test_combined_format_on_stderr(httpkit: Start) -> None:
+    server = httpkit("--access-log", "--access-log-format", "combined")
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/x", headers={"Referer": "http://r.example/", "User-Agent": "ua/1"})
+    conn.getresponse().read()
+    conn.close()
+    time.sleep(0.1)
+    assert re.search(
+        r'127\.0\.0\.1 - - \[\d\d/\w{3}/\d{4}:[\d:]{8} [+-]\d{4}\] "GET /x HTTP/1\.1" 200 \d+ '
+        r'"http://r\.example/" "ua/1"\n',
+        server.stderr,
+    ), server.stderr
+
+
+def test_unknown_placeholder_is_refused(httpkit: Start) -> None:
+    with pytest.raises(RuntimeError, match="unknown placeholder %Z"):
+        httpkit("--access-log", "--access-log-format", "%h %Z")
