@@ -24,6 +24,8 @@ __all__ = ["make_server", "new_event_loop", "run", "run_spec", "serve"]
 
 log = logging.getLogger("httpkit.error")
 
+ORPHAN_CHECK = 1.0  # seconds between a worker's checks that its supervisor is alive
+
 
 def serve(
     app: WSGIApp, *, host: str | None = None, port: int | None = None, **settings: Any
@@ -144,13 +146,20 @@ def run_spec(spec: str, settings: Settings) -> int:
     configure_logging(settings)
     sockets = bind_sockets(settings)
 
+    supervisor_pid = os.getpid()
+
     def worker_main(inherited: list[socket.socket], ready: Callable[[], None]) -> int:
         try:
             app = load_app(spec)
         except ConfigError as error:
             print(f"httpkit: error: {error}", file=sys.stderr)
             return 2
-        run(app, settings, lambda _: ready(), sockets=inherited, banner=False)
+
+        def started(server: Server) -> None:
+            ready()
+            _stop_when_orphaned(server, supervisor_pid)
+
+        run(app, settings, started, sockets=inherited, banner=False)
         return 0
 
     supervisor = Supervisor(
@@ -166,6 +175,15 @@ def run_spec(spec: str, settings: Settings) -> int:
     finally:
         for sock in sockets:
             _close_listening(sock, unlink=settings.fd is None)
+
+
+def _stop_when_orphaned(server: Server, supervisor_pid: int) -> None:
+    """A worker whose supervisor was killed (SIGKILL: no chance to stop it) drains and
+    exits rather than serving on, unsupervised, forever."""
+    if os.getppid() != supervisor_pid:
+        server.loop.create_task(server.shutdown())
+        return
+    server.loop.call_later(ORPHAN_CHECK, _stop_when_orphaned, server, supervisor_pid)
 
 
 def _address_of(sock: socket.socket) -> str | tuple[str, int]:

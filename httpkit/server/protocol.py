@@ -78,6 +78,7 @@ class HTTPConnection(asyncio.Protocol):
         self._in_flight = 0
         self._write_paused_at = math.inf
         self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
+        self.requests_served = 0
 
     # -- asyncio callbacks -------------------------------------------------------------
 
@@ -170,8 +171,18 @@ class HTTPConnection(asyncio.Protocol):
         return buffered[consumed:] or b""
 
     def is_idle(self) -> bool:
-        """No request in progress: a draining server may close the connection now."""
-        return self.exchange is None and not self._lingering
+        """Between requests on a kept-alive connection: a draining server closes it now.
+
+        A connection that has not yet sent its first request is not idle: its client
+        connected to send one (maybe just before the listener closed), and gets it
+        answered, with ``Connection: close``.
+        """
+        return (
+            self.exchange is None
+            and self.requests_served > 0
+            and not self.parser.buffered
+            and not self._lingering
+        )
 
     def _read_head(self) -> None:
         parser = self.parser
@@ -322,6 +333,7 @@ class HTTPConnection(asyncio.Protocol):
             )
         exchange.close_body()
         self.exchange = None
+        self.requests_served += 1
         if not exchange.keep_alive or self.server.draining:
             self._close_after_response(body_unread=not exchange.body_complete)
             return

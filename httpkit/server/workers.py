@@ -65,6 +65,7 @@ class Supervisor:
         """Supervise until SIGTERM/SIGINT; the exit status (0, or a worker's start failure)."""
         wakeup_read, wakeup_write = os.pipe()
         os.set_blocking(wakeup_write, False)
+        os.set_blocking(wakeup_read, False)
         previous_fd = signal.set_wakeup_fd(wakeup_write)
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
             signal.signal(signum, self._note_signal)

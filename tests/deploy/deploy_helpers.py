@@ -66,7 +66,7 @@ class HttpkitProcess:
         self.log_path = cwd / f"stderr-{time.monotonic_ns()}.log"
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "httpkit", "serve", "deploy_site:app", *args],
+            [sys.executable, "-m", "httpkit", "serve", "deploy_site:app", "--port", "0", *args],
             cwd=cwd,
             env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
             stdout=subprocess.DEVNULL,
