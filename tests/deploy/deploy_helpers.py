@@ -37,6 +37,7 @@ def app(environ, start_response):
             "scheme=" + environ["wsgi.url_scheme"],
             "host=" + environ.get("HTTP_HOST", "-"),
             "port=" + environ["SERVER_PORT"],
+            "rport=" + environ["REMOTE_PORT"],
             "xff=" + environ.get("HTTP_X_FORWARDED_FOR", "-").replace(" ", ""),
             "multiprocess=" + str(environ["wsgi.multiprocess"]),
             "version=" + VERSION,
