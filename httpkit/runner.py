@@ -20,7 +20,7 @@ from httpkit.server.listeners import bind_sockets
 from httpkit.server.workers import Supervisor
 from httpkit.wsgi import WSGIApp, WSGIHandler, load_app
 
-__all__ = ["make_server", "new_event_loop", "run", "run_spec", "serve"]
+__all__ = ["make_server", "new_event_loop", "run", "run_spec", "run_supervised", "serve"]
 
 log = logging.getLogger("httpkit.error")
 
@@ -143,6 +143,12 @@ def run_spec(spec: str, settings: Settings) -> int:
     if settings.workers == 1 and not settings.reload:
         run(load_app(spec), settings)
         return 0
+    return run_supervised(lambda: load_app(spec), settings)
+
+
+def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
+    """Bind, then serve in supervised worker processes that each call ``load()`` for the
+    application (after the fork: a replaced worker loads the code as it is now)."""
     configure_logging(settings)
     sockets = bind_sockets(settings)
 
@@ -150,7 +156,7 @@ def run_spec(spec: str, settings: Settings) -> int:
 
     def worker_main(inherited: list[socket.socket], ready: Callable[[], None]) -> int:
         try:
-            app = load_app(spec)
+            app = load()
         except ConfigError as error:
             print(f"httpkit: error: {error}", file=sys.stderr)
             return 2
