@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         results = measure_throughput(names, scenarios, seconds, warmup, options.rounds)
         print_throughput(results, scenarios)
     idle_names = ["httpkit"] if options.quick else names
-    print_idle(measure_idle(idle_names, options.idle))
+    if options.idle > 0:  # --idle 0: throughput only
+        print_idle(measure_idle(idle_names, options.idle))
     return 0
 
 
