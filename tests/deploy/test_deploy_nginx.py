@@ -43,6 +43,7 @@ http {{
     upstream httpkit {{
         server {upstream} max_fails=1 fail_timeout=5s;
         keepalive 8;  # reuse upstream connections (needs HTTP/1.1 and no Connection header)
+        keepalive_timeout 4s;  # below httpkit's keepalive_timeout
     }}
     server {{
         listen 127.0.0.1:{port};
