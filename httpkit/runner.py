@@ -118,11 +118,18 @@ def run(
             on_started(server)
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, lambda: loop.create_task(server.shutdown()))
+        # SIGHUP's default action would kill the server mid-request (a "systemctl reload"
+        # of a single-process server): say what to do instead.
+        loop.add_signal_handler(signal.SIGHUP, _sighup_needs_workers)
         loop.run_until_complete(server.serve_forever())
     finally:
         if not server.draining and server.listeners:
             loop.run_until_complete(server.shutdown(grace=1.0))
         loop.close()
+
+
+def _sighup_needs_workers() -> None:
+    log.warning("SIGHUP ignored: replacing the server's code needs --workers or --reload")
 
 
 def log_banner(addresses: list[str | tuple[str, int]], settings: Settings) -> None:

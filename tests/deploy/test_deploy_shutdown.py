@@ -109,3 +109,17 @@ def test_idle_keepalive_connections_are_closed_at_once(httpkit: type[HttpkitProc
     assert server.process.wait(10) == 0
     assert time.monotonic() - started < 3  # did not wait for the idle connection
     assert conn.sock is not None and conn.sock.recv(1) == b""
+
+
+def test_sighup_without_workers_is_ignored_with_a_warning(httpkit: type[HttpkitProcess]) -> None:
+    server = httpkit()
+    server.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while "SIGHUP ignored" not in server.stderr and time.monotonic() < deadline:
+        time.sleep(0.05)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/")
+    assert conn.getresponse().status == 200
+    conn.close()
+    assert "SIGHUP ignored" in server.stderr
+    assert server.stop() == 0
