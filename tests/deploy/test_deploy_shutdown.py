@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
 import signal
 import threading
@@ -106,9 +107,11 @@ def test_idle_keepalive_connections_are_closed_at_once(httpkit: type[HttpkitProc
     assert conn.getresponse().read().startswith(b"pid=")
     started = time.monotonic()
     server.signal(signal.SIGTERM)
-    assert server.process.wait(10) == 0
-    assert time.monotonic() - started < 3  # did not wait for the idle connection
-    assert conn.sock is not None and conn.sock.recv(1) == b""
+    assert server.process.wait(10) == 0, server.stderr
+    assert time.monotonic() - started < 5, server.stderr  # not the 60 s keep-alive
+    assert conn.sock is not None
+    with contextlib.suppress(ConnectionResetError):  # a reset is closed as well
+        assert conn.sock.recv(1) == b""
 
 
 def test_sighup_without_workers_is_ignored_with_a_warning(httpkit: type[HttpkitProcess]) -> None:
