@@ -29,7 +29,9 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 # RFC 7239 4: forwarded-pair = token "=" value; value = token / quoted-string (RFC 9110 5.6).
 _TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
 _QUOTED = r'"(?:[^"\\\x00-\x08\x0a-\x1f\x7f]|\\[\t\x20-\x7e])*"'
-_PAIR = re.compile(rf"[ \t]*({_TOKEN})=({_TOKEN}|{_QUOTED})[ \t]*")
+# One pair and what follows it: ";" (same element), "," (next element) or the end.
+_PAIR = re.compile(rf"[ \t]*({_TOKEN})=({_TOKEN}|{_QUOTED})[ \t]*([;,]|$)")
+_UNESCAPE = re.compile(r"\\(.)")
 # A host (RFC 3986 3.2.2) with an optional port: no spaces, slashes or control bytes.
 _HOST = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+)(?::[0-9]{1,5})?")
 
@@ -114,7 +116,7 @@ class ProxyTrust:
         value = request.header("forwarded")
         if value is None:
             return None, None, None, None
-        elements = [_parse_element(text) for text in value.split(",")]
+        elements = _parse_forwarded(value)
         # RFC 7239 7.4: each proxy appends; the client is the nearest untrusted "for".
         chosen = elements[0]
         for element in reversed(elements):
@@ -128,22 +130,27 @@ class ProxyTrust:
         return chosen.get("for"), scheme, host, None
 
 
-def _parse_element(text: str) -> dict[str, str]:
-    """One forwarded-element: pairs separated by ";" (RFC 7239 4)."""
-    pairs: dict[str, str] = {}
-    for pair in text.split(";"):
-        match = _PAIR.fullmatch(pair)
+def _parse_forwarded(value: str) -> list[dict[str, str]]:
+    """``Forwarded`` as its elements (RFC 7239 4); commas inside quotes do not split."""
+    elements: list[dict[str, str]] = [{}]
+    position = 0
+    while position < len(value):
+        match = _PAIR.match(value, position)
         if match is None:
-            raise ProtocolError(f"malformed Forwarded header: {text.strip()!r}", 400)
-        name, value = match.group(1).lower(), match.group(2)
-        if value.startswith('"'):
-            value = re.sub(r"\\(.)", r"\1", value[1:-1])
-        if name in pairs:  # RFC 7239 4: each parameter at most once per element
+            raise ProtocolError(f"malformed Forwarded header: {value!r}", 400)
+        name, text, separator = match.group(1).lower(), match.group(2), match.group(3)
+        if text.startswith('"'):
+            text = _UNESCAPE.sub(r"\1", text[1:-1])
+        element = elements[-1]
+        if name in element:  # RFC 7239 4: each parameter at most once per element
             raise ProtocolError(f"repeated {name!r} in a Forwarded element", 400)
-        pairs[name] = value
-    if "for" in pairs:
-        pairs["for"] = _node(pairs["for"])
-    return pairs
+        element[name] = _node(text) if name == "for" else text
+        if separator == ",":
+            elements.append({})
+        position = match.end()
+        if separator and position == len(value):
+            raise ProtocolError(f"malformed Forwarded header: {value!r}", 400)
+    return elements
 
 
 def _node(text: str) -> str:

@@ -11,6 +11,7 @@ from deploy_helpers import fields
 
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
+from httpkit.server.proxyprotocol import parse_proxy_header
 from httpkit.testing import live_server
 
 
@@ -188,3 +189,31 @@ def test_proxy_protocol_is_not_expected_from_untrusted_peers() -> None:
 def test_bad_proxy_settings_are_refused(settings: dict[str, Any], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         Settings(**settings)
+
+
+def test_proxy_protocol_v1_and_v2_over_ipv6() -> None:
+    v1 = b"PROXY TCP6 2001:db8::5 ::1 65535 443\r\nGET"
+    assert parse_proxy_header(v1) == (("2001:db8::5", 65535), len(v1) - 3)
+    block = (
+        socket.inet_pton(socket.AF_INET6, "2001:db8::6")
+        + socket.inet_pton(socket.AF_INET6, "::1")
+        + struct.pack("!HH", 1234, 443)
+        + b"\x04\x00\x01x"  # a TLV after the addresses (spec 2.2.7), skipped
+    )
+    v2 = V2_SIGNATURE + bytes([0x21, 0x21]) + struct.pack("!H", len(block)) + block
+    assert parse_proxy_header(v2 + b"GET") == (("2001:db8::6", 1234), len(v2))
+    assert parse_proxy_header(v2[:20]) is None  # more bytes needed
+
+
+def test_forwarded_quoted_commas_do_not_split_elements() -> None:
+    header = 'Forwarded: for=203.0.113.9;host="a.example,b"\r\n'
+    with live_server(environ_app, trusted_proxy="127.0.0.1", proxy_headers="forwarded") as server:
+        status, body = exchange(server.port, get(header))
+        assert (status, fields(body)["host"]) == (200, "a.example,b")  # one element
+        header = 'Forwarded: for=203.0.113.9;proto="https", for=127.0.0.1\r\n'
+        status, body = exchange(server.port, get(header))
+    assert (status, fields(body)["remote"], fields(body)["scheme"]) == (
+        200,
+        "203.0.113.9",
+        "https",
+    )
