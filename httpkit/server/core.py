@@ -167,8 +167,7 @@ class Server:
         deadline = time.monotonic() + grace
         while self.connections and time.monotonic() < deadline:
             for conn in list(self.connections):
-                if conn.is_idle():
-                    conn.close()
+                conn.drain()
             await asyncio.sleep(0.02)
         if self.connections:
             error_log.warning("graceful timeout: cutting %d connections", len(self.connections))

@@ -52,6 +52,7 @@ error_log = logging.getLogger("httpkit.error")
 WRITE_HIGH_WATER = 256 * 1024  # bytes a worker may hand to the loop before waiting
 PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being produced
 LINGER_SECONDS = 2.0  # how long an unread request body is drained before closing
+DRAIN_FIRST_REQUEST = 1.0  # while stopping, seconds a new connection has to send a request
 
 
 class HTTPConnection(asyncio.Protocol):
@@ -170,19 +171,16 @@ class HTTPConnection(asyncio.Protocol):
             self.info.peer_host, self.info.peer_port = client
         return buffered[consumed:] or b""
 
-    def is_idle(self) -> bool:
-        """Between requests on a kept-alive connection: a draining server closes it now.
-
-        A connection that has not yet sent its first request is not idle: its client
-        connected to send one (maybe just before the listener closed), and gets it
-        answered, with ``Connection: close``.
-        """
-        return (
-            self.exchange is None
-            and self.requests_served > 0
-            and not self.parser.buffered
-            and not self._lingering
-        )
+    def drain(self) -> None:
+        """The server is stopping: close now if between requests on a kept-alive
+        connection; a new connection that has not sent its request yet gets a second
+        (its client connected to send one, maybe just before the listener closed)."""
+        if self.exchange is not None or self._lingering or self.parser.buffered:
+            return
+        if self.requests_served:
+            self.close()
+        else:
+            self.deadline = min(self.deadline, self.loop.time() + DRAIN_FIRST_REQUEST)
 
     def _read_head(self) -> None:
         parser = self.parser

@@ -183,3 +183,15 @@ def test_worker_that_cannot_load_the_app_stops_the_start(httpkit: Start, tmp_pat
     (tmp_path / "deploy_site.py").write_text("raise ImportError('broken on purpose')\n")
     with pytest.raises(RuntimeError, match="broken on purpose"):
         httpkit("--workers", "2")
+
+
+def test_sighup_with_broken_new_code_keeps_the_old_workers(httpkit: Start, tmp_path: Path) -> None:
+    server = httpkit("--workers", "2")
+    (tmp_path / "deploy_site.py").write_text("raise SyntaxError('half-deployed')\n")
+    server.signal(signal.SIGHUP)
+    deadline = time.monotonic() + 15
+    while "did not start" not in server.stderr and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "keeping the running ones" in server.stderr
+    assert get(server.port)["version"] == "1"
+    assert server.stop() == 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import http.client
 import signal
+import socket
 import threading
 import time
 from collections import Counter
@@ -126,3 +127,17 @@ def test_sighup_without_workers_is_ignored_with_a_warning(httpkit: type[HttpkitP
     conn.close()
     assert "SIGHUP ignored" in server.stderr
     assert server.stop() == 0
+
+
+def test_a_silent_new_connection_does_not_hold_up_the_stop(
+    httpkit: type[HttpkitProcess],
+) -> None:
+    server = httpkit("--keepalive-timeout", "60")
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as silent:
+        time.sleep(0.1)
+        started = time.monotonic()
+        server.signal(signal.SIGTERM)
+        assert server.process.wait(10) == 0
+        assert time.monotonic() - started < 4, server.stderr
+        with contextlib.suppress(ConnectionResetError):
+            assert silent.recv(1) == b""
