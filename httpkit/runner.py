@@ -109,7 +109,8 @@ def run(
     configure_logging(settings)
     loop = new_event_loop(settings.loop)
     server = make_server(app, settings)
-    server.owns_sockets = sockets is None
+    # An inherited socket (a worker's, or --fd from systemd) is not ours to unlink.
+    server.owns_sockets = sockets is None and settings.fd is None
     try:
         loop.run_until_complete(server.start(sockets))
         if banner:

@@ -195,3 +195,15 @@ def test_sighup_with_broken_new_code_keeps_the_old_workers(httpkit: Start, tmp_p
     assert "keeping the running ones" in server.stderr
     assert get(server.port)["version"] == "1"
     assert server.stop() == 0
+
+
+def test_inherited_unix_socket_file_is_left_in_place(httpkit: Start, tmp_path: Path) -> None:
+    path = str(tmp_path / "systemd.sock")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(path)
+    listening.listen()
+    with listening:
+        server = httpkit("--fd", str(listening.fileno()), pass_fds=[listening.fileno()])
+        assert unix_get(path).startswith(b"HTTP/1.1 200")
+        assert server.stop() == 0
+        assert os.path.exists(path)  # systemd still owns it, for the next start
