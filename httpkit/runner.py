@@ -118,7 +118,7 @@ def run(
         if on_started is not None:
             on_started(server)
         for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, lambda: loop.create_task(server.shutdown()))
+            loop.add_signal_handler(signum, _on_stop_signal, server)
         # SIGHUP's default action would kill the server mid-request (a "systemctl reload"
         # of a single-process server): say what to do instead.
         loop.add_signal_handler(signal.SIGHUP, _sighup_needs_workers)
@@ -127,6 +127,15 @@ def run(
         if not server.draining and server.listeners:
             loop.run_until_complete(server.shutdown(grace=1.0))
         loop.close()
+
+
+def _on_stop_signal(server: Server) -> None:
+    """The first SIGTERM/SIGINT drains; a second one (Ctrl-C again) stops at once."""
+    if not server.draining:
+        server.loop.create_task(server.shutdown())
+    else:
+        log.warning("second stop signal: cutting %d connections now", len(server.connections))
+        server.cut_connections()
 
 
 def _sighup_needs_workers() -> None:

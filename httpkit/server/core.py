@@ -152,6 +152,11 @@ class Server:
 
     # -- shutdown ----------------------------------------------------------------------
 
+    def cut_connections(self) -> None:
+        """Abort every connection now: their clients see truncated responses."""
+        for conn in list(self.connections):
+            conn.abort()
+
     async def shutdown(self, grace: float | None = None) -> None:
         """Drain: stop accepting, close idle connections, let requests in progress finish.
 
@@ -171,8 +176,7 @@ class Server:
             await asyncio.sleep(0.02)
         if self.connections:
             error_log.warning("graceful timeout: cutting %d connections", len(self.connections))
-        for conn in list(self.connections):
-            conn.abort()
+        self.cut_connections()
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self.pool is not None:

@@ -141,3 +141,17 @@ def test_a_silent_new_connection_does_not_hold_up_the_stop(
         assert time.monotonic() - started < 4, server.stderr
         with contextlib.suppress(ConnectionResetError):
             assert silent.recv(1) == b""
+
+
+def test_a_second_signal_stops_at_once(httpkit: type[HttpkitProcess]) -> None:
+    server = httpkit("--threads", "2")  # graceful_timeout: the default 30 s
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/slow?20")
+    time.sleep(0.2)
+    started = time.monotonic()
+    server.signal(signal.SIGTERM)
+    time.sleep(0.2)
+    server.signal(signal.SIGINT)
+    assert server.process.wait(10) == 0
+    assert time.monotonic() - started < 4
+    assert "second stop signal: cutting 1 connections now" in server.stderr
