@@ -1,0 +1,115 @@
+"""One server setting: its name, type, default and help, and how its text is parsed.
+
+:mod:`httpkit.config` declares the table of every setting with this class.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from httpkit.errors import ConfigError
+
+__all__ = ["ENV_PREFIX", "Setting"]
+
+ENV_PREFIX = "HTTPKIT_"
+
+
+def _parse_int(text: str) -> int:
+    # Digits only: int() would also take "+5", "5_0" and surrounding spaces.
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f"expected a whole number, got {text!r}")
+    return int(text)
+
+
+def _parse_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise ValueError(f"expected a number of seconds, got {text!r}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"expected a finite number of seconds, got {text!r}")
+    return value
+
+
+def _parse_bool(text: str) -> bool:
+    lowered = text.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"expected true or false, got {text!r}")
+
+
+def _parse_str(text: str) -> str:
+    return text
+
+
+_PARSERS: dict[type, Callable[[str], Any]] = {
+    int: _parse_int,
+    float: _parse_float,
+    bool: _parse_bool,
+    str: _parse_str,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Setting:
+    """One server setting: the single place its name, type, default and help live."""
+
+    name: str  # the Python name; the flag is --name-with-dashes, the env var HTTPKIT_NAME
+    type: type  # int, float, bool or str
+    default: Any
+    help: str
+    optional: bool = False  # None is allowed (and is the default)
+    minimum: float | None = None  # inclusive lower bound for numbers
+    maximum: float | None = None
+    choices: tuple[str, ...] = ()
+    metavar: str = ""
+    repeatable: bool = False  # the option may be given more than once (values joined by ",")
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.name.replace("_", "-")
+
+    @property
+    def env_var(self) -> str:
+        return ENV_PREFIX + self.name.upper()
+
+    @property
+    def type_name(self) -> str:
+        name = {int: "integer", float: "seconds", bool: "boolean", str: "string"}[self.type]
+        return f"{name} or none" if self.optional else name
+
+    def parse(self, text: str) -> Any:
+        """Convert text from the command line or the environment, then validate it."""
+        if self.optional and text.strip().lower() in ("", "none"):
+            return None
+        try:
+            value = _PARSERS[self.type](text)
+        except ValueError as error:
+            raise ConfigError(f"{self.name}: {error}") from None
+        return self.validate(value)
+
+    def validate(self, value: Any) -> Any:
+        """Check a Python value (e.g. a keyword argument of serve()) and return it."""
+        if value is None and self.optional:
+            return None
+        if self.type is float and type(value) is int:
+            value = float(value)
+        if type(value) is not self.type:
+            raise ConfigError(
+                f"{self.name}: expected {self.type_name}, got {type(value).__name__} {value!r}"
+            )
+        return self._check_range(value)
+
+    def _check_range(self, value: Any) -> Any:
+        if self.minimum is not None and value < self.minimum:
+            raise ConfigError(f"{self.name}: must be at least {self.minimum:g}, got {value!r}")
+        if self.maximum is not None and value > self.maximum:
+            raise ConfigError(f"{self.name}: must be at most {self.maximum:g}, got {value!r}")
+        if self.choices and value not in self.choices:
+            raise ConfigError(f"{self.name}: must be one of {', '.join(self.choices)}")
+        return value
