@@ -217,3 +217,12 @@ def test_forwarded_quoted_commas_do_not_split_elements() -> None:
         "203.0.113.9",
         "https",
     )
+
+
+def test_proxy_protocol_from_the_command_line(httpkit: Any) -> None:
+    server = httpkit("--trusted-proxy", "127.0.0.0/8", "--proxy-protocol")
+    status, body = exchange(server.port, get(preamble=proxy_v2("192.0.2.44", 40000)))
+    assert (status, fields(body)["remote"]) == (200, "192.0.2.44")
+    status, _ = exchange(server.port, get(preamble=b"PROXY TCP4 nonsense\r\n"))
+    assert status == 400
+    assert server.stop() == 0
