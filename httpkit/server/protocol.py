@@ -169,7 +169,7 @@ class HTTPConnection(asyncio.Protocol):
         self._proxy_preamble = None
         if client is not None:
             self.info.peer_host, self.info.peer_port = client
-        return buffered[consumed:] or b""
+        return buffered[consumed:]
 
     def drain(self) -> None:
         """The server is stopping: close now if between requests on a kept-alive
