@@ -166,6 +166,8 @@ def run_spec(spec: str, settings: Settings) -> int:
 def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
     """Bind, then serve in supervised worker processes that each call ``load()`` for the
     application (after the fork: a replaced worker loads the code as it is now)."""
+    if not hasattr(os, "fork"):
+        raise ConfigError("workers and reload: this platform cannot fork worker processes")
     configure_logging(settings)
     sockets = bind_sockets(settings)
 
