@@ -41,6 +41,7 @@ class ConnectionInfo:
     url_scheme: str = "http"
     multithread: bool = True
     trusted_proxy: bool = False  # the peer is a trusted proxy whose headers are believed
+    client_subject: str = ""  # with --ca-certs: the client certificate's subject, "CN=..."
 
 
 class FileBody:

@@ -23,7 +23,7 @@ from httpkit.server.forwarded import ProxyTrust
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.pool import WorkerPool
 from httpkit.server.protocol import HTTPConnection
-from httpkit.server.tls import make_ssl_context
+from httpkit.server.tls import client_subject, make_ssl_context
 
 __all__ = ["Server"]
 
@@ -133,6 +133,8 @@ class Server:
             info = ConnectionInfo("", 0, str(local or self.settings.unix), 0, scheme, multithread)
         if self.proxy is not None:
             info.trusted_proxy = self.proxy.trusts(info.peer_host)
+        if self.settings.ca_certs is not None:
+            info.client_subject = client_subject(transport.get_extra_info("ssl_object"))
         return info
 
     def submit(self, job: Callable[[Exchange], None], exchange: Exchange) -> bool:

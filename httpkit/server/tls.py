@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import ssl
+from typing import Any
 
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
 
-__all__ = ["make_ssl_context"]
+__all__ = ["client_subject", "make_ssl_context"]
+
+_SHORT_NAMES = {
+    "commonName": "CN",
+    "organizationName": "O",
+    "organizationalUnitName": "OU",
+    "countryName": "C",
+    "stateOrProvinceName": "ST",
+    "localityName": "L",
+}
 
 
 def make_ssl_context(settings: Settings) -> ssl.SSLContext | None:
@@ -28,3 +38,19 @@ def make_ssl_context(settings: Settings) -> ssl.SSLContext | None:
             raise ConfigError(f"ca_certs: cannot load: {error}") from None
         context.verify_mode = ssl.CERT_REQUIRED
     return context
+
+
+def client_subject(ssl_object: ssl.SSLObject | None) -> str:
+    """The verified client certificate's subject as ``CN=...,O=...`` ("" without one)."""
+    if ssl_object is None:
+        return ""
+    certificate = ssl_object.getpeercert()
+    if not certificate:
+        return ""
+    # Typeshed's union for getpeercert() values; "subject" is always RDNs of pairs.
+    subject: Any = certificate.get("subject", ())
+    parts = []
+    for rdn in subject:
+        for name, value in rdn:
+            parts.append(f"{_SHORT_NAMES.get(name, name)}={value}")
+    return ",".join(parts)

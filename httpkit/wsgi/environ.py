@@ -61,6 +61,8 @@ def build_environ(
     environ["REMOTE_ADDR"] = info.peer_host
     environ["REMOTE_PORT"] = str(info.peer_port)
     environ["wsgi.url_scheme"] = info.url_scheme
+    if info.client_subject:  # mod_ssl's name for it, which applications already read
+        environ["SSL_CLIENT_S_DN"] = info.client_subject
     environ["wsgi.input"] = InputStream(exchange)
     keys = _KEYS
     for name, value in request.headers:

@@ -40,6 +40,7 @@ def app(environ, start_response):
             "rport=" + environ["REMOTE_PORT"],
             "xff=" + environ.get("HTTP_X_FORWARDED_FOR", "-").replace(" ", ""),
             "multiprocess=" + str(environ["wsgi.multiprocess"]),
+            "client=" + environ.get("SSL_CLIENT_S_DN", "-"),
             "version=" + VERSION,
         ]).encode()
     start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))])

@@ -31,7 +31,7 @@ def test_https_with_a_self_signed_certificate(httpkit: Start, tmp_path: Path) ->
     assert server.addresses[0].startswith("https://127.0.0.1:")
     client = ssl.create_default_context(cafile=str(cert))
     seen = fields(https_get(server.port, client))
-    assert (seen["scheme"], seen["port"]) == ("https", str(server.port))
+    assert (seen["scheme"], seen["port"], seen["client"]) == ("https", str(server.port), "-")
     # A plain-HTTP client is refused, not served in clear.
     with pytest.raises((http.client.HTTPException, ConnectionError)):
         plain = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
@@ -51,7 +51,8 @@ def test_client_certificates_are_required_with_ca_certs(httpkit: Start, tmp_path
         https_get(server.port, anonymous)
     known = ssl.create_default_context(cafile=str(cert))
     known.load_cert_chain(client_cert, client_key)
-    assert fields(https_get(server.port, known))["scheme"] == "https"
+    seen = fields(https_get(server.port, known))
+    assert (seen["scheme"], seen["client"]) == ("https", "CN=client")
 
 
 def test_unreadable_certificate_is_one_line_error(httpkit: Start, tmp_path: Path) -> None:
