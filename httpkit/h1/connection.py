@@ -12,7 +12,7 @@ import enum
 
 from httpkit.errors import ProtocolError
 from httpkit.h1.body import ChunkedReader, LengthReader
-from httpkit.h1.events import CLOSED, NEED_DATA, EndOfMessage, Event, Request
+from httpkit.h1.events import CLOSED, NEED_DATA, EndOfMessage, Event
 from httpkit.h1.head import parse_request_head
 from httpkit.h1.limits import Limits
 
@@ -29,6 +29,8 @@ class ParserState(enum.Enum):
 
 
 _DEFAULT_LIMITS = Limits()
+# The body reader of every request without a body: a LengthReader of 0 never changes.
+_NO_BODY = LengthReader(0)
 
 
 class ServerConnection:
@@ -121,7 +123,7 @@ class ServerConnection:
     def _next_head(self) -> Event:
         buffer = self._buffer
         # RFC 9112 2.2: one empty line before the request line is ignored.
-        start = 2 if buffer[:2] == b"\r\n" else 0
+        start = 2 if buffer.startswith(b"\r\n") else 0
         scan = max(self._scan, start)
         # One find per read, resumed where the last one stopped: rescanning a trickled
         # head from its start would cost quadratic time.
@@ -156,17 +158,14 @@ class ServerConnection:
         del buffer[: end + 4]
         self._scan = 0
         self._line_end = -1
-        request = parse_request_head(head, line_end - start, self._limits)
-        self._start_body(request, header_bytes=end - line_end)
-        return request
-
-    def _start_body(self, request: Request, header_bytes: int) -> None:
-        if request.chunked:
-            self._body = ChunkedReader(self._limits, header_bytes, len(request.headers))
+        request = parse_request_head(head, line_end - start, limits)
+        length = request.content_length
+        if length is None:  # chunked
+            self._body = ChunkedReader(limits, end - line_end, len(request.headers))
         else:
-            assert request.content_length is not None  # only None when chunked
-            self._body = LengthReader(request.content_length)
+            self._body = LengthReader(length) if length else _NO_BODY
         self._keep_alive = request.keep_alive
+        return request
 
     def _over_limit(self, start: int, end: int) -> tuple[int, int, str] | None:
         """If the head is over a limit: (where it was exceeded, status, message).

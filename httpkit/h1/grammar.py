@@ -21,6 +21,7 @@ __all__ = [
     "MAX_DECIMAL_DIGITS",
     "ORIGIN_FORM",
     "ORIGIN_REQUEST_LINE",
+    "PLAIN_HEAD",
     "REQUEST_LINE",
     "TOKEN",
     "check_field_block",
@@ -68,6 +69,9 @@ ORIGIN_FORM = re.compile(f"/[{_PCHAR}/?]*(?:{_PCT}[{_PCHAR}/?]*)*")
 ORIGIN_REQUEST_LINE = re.compile(
     f"([{_TCHAR}]+) (/[{_PCHAR}/?]*(?:{_PCT}[{_PCHAR}/?]*)*) HTTP/1\\.([01])"
 )
+# The common head in one call: that request line, CRLF, then well-formed field lines.
+# Whatever it refuses is checked again piece by piece, which names the problem.
+PLAIN_HEAD = re.compile(f"{ORIGIN_REQUEST_LINE.pattern}\r\n{FIELD_BLOCK.pattern}")
 # RFC 3986 3.2.2: host = IP-literal / IPv4address / reg-name; RFC 9112 3.2.3:
 # authority-form = uri-host ":" port (CONNECT only); RFC 9110 7.2: Host = uri-host [":" port]
 # (Unrolled as  chars* (pct chars*)*  rather than (char|pct)*: one alternation per

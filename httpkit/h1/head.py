@@ -16,6 +16,7 @@ from httpkit.h1.grammar import (
     HOST_VALUE,
     ORIGIN_FORM,
     ORIGIN_REQUEST_LINE,
+    PLAIN_HEAD,
     REQUEST_LINE,
     TOKEN,
     check_field_block,
@@ -28,6 +29,10 @@ __all__ = ["parse_fields", "parse_request_head"]
 
 # The fields that decide framing and connection handling; every other field is passed on.
 _SPECIAL = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
+# Host values that passed HOST_VALUE: a server sees the same few on every request.
+# Emptied when full, so clients sending ever-new values cannot grow memory.
+_MAX_CHECKED_HOSTS = 256
+_checked_hosts: set[str] = set()
 
 
 def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
@@ -36,9 +41,23 @@ def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
     ``line_end`` is the index of the request line's CRLF.  Raises ProtocolError carrying
     the status to answer (400, 413, 417, 431, 501, 505).
     """
-    method, target, version, authority = _parse_request_line(head[:line_end])
-    fields = parse_fields(head[line_end + 2 :], limits.max_header_count)
-    request = _frame_request(method, target, version, fields, limits)
+    plain = PLAIN_HEAD.fullmatch(head)
+    if plain is not None and plain.group(1) != "CONNECT":  # CONNECT needs host:port
+        # The common shape, its syntax checked in one call: an origin-form request
+        # line of HTTP/1.0 or 1.1 and well-formed field lines.
+        method, target, minor = plain.groups()
+        version = "1.1" if minor == "1" else "1.0"
+        authority = None
+    else:
+        method, target, version, authority = _parse_request_line(head[:line_end])
+        check_field_block(head[line_end + 2 :])  # raises with the precise reason
+    lines = head.split("\r\n")  # the request line, the field lines, then ""
+    # Syntax first, then the count: a malformed head gets 400 however it was split
+    # into reads (a partial head is refused for a bare LF before its fields are counted).
+    if len(lines) - 2 > limits.max_header_count:
+        raise ProtocolError(f"more than {limits.max_header_count} header fields", 431)
+    fields, special = _split_fields(lines[1:-1])
+    request = Request(method, target, version, fields, *_framing(special, version, limits))
     if authority is not None:
         _check_authority_matches_host(authority, request.header("host"))
     if method == "CONNECT":
@@ -52,18 +71,28 @@ def parse_fields(block: str, max_count: int) -> list[tuple[str, str]]:
     """The (lower-case name, trimmed value) pairs of a block of CRLF-ended field lines."""
     if not block:
         return []
-    # Syntax first, then the count: a malformed head gets 400 however it was split
-    # into reads (a partial head is refused for a bare LF before its fields are counted).
+    # Syntax first, then the count, as for a head.
     if FIELD_BLOCK.fullmatch(block) is None:
         check_field_block(block)  # raises with the precise reason
     if block.count("\r\n") > max_count:
         raise ProtocolError(f"more than {max_count} header fields", 431)
-    fields = []
-    for line in block[:-2].split("\r\n"):  # a plain loop: faster than a comprehension here
+    return _split_fields(block[:-2].split("\r\n"))[0]
+
+
+def _split_fields(lines: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(every field, the fields that decide framing) of well-formed field lines."""
+    fields: list[tuple[str, str]] = []
+    special: list[tuple[str, str]] = []
+    append = fields.append
+    for line in lines:  # a plain loop: faster than a comprehension here
         name, _, value = line.partition(":")
+        name = name.lower()
         # RFC 9110 5.5: only leading/trailing SP and HTAB (OWS) are removed from a value.
-        fields.append((name.lower(), value.strip(" \t")))
-    return fields
+        field = (name, value.strip(" \t"))
+        append(field)
+        if name in _SPECIAL:
+            special.append(field)
+    return fields, special
 
 
 def _parse_request_line(line: str) -> tuple[str, str, str, str | None]:
@@ -122,48 +151,46 @@ def _check_authority_matches_host(authority: str, host: str | None) -> None:
         raise ProtocolError("Host differs from the authority of the target (RFC 9112 3.2)")
 
 
-def _frame_request(
-    method: str, target: str, version: str, fields: list[tuple[str, str]], limits: Limits
-) -> Request:
+def _framing(
+    special: list[tuple[str, str]], version: str, limits: Limits
+) -> tuple[bool, bool, int | None, bool]:
+    """What the ``special`` fields (those in _SPECIAL) decide: the Request's keep_alive,
+    expect_continue, content_length and chunked."""
+    if len(special) == 1:
+        name, value = special[0]
+        if name == "host" and value in _checked_hosts:
+            # The commonest head: a known Host, and nothing about body or connection.
+            return version == "1.1", False, 0, False  # RFC 9112 9.3: 1.0 closes
     hosts: list[str] = []
     lengths: list[str] = []
     codings: list[str] = []
     connection: list[str] = []
     expect: list[str] = []
-    for name, value in fields:
-        if name in _SPECIAL:
-            if name == "host":
-                hosts.append(value)
-            elif name == "content-length":
-                lengths.append(value)
-            elif name == "transfer-encoding":
-                members = split_list(value)
-                if not members:
-                    # An empty field must not be mistaken for no Transfer-Encoding: a peer
-                    # that sees the field may frame the body differently (smuggling).
-                    raise ProtocolError("empty Transfer-Encoding (RFC 9112 6.1)")
-                codings.extend(members)
-            elif name == "connection":
-                connection.extend(split_list(value))
-            else:
-                expect.extend(split_list(value))
+    for name, value in special:
+        if name == "host":
+            hosts.append(value)
+        elif name == "content-length":
+            lengths.append(value)
+        elif name == "transfer-encoding":
+            members = split_list(value)
+            if not members:
+                # An empty field must not be mistaken for no Transfer-Encoding: a peer
+                # that sees the field may frame the body differently (smuggling).
+                raise ProtocolError("empty Transfer-Encoding (RFC 9112 6.1)")
+            codings.extend(members)
+        elif name == "connection":
+            connection.extend(split_list(value))
+        else:
+            expect.extend(split_list(value))
     _check_host(hosts, version)
-    chunked = _check_transfer_encoding(codings, version, has_length=bool(lengths))
-    length = None if chunked else _content_length(lengths, limits)
+    chunked = bool(codings) and _check_transfer_encoding(codings, version, bool(lengths))
+    length = None if chunked else _content_length(lengths, limits) if lengths else 0
     if version == "1.1":
         keep_alive = "close" not in connection  # RFC 9112 9.3
     else:
         keep_alive = "keep-alive" in connection and "close" not in connection
-    return Request(
-        method,
-        target,
-        version,
-        fields,
-        keep_alive,
-        _expects_continue(expect, version, has_body=chunked or bool(length)),
-        length,
-        chunked,
-    )
+    expect_continue = bool(expect) and _expects_continue(expect, version, chunked or bool(length))
+    return keep_alive, expect_continue, length, chunked
 
 
 def _check_host(hosts: list[str], version: str) -> None:
@@ -175,14 +202,18 @@ def _check_host(hosts: list[str], version: str) -> None:
         if version == "1.1":
             raise ProtocolError("an HTTP/1.1 request needs a Host header (RFC 9112 3.2)")
         return
-    if HOST_VALUE.fullmatch(hosts[0]) is None:
-        raise ProtocolError(f"invalid Host header {hosts[0][:80]!r} (RFC 9110 7.2)")
+    host = hosts[0]
+    if host in _checked_hosts:
+        return
+    if HOST_VALUE.fullmatch(host) is None:
+        raise ProtocolError(f"invalid Host header {host[:80]!r} (RFC 9110 7.2)")
+    if len(_checked_hosts) >= _MAX_CHECKED_HOSTS:
+        _checked_hosts.clear()
+    _checked_hosts.add(host)
 
 
-def _check_transfer_encoding(codings: list[str], version: str, *, has_length: bool) -> bool:
+def _check_transfer_encoding(codings: list[str], version: str, has_length: bool) -> bool:
     """True when the body is chunked; raises for every framing we refuse."""
-    if not codings:
-        return False
     if version == "1.0":
         # RFC 9112 6.1: TE in an HTTP/1.0 message means faulty framing.
         raise ProtocolError("Transfer-Encoding in an HTTP/1.0 request (RFC 9112 6.1)")
@@ -203,8 +234,7 @@ def _check_transfer_encoding(codings: list[str], version: str, *, has_length: bo
 
 
 def _content_length(lengths: list[str], limits: Limits) -> int:
-    if not lengths:
-        return 0  # RFC 9112 6.3: a request without CL or TE has no body
+    # Only called with a Content-Length: without CL or TE there is no body (RFC 9112 6.3).
     text = lengths[0]
     if len(lengths) > 1 or "," in text:
         # RFC 9110 8.6: repeated (or comma-joined) values are accepted only if all equal.
@@ -222,9 +252,7 @@ def _content_length(lengths: list[str], limits: Limits) -> int:
     return length
 
 
-def _expects_continue(expect: list[str], version: str, *, has_body: bool) -> bool:
-    if not expect:
-        return False
+def _expects_continue(expect: list[str], version: str, has_body: bool) -> bool:
     if any(item != "100-continue" for item in expect):
         # RFC 9110 10.1.1: the only expectation defined is 100-continue.
         raise ProtocolError(f"unsupported expectation {','.join(expect)[:80]!r}", 417)

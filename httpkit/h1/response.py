@@ -8,7 +8,7 @@ response: names must be tokens and values may not hold CR, LF, NUL or other cont
 
 from __future__ import annotations
 
-import enum
+from typing import TypeVar
 
 from httpkit.errors import ResponseError
 from httpkit.h1.events import Request
@@ -26,12 +26,39 @@ _HOP_BY_HOP = frozenset(
     ("transfer-encoding", "keep-alive", "upgrade", "te", "trailer", "proxy-connection")
 )
 
+# How the body is delimited, chosen by head().  Plain ints: body() compares them for
+# every piece, and an enum member lookup costs several times more.
+_UNDECIDED = 0  # head() not called yet
+_NO_BODY = 1  # HEAD, 204, 304, or after end()
+_LENGTH = 2  # Content-Length
+_CHUNKED = 3  # Transfer-Encoding: chunked
+_CLOSE = 4  # the body ends when the connection closes (HTTP/1.0 only)
 
-class _Framing(enum.Enum):
-    NONE = "none"  # no body: HEAD, 204, 304
-    LENGTH = "length"  # Content-Length
-    CHUNKED = "chunked"  # Transfer-Encoding: chunked
-    CLOSE = "close"  # the body ends when the connection closes (HTTP/1.0 only)
+# What a checked application field becomes: its line on the wire (bytes); for the two
+# fields the framer writes itself, the Content-Length it declares (int) or whether a
+# Connection field asks to close (bool).
+_CheckedField = bytes | int | bool
+
+# Checked pieces of past responses, keyed by exactly what the application passed: the
+# same status lines and Date, Server and Content-Type fields recur on every response,
+# and checking them against the grammar costs more than the rest of the framing.  Only
+# pieces that passed the checks are stored, so a hit gives bytes that were checked.
+# A full cache is emptied (an application with ever-new values cannot grow memory),
+# and long values are not stored.  Each dict operation is atomic, so threads may share
+# them: an insert racing a clear only loses that entry.
+_MAX_CACHED = 512  # entries per cache
+_MAX_CACHED_CHARS = 256  # a longer name + value is checked every time
+_checked_fields: dict[tuple[str, str], _CheckedField] = {}
+_status_lines: dict[tuple[int, str], bytes] = {}
+
+_Key = TypeVar("_Key")
+_Value = TypeVar("_Value")
+
+
+def _remember(cache: dict[_Key, _Value], key: _Key, value: _Value) -> None:
+    if len(cache) >= _MAX_CACHED:
+        cache.clear()
+    cache[key] = value
 
 
 class ResponseFramer:
@@ -44,7 +71,7 @@ class ResponseFramer:
 
     def __init__(self, request: Request | None) -> None:
         self._request = request
-        self._framing: _Framing | None = None
+        self._framing = _UNDECIDED
         self._left = 0  # bytes still owed under Content-Length framing
         self.keep_alive = False  # decided by head()
 
@@ -58,115 +85,160 @@ class ResponseFramer:
         close: bool = False,
     ) -> bytes:
         """The status line and header section, with framing and Connection fields added."""
-        if self._framing is not None:
+        if self._framing:
             raise ResponseError("head() was already called for this response")
-        if type(status) is not int or not 200 <= status <= 599:
-            # RFC 9110 15: codes outside 100..599 are invalid.  A 1xx is interim: sent
-            # as the final response, the client would wait for another one and take the
-            # next request's response for this one's (101 would even switch protocols).
-            # The one interim response httpkit sends is CONTINUE.
-            raise ResponseError(f"status must be an int from 200 to 599, not {status!r}")
         request = self._request
-        if request is not None and request.method == "CONNECT" and status < 300:
-            # RFC 9112 6.3: a 2xx makes the connection a tunnel; httpkit never tunnels.
-            raise ResponseError("a 2xx answer to CONNECT would open a tunnel (RFC 9110 9.3.6)")
-        if not isinstance(reason, str) or _REASON.fullmatch(reason) is None:
-            raise ResponseError(f"invalid reason phrase {reason!r}")
+        lines = [_status_line(status, reason, request)]
         if body_length is not None and (type(body_length) is not int or body_length < 0):
             raise ResponseError(f"body_length must be an int >= 0, not {body_length!r}")
-        lines = [f"HTTP/1.1 {status} {reason}\r\n"]
         app_length, app_close = _copy_app_headers(headers, lines)
         framing, length = self._choose_framing(status, app_length, body_length)
         if length is not None:
-            lines.append(f"Content-Length: {length}\r\n")
-        elif framing is _Framing.CHUNKED:
-            lines.append("Transfer-Encoding: chunked\r\n")
-        self.keep_alive = (
+            lines.append(b"Content-Length: %d\r\n" % length)
+        elif framing == _CHUNKED:
+            lines.append(b"Transfer-Encoding: chunked\r\n")
+        keep_alive = self.keep_alive = (
             request is not None
             and request.keep_alive
-            and framing is not _Framing.CLOSE
+            and framing != _CLOSE
             and not close
             and not app_close
         )
-        if not self.keep_alive:
-            lines.append("Connection: close\r\n")
+        if not keep_alive:
+            lines.append(b"Connection: close\r\n\r\n")
         elif request is not None and request.http_version == "1.0":
-            lines.append("Connection: keep-alive\r\n")  # RFC 9112 9.3: 1.0 must be told
-        lines.append("\r\n")
+            lines.append(b"Connection: keep-alive\r\n\r\n")  # RFC 9112 9.3: 1.0 must be told
+        else:
+            lines.append(b"\r\n")
         self._framing = framing
         self._left = length or 0
-        return "".join(lines).encode("latin-1")
+        return b"".join(lines)
 
     def _choose_framing(
         self, status: int, app_length: int | None, body_length: int | None
-    ) -> tuple[_Framing, int | None]:
+    ) -> tuple[int, int | None]:
         # RFC 9110 8.6: no Content-Length on 204; a 304 or a HEAD response may carry
         # the one the 200 / GET would have had (RFC 9110 6.4.1: no content).
         if status == 204:
-            return _Framing.NONE, None
+            return _NO_BODY, None
         if status == 304:
-            return _Framing.NONE, app_length
+            return _NO_BODY, app_length
         length = app_length if app_length is not None else body_length
         request = self._request
         if request is not None and request.method == "HEAD":
-            return _Framing.NONE, length
+            return _NO_BODY, length
         if length is not None:
-            return _Framing.LENGTH, length
+            return _LENGTH, length
         if request is None or request.http_version == "1.1":
-            return _Framing.CHUNKED, None
-        return _Framing.CLOSE, None  # RFC 9112 6.3: an HTTP/1.0 client reads to the close
+            return _CHUNKED, None
+        return _CLOSE, None  # RFC 9112 6.3: an HTTP/1.0 client reads to the close
 
     def body(self, data: bytes) -> bytes:
         """``data`` framed for the wire (``b""`` when the response carries no body)."""
         framing = self._framing
-        if framing is None:
-            raise ResponseError("body() called before head()")
-        if framing is _Framing.LENGTH:
+        if framing == _LENGTH:
             if len(data) > self._left:
                 raise ResponseError(
                     f"{len(data)} body bytes sent where {self._left} remained of Content-Length"
                 )
             self._left -= len(data)
             return data
-        if framing is _Framing.CHUNKED:
+        if framing == _CHUNKED:
             # An empty chunk would end the body (RFC 9112 7.1): send nothing instead.
             return b"%x\r\n%b\r\n" % (len(data), data) if data else b""
-        return data if framing is _Framing.CLOSE else b""
+        if not framing:
+            raise ResponseError("body() called before head()")
+        return data if framing == _CLOSE else b""
 
     def end(self) -> bytes:
         """The bytes that end the body: the last chunk for chunked, else nothing."""
         framing = self._framing
-        if framing is None:
-            raise ResponseError("end() called before head()")
-        if framing is _Framing.LENGTH and self._left:
+        if framing == _LENGTH and self._left:
             raise ResponseError(f"response ended {self._left} bytes short of Content-Length")
-        self._framing = _Framing.NONE  # further body() calls send nothing
-        return b"0\r\n\r\n" if framing is _Framing.CHUNKED else b""
+        if not framing:
+            raise ResponseError("end() called before head()")
+        self._framing = _NO_BODY  # further body() calls send nothing
+        return b"0\r\n\r\n" if framing == _CHUNKED else b""
 
 
-def _copy_app_headers(headers: list[tuple[str, str]], lines: list[str]) -> tuple[int | None, bool]:
-    """Validate the application's headers into ``lines``.
+def _status_line(status: int, reason: str, request: Request | None) -> bytes:
+    """The checked status line; raises ResponseError for a status or reason never to send."""
+    if type(status) is not int or not 200 <= status <= 599:
+        # RFC 9110 15: codes outside 100..599 are invalid.  A 1xx is interim: sent
+        # as the final response, the client would wait for another one and take the
+        # next request's response for this one's (101 would even switch protocols).
+        # The one interim response httpkit sends is CONTINUE.
+        raise ResponseError(f"status must be an int from 200 to 599, not {status!r}")
+    if request is not None and request.method == "CONNECT" and status < 300:
+        # RFC 9112 6.3: a 2xx makes the connection a tunnel; httpkit never tunnels.
+        raise ResponseError("a 2xx answer to CONNECT would open a tunnel (RFC 9110 9.3.6)")
+    try:
+        line = _status_lines.get((status, reason))
+    except TypeError:  # an unhashable reason: refused below
+        line = None
+    if line is not None:
+        return line
+    if not isinstance(reason, str) or _REASON.fullmatch(reason) is None:
+        raise ResponseError(f"invalid reason phrase {reason!r}")
+    # str.join reads a str subclass's characters, never its __str__ or __format__.
+    line = "".join(("HTTP/1.1 ", str(status), " ", reason, "\r\n")).encode("latin-1")
+    if type(reason) is str and len(reason) <= _MAX_CACHED_CHARS:
+        _remember(_status_lines, (status, reason), line)
+    return line
+
+
+def _copy_app_headers(
+    headers: list[tuple[str, str]], lines: list[bytes]
+) -> tuple[int | None, bool]:
+    """Append the application's checked field lines to ``lines``.
 
     Returns the Content-Length the application set (or None) and whether it asked for
     ``Connection: close``.  Content-Length and Connection are written by the framer.
     """
     length: int | None = None
     close = False
-    for name, value in headers:
-        if not isinstance(name, str) or TOKEN.fullmatch(name) is None:
-            raise ResponseError(f"invalid header name {name!r}")
-        if not isinstance(value, str) or FIELD_VALUE.fullmatch(value) is None:
-            raise ResponseError(f"invalid value for header {name!r}: {value!r}")
-        lower = name.lower()
-        if lower in _HOP_BY_HOP:
-            raise ResponseError(f"hop-by-hop header {name!r} is set by the server (PEP 3333)")
-        if lower == "connection":
-            close = close or "close" in (item.strip(" \t").lower() for item in value.split(","))
-        elif lower == "content-length":
-            declared = parse_decimal(value.strip(" \t"))
-            if declared is None or (length is not None and declared != length):
-                raise ResponseError(f"invalid or conflicting Content-Length {value!r}")
-            length = declared
+    known = _checked_fields.get
+    append = lines.append
+    for field in headers:
+        try:
+            checked = known(field)
+        except TypeError:  # an unhashable field (a list): checked every time
+            checked = None
+        if checked is None:
+            checked = _check_field(field)
+        if isinstance(checked, bytes):
+            append(checked)
+        elif isinstance(checked, bool):
+            close = close or checked
+        elif length is None or checked == length:
+            length = checked
         else:
-            lines.append(f"{name}: {value}\r\n")
+            raise ResponseError(f"invalid or conflicting Content-Length {field[1]!r}")
     return length, close
+
+
+def _check_field(field: tuple[str, str]) -> _CheckedField:
+    """Check one application field (see :data:`_CheckedField`), remembering the result."""
+    name, value = field
+    if not isinstance(name, str) or TOKEN.fullmatch(name) is None:
+        raise ResponseError(f"invalid header name {name!r}")
+    if not isinstance(value, str) or FIELD_VALUE.fullmatch(value) is None:
+        raise ResponseError(f"invalid value for header {name!r}: {value!r}")
+    lower = name.lower()
+    checked: _CheckedField
+    if lower in _HOP_BY_HOP:
+        raise ResponseError(f"hop-by-hop header {name!r} is set by the server (PEP 3333)")
+    if lower == "connection":
+        checked = "close" in (item.strip(" \t").lower() for item in value.split(","))
+    elif lower == "content-length":
+        declared = parse_decimal(value.strip(" \t"))
+        if declared is None:
+            raise ResponseError(f"invalid or conflicting Content-Length {value!r}")
+        checked = declared
+    else:
+        # str.join reads a str subclass's characters, never its __str__ or __format__.
+        checked = "".join((name, ": ", value, "\r\n")).encode("latin-1")
+    # Only exact strs are keys: a subclass could hash or compare in its own way.
+    if type(name) is str and type(value) is str and len(name) + len(value) <= _MAX_CACHED_CHARS:
+        _remember(_checked_fields, (name, value), checked)
+    return checked
