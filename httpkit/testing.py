@@ -39,7 +39,7 @@ class LiveServer:
 
     host: str
     port: int
-    url: str  # "http://127.0.0.1:PORT" (no trailing slash), or "unix:PATH"
+    url: str  # "http://127.0.0.1:PORT" (https with certfile; no trailing slash), or "unix:PATH"
     settings: Settings
     server: Server
 
@@ -85,7 +85,8 @@ def live_server(app: WSGIApp, *, grace: float = 2.0, **settings: Any) -> Iterato
         host, port, url = address, 0, "unix:" + address
     else:
         host, port = address
-        url = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+        scheme = "https" if config.certfile else "http"
+        url = f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
     try:
         yield LiveServer(host, port, url, config, server)
     finally:

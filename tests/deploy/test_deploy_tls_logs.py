@@ -13,6 +13,8 @@ import pytest
 from deploy_helpers import HttpkitProcess, fields
 from tls_certs import make_certificate
 
+from httpkit.testing import live_server
+
 Start = Callable[..., HttpkitProcess]
 
 
@@ -104,3 +106,16 @@ def test_combined_format_on_stderr(httpkit: Start) -> None:
 def test_unknown_placeholder_is_refused(httpkit: Start) -> None:
     with pytest.raises(RuntimeError, match="unknown placeholder %Z"):
         httpkit("--access-log", "--access-log-format", "%h %Z")
+
+
+def test_live_server_with_tls_gives_an_https_url(tmp_path: Path) -> None:
+    cert, key = make_certificate(tmp_path, "server")
+
+    def scheme_app(environ: dict[str, str], start_response: Callable[..., object]) -> list[bytes]:
+        start_response("200 OK", [("Content-Length", "5")])
+        return [environ["wsgi.url_scheme"].encode()]
+
+    with live_server(scheme_app, certfile=str(cert), keyfile=str(key)) as server:
+        assert server.url.startswith("https://127.0.0.1:")
+        context = ssl.create_default_context(cafile=str(cert))
+        assert https_get(server.port, context) == b"https"
