@@ -30,8 +30,10 @@ __all__ = ["parse_fields", "parse_request_head"]
 # The fields that decide framing and connection handling; every other field is passed on.
 _SPECIAL = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
 # Host values that passed HOST_VALUE: a server sees the same few on every request.
-# Emptied when full, so clients sending ever-new values cannot grow memory.
+# Emptied when full, so clients sending ever-new values cannot grow memory; longer
+# values (a DNS name has at most 253 characters, RFC 1035 2.3.4) are never stored.
 _MAX_CHECKED_HOSTS = 256
+_MAX_CHECKED_HOST_CHARS = 260
 _checked_hosts: set[str] = set()
 
 
@@ -207,9 +209,10 @@ def _check_host(hosts: list[str], version: str) -> None:
         return
     if HOST_VALUE.fullmatch(host) is None:
         raise ProtocolError(f"invalid Host header {host[:80]!r} (RFC 9110 7.2)")
-    if len(_checked_hosts) >= _MAX_CHECKED_HOSTS:
-        _checked_hosts.clear()
-    _checked_hosts.add(host)
+    if len(host) <= _MAX_CHECKED_HOST_CHARS:
+        if len(_checked_hosts) >= _MAX_CHECKED_HOSTS:
+            _checked_hosts.clear()
+        _checked_hosts.add(host)
 
 
 def _check_transfer_encoding(codings: list[str], version: str, has_length: bool) -> bool:

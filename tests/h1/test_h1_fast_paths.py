@@ -137,3 +137,9 @@ def test_ever_new_host_values_do_not_grow_memory() -> None:
     for number in range(3 * head_module._MAX_CHECKED_HOSTS):
         request_of(head("GET / HTTP/1.1", f"Host: h{number}.example"))
     assert len(head_module._checked_hosts) <= head_module._MAX_CHECKED_HOSTS
+
+
+def test_long_host_values_are_checked_every_time_and_never_stored() -> None:
+    host = "h" * (head_module._MAX_CHECKED_HOST_CHARS + 1)
+    assert request_of(head("GET / HTTP/1.1", f"Host: {host}")).header("host") == host
+    assert host not in head_module._checked_hosts
