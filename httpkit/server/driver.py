@@ -107,7 +107,9 @@ def _stream_inline(
     try:
         if pieces is None:
             pieces = iter(body)  # inside the try: the "body" may not be iterable at all
-        while not conn.lost:
+        # A closing transport drops writes without pausing: stop pulling pieces then, or
+        # an endless body would spin the loop until connection_lost arrives.
+        while not conn.closing:
             if conn.writing_paused:
                 conn.when_writable(functools.partial(_stream_inline, exchange, body, pieces))
                 return

@@ -269,11 +269,16 @@ class HTTPConnection(asyncio.Protocol):
 
     # -- writing responses -------------------------------------------------------------
 
+    @property
+    def closing(self) -> bool:
+        """Lost, or about to be: the transport drops writes before connection_lost runs."""
+        return self.lost or self.transport is None or self.transport.is_closing()
+
     def write(self, data: bytes) -> None:
         """Loop thread: write bytes now (asyncio buffers them; see pause_writing)."""
-        if not self.lost:
-            assert self.transport is not None
-            self.transport.write(data)
+        transport = self.transport
+        if transport is not None and not self.lost and not transport.is_closing():
+            transport.write(data)
 
     def write_interim(self, data: bytes) -> None:
         """Loop thread: a 100 Continue, unless a final response has started meanwhile."""

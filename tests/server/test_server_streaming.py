@@ -244,3 +244,36 @@ def test_reading_a_large_body_in_one_call(serve: Serve) -> None:
         started = time.monotonic()
         assert upload(server.port, total) == f"{total} {total}".encode()
         assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "uvloop"])
+def test_endless_inline_body_stops_as_soon_as_the_client_is_gone(
+    loop: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A closing transport drops writes without pausing; the loop must not spin on."""
+    pytest.importorskip(loop)
+    closed = threading.Event()
+    pieces = 0
+
+    class Endless:
+        def __iter__(self) -> Iterator[bytes]:
+            nonlocal pieces
+            while True:
+                pieces += 1
+                yield b"z" * 16384
+
+        def close(self) -> None:
+            closed.set()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        start_response("200 OK", [])
+        return Endless()
+
+    with live_server(app, threads=0, loop=loop) as server:
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        sock.recv(100_000)
+        sock.close()
+        assert closed.wait(5)
+    assert pieces < 10_000  # stopped, not run until the transport's loss was noticed
+    assert "socket.send() raised exception" not in caplog.text
