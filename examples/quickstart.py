@@ -11,7 +11,6 @@ Run it with ``httpkit serve examples.quickstart:router`` and try::
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
 from webob import Request
@@ -41,7 +40,8 @@ class Note(Handler):
     def put(self, request: Request, id: str) -> dict[str, Any]:
         body = request.json
         if not isinstance(body, dict) or not isinstance(body.get("text"), str):
-            raise HTTPBadRequest(json.dumps({"text": "a string is required"}))
+            # The router words the error as HTML, JSON or text, as the client's Accept asks.
+            raise HTTPBadRequest('the body must be a JSON object with a string "text"')
         NOTES[int(id)] = body["text"]
         return {"id": int(id), "text": body["text"]}
 

@@ -59,3 +59,18 @@ def test_readme_shows_the_quickstart_module_as_it_is() -> None:
     shown = [line.strip() for line in block.splitlines() if line.strip()]
     missing = [line for line in shown if line.removesuffix(" ...") not in source]
     assert shown and missing == []
+
+
+def test_a_bad_note_gets_a_400_worded_as_the_client_asks() -> None:
+    with live_server(quickstart.router) as server:
+        status, headers, body = _call(
+            server.url + "/notes/1",
+            "PUT",
+            b'{"text": 5}',
+            **{"Content-Type": "application/json", "Accept": "application/json"},
+        )
+    assert status == 400
+    assert headers["Content-Type"].startswith("application/json")
+    error = json.loads(body)
+    assert error["status"] == 400
+    assert "string" in error["detail"]
