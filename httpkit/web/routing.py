@@ -1,30 +1,25 @@
 """Routes and the index that picks the candidate routes for a path.
 
-Routes (the library) parses each template and builds its regular expression and its URL
-generator; it does not choose between routes.  ``Mapper.match`` tries every route in
-turn and, since 2.5, prefers longer static prefixes over definition order.  Here the
-rule is definition order, always, and the candidates come from a trie keyed by the
-template's leading static path segments, so the work per request depends on the path's
-depth, not on how many routes exist.
+Routes (the library) parses each template; :mod:`httpkit.web.templates` builds the
+regular expression and the URLs from the parts.  Routes does not choose between routes
+here: its ``Mapper.match`` tries every route in turn and, since 2.5, prefers longer
+static prefixes over definition order.  Here the rule is definition order, always, and
+the candidates come from a trie keyed by the template's leading static path segments,
+so the work per request depends on the path's depth, not on how many routes exist.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
-import routes.route
-
 from httpkit.web.handler import Endpoint
+from httpkit.web.templates import Template, check_parameter_name
 
 __all__ = ["Route", "RouteIndex"]
 
 WSGIApp = Callable[..., Any]
-
-_IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
-# Keyword arguments that routes.route.Route reads itself and so cannot be defaults.
-_RESERVED_DEFAULTS = frozenset({"conditions", "requirements"})
 
 
 class Route:
@@ -34,13 +29,13 @@ class Route:
         "app",
         "defaults",
         "endpoint",
-        "generator",
         "kind",
         "name",
         "raw_prefix",
         "regex",
         "segments",
         "template",
+        "url_template",
     )
 
     def __init__(
@@ -59,19 +54,20 @@ class Route:
         self.endpoint = endpoint
         self.app = app
         self.kind = kind
-        self.defaults = dict(_check_defaults(defaults or {}))
+        self.defaults = {
+            check_parameter_name(key, "as a default"): value
+            for key, value in (defaults or {}).items()
+        }
         if endpoint is not None:
-            self.generator = _routes_route(name, template, self.defaults, requirements)
-            # Routes ends its patterns with '$', which also matches before a final
-            # newline (a %0A in the path); \Z matches only at the very end.
-            self.regex = re.compile(_anchored(self.generator.regexp))
-            self.segments = _static_segments(self.generator.routelist)
+            self.url_template = Template(template, requirements)
+            self.regex = self.url_template.pattern
+            self.segments = _static_segments(self.url_template.parts)
             self.raw_prefix = ""
         else:
             prefix = template.rstrip("/")
             # The mounted app is the whole subtree: the prefix itself or prefix/anything.
             self.regex = re.compile(re.escape(prefix) + r"(?:/.*)?\Z", re.DOTALL)
-            self.generator = _routes_route(name, prefix + "/{path:.*}", {"path": ""}, None)
+            self.url_template = Template(prefix + "/{path:.*}", None)
             self.segments = prefix.split("/") if prefix else [""]
             # PATH_INFO is latin-1-decoded bytes; the prefix must be cut in that form.
             self.raw_prefix = prefix.encode("utf-8").decode("latin-1")
@@ -94,15 +90,30 @@ class Route:
         return f"{module}.{name}"
 
     def generate(self, params: Mapping[str, Any]) -> str:
-        """The path for ``params`` (relative to the router), or ValueError."""
+        """The path for ``params`` (relative to the router), or ValueError.
+
+        Parameters the template does not use, and that are not defaults, become the
+        query string; a default the template does not use must keep its value.
+        """
+        variables = self.url_template.variables
+        for key, value in params.items():
+            if key in self.defaults and key not in variables and value != self.defaults[key]:
+                raise ValueError(
+                    f"cannot build route {self.name!r} ({self.template}): {key!r} is fixed "
+                    f"to {self.defaults[key]!r} by the route's defaults, not {value!r}"
+                )
         arguments = {**self.defaults, **params}
-        path = self.generator.generate(**arguments)
-        if path is False:
+        extras = {
+            key: value
+            for key, value in params.items()
+            if key not in variables and key not in self.defaults
+        }
+        try:
+            return self.url_template.build(arguments, extras)
+        except ValueError as error:
             raise ValueError(
-                f"cannot build route {self.name!r} ({self.template}) from {dict(params)!r}: "
-                "a parameter is missing or does not match its requirement"
-            )
-        return str(path)
+                f"cannot build route {self.name!r} ({self.template}): {error}"
+            ) from None
 
     def __repr__(self) -> str:
         return f"<Route {self.name or '-'} {self.template} -> {self.handler_description}>"
@@ -152,29 +163,6 @@ class RouteIndex:
         return node.candidates
 
 
-def _routes_route(
-    name: str | None,
-    template: str,
-    defaults: Mapping[str, Any],
-    requirements: Mapping[str, str] | None,
-) -> Any:
-    if not isinstance(template, str) or not template.startswith("/"):
-        raise ValueError(f"a route template must be a str starting with '/', not {template!r}")
-    try:
-        # _explicit: no implicit controller/action defaults (those are Pylons-isms).
-        route = routes.route.Route(
-            name, template, _explicit=True, requirements=dict(requirements or {}), **defaults
-        )
-        route.makeregexp([])
-    except re.error as error:
-        raise ValueError(f"bad requirement in route template {template!r}: {error}") from None
-    return route
-
-
-def _anchored(pattern: str) -> str:
-    return pattern[:-1] + r"\Z" if pattern.endswith("$") else pattern + r"\Z"
-
-
 def _static_segments(routelist: list[Any]) -> list[str]:
     """The path segments fixed by the template before its first variable.
 
@@ -186,10 +174,3 @@ def _static_segments(routelist: list[Any]) -> list[str]:
     if len(routelist) == 1 and isinstance(routelist[0], str):
         return pieces  # a fully static template: every segment is complete
     return pieces[:-1]
-
-
-def _check_defaults(defaults: Mapping[str, Any]) -> Iterable[tuple[str, Any]]:
-    for key, value in defaults.items():
-        if not isinstance(key, str) or not _IDENTIFIER.match(key) or key in _RESERVED_DEFAULTS:
-            raise ValueError(f"{key!r} cannot be a route default: use a plain identifier")
-        yield key, value

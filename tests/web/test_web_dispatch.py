@@ -231,7 +231,7 @@ def test_route_table_lists_routes_in_order() -> None:
         (lambda r: r.add("/x", hello, methods="GET"), "list of method names"),
         (lambda r: r.add("/x", hello, methods=["get"]), "upper-case"),
         (lambda r: r.add("/x/{id:(}", hello), "bad requirement"),
-        (lambda r: r.add("/x", hello, defaults={"requirements": 1}), "route default"),
+        (lambda r: r.add("/x", hello, defaults={"request": 1}), "route parameter"),
         (lambda r: Router(max_body=-1), "max_body"),
     ],
 )
