@@ -33,8 +33,51 @@ def error_reply(exc: webob.exc.HTTPException, request: webob.Request) -> webob.R
     if exc.has_body or exc.empty_body:
         # The application gave its own body, or the status has none (304, 204).
         return response
-    detail = exc.detail or exc.explanation or ""
-    return _negotiated(exc.status, exc.title, detail, exc.headerlist, request)
+    extra: dict[str, Any] = {}
+    location = exc.headers.get("Location") if 300 <= exc.code < 400 else None
+    allow = exc.headers.get("Allow") if exc.code == 405 else None
+    if location:
+        # WebOb's own text for a redirect ends before naming the new location.
+        detail = f"{_moved(exc.code)} {location}"
+        if exc.detail:
+            detail = f"{detail}\n{exc.detail}"
+        extra["location"] = location
+    else:
+        detail = exc.detail or _explanation(exc, request, allow)
+    if allow:
+        extra["allow"] = [method.strip() for method in allow.split(",") if method.strip()]
+    return _negotiated(exc.status, exc.title, detail, exc.headerlist, request, extra=extra)
+
+
+def _moved(code: int) -> str:
+    if code in (301, 308):
+        return "The resource has moved permanently to"
+    if code == 303:
+        return "The answer to this request is at"
+    return "The resource is for now at"
+
+
+def _explanation(
+    exc: webob.exc.WSGIHTTPException, request: webob.Request, allow: str | None
+) -> str:
+    # WebOb's explanations are per family (every 4xx "could not comply..."); these are
+    # the statuses the router makes itself, said specifically.
+    code = exc.code
+    if code == 404:
+        return f"No resource exists at {request.path}."
+    if code == 405:
+        allowed = f"; it allows {allow}" if allow else ""
+        # RFC 9110 section 15.5.6: the Allow header lists what the resource supports.
+        return f"The method {request.method} is not allowed for {request.path}{allowed}."
+    if code == 403:
+        return f"The server may not serve {request.path}."
+    if code == 413:
+        return "The request body is larger than the server accepts."
+    if code == 412:
+        return "The resource is not in the state the request's conditions expect."
+    if code == 400:
+        return "The request is malformed."
+    return str(exc.explanation or exc.title)
 
 
 def log_unexpected(error: BaseException, request: webob.Request) -> None:
@@ -59,18 +102,21 @@ def internal_error(error: BaseException, request: webob.Request, debug: bool) ->
 
 
 def _negotiated(
-    status: str, title: str, detail: str, headers: list[tuple[str, str]], request: webob.Request
+    status: str,
+    title: str,
+    detail: str,
+    headers: list[tuple[str, str]],
+    request: webob.Request,
+    *,
+    extra: dict[str, Any] | None = None,
 ) -> webob.Response:
     media_type = _best_offer(request)
     code = int(status.split(" ", 1)[0])
     if media_type == "text/html":
-        body = (
-            f"<!DOCTYPE html>\n<html><head><title>{html.escape(status)}</title></head>"
-            f"<body><h1>{html.escape(title)}</h1><pre>{html.escape(detail)}</pre></body></html>\n"
-        )
+        body = _html_page(status, title, detail, (extra or {}).get("location"))
         content_type = "text/html; charset=UTF-8"
     elif media_type == "application/json":
-        body = json.dumps({"status": code, "title": title, "detail": detail})
+        body = json.dumps({"status": code, "title": title, "detail": detail, **(extra or {})})
         content_type = "application/json"
     else:
         body = f"{status}\n\n{detail}\n"
@@ -81,6 +127,18 @@ def _negotiated(
     response = webob.Response(status=status, headerlist=kept)
     response.app_iter = [encoded]
     return response
+
+
+def _html_page(status: str, title: str, detail: str, location: str | None) -> str:
+    link = ""
+    if location:
+        escaped = html.escape(location)
+        link = f'<p><a href="{escaped}">{escaped}</a></p>'
+    return (
+        f"<!DOCTYPE html>\n<html><head><title>{html.escape(status)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><pre>{html.escape(detail)}</pre>{link}"
+        "</body></html>\n"
+    )
 
 
 def _best_offer(request: webob.Request) -> str:
