@@ -23,6 +23,9 @@ from httpkit.wsgi import WSGIApp, WSGIHandler, load_app
 __all__ = ["make_server", "new_event_loop", "run", "run_spec", "run_supervised", "serve"]
 
 log = logging.getLogger("httpkit.error")
+server_log = logging.getLogger("httpkit.server")  # start-up news, not errors
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 ORPHAN_CHECK = 1.0  # seconds between a worker's checks that its supervisor is alive
 
@@ -71,26 +74,39 @@ def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Messages to stderr at ``log_level``, unless the application configured logging;
-    the access log, when on, to ``access_log_file`` or stderr as bare lines."""
-    root = logging.getLogger()
-    if not root.handlers:
-        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpkit").setLevel(settings.log_level_number)
+    """httpkit's own loggers, never the root one (the application's logging is its own
+    business: a root handler would print, say, Django's lines a second time).
+
+    Messages go to stderr at ``log_level`` through a handler on the ``httpkit`` logger,
+    unless the application already gave that logger or the root logger handlers: then
+    they propagate there.  The access log, when on, goes to ``access_log_file`` or
+    stderr as bare lines.
+    """
+    own = logging.getLogger("httpkit")
+    own.setLevel(settings.log_level_number)
+    if not own.handlers and not logging.getLogger().handlers:
+        console = logging.StreamHandler()
+        console.setFormatter(logging.Formatter(LOG_FORMAT))
+        own.addHandler(console)
+        own.propagate = False
     access = logging.getLogger("httpkit.access")
     if settings.access_log and not access.handlers:
-        handler: logging.Handler
-        if settings.access_log_file is None:
-            handler = logging.StreamHandler()
-        else:
-            try:
-                handler = logging.FileHandler(settings.access_log_file)
-            except OSError as error:
-                raise ConfigError(f"access_log_file: {error.strerror or error}") from None
-        handler.setFormatter(logging.Formatter("%(message)s"))
-        access.addHandler(handler)
+        access.addHandler(_access_handler(settings.access_log_file))
         access.setLevel(logging.INFO)
-        access.propagate = False  # the line is complete; the root format would wrap it
+        access.propagate = False  # the line is complete; another format would wrap it
+
+
+def _access_handler(path: str | None) -> logging.Handler:
+    handler: logging.Handler
+    if path is None:
+        handler = logging.StreamHandler()
+    else:
+        try:
+            handler = logging.FileHandler(path)
+        except OSError as error:
+            raise ConfigError(f"access_log_file: {error.strerror or error}") from None
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    return handler
 
 
 def run(
@@ -146,7 +162,7 @@ def log_banner(addresses: list[str | tuple[str, int]], settings: Settings) -> No
     scheme = "https" if settings.certfile else "http"
     for address in addresses:
         where = address if isinstance(address, str) else _url(scheme, *address)
-        log.warning(
+        server_log.info(
             "httpkit serving on %s (threads=%d, workers=%d)",
             where,
             settings.threads,

@@ -68,6 +68,7 @@ class HTTPConnection(asyncio.Protocol):
         self.exchange: Exchange | None = None
         self.lost = False
         self._eof = False
+        self._tls = server.ssl_context is not None
         self._lingering = False
         self.reading_paused = False
         self.writing_paused = False
@@ -119,7 +120,9 @@ class HTTPConnection(asyncio.Protocol):
         elif not self.exchange.body_complete:
             self._pull_body(self.exchange)
         # Keep the transport open for writing: a client may half-close after its request.
-        return True
+        # TLS has no half-close (RFC 8446 s6.1: close_notify closes both directions), and
+        # asyncio's SSL transport logs a warning for every True: let it close.
+        return not self._tls
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.lost = True

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import socket
 import ssl
 import time
 from collections.abc import Callable
@@ -119,3 +120,22 @@ def test_live_server_with_tls_gives_an_https_url(tmp_path: Path) -> None:
         assert server.url.startswith("https://127.0.0.1:")
         context = ssl.create_default_context(cafile=str(cert))
         assert https_get(server.port, context) == b"https"
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "auto"])
+def test_clients_closing_tls_connections_leave_the_log_quiet(
+    httpkit: Start, tmp_path: Path, loop: str
+) -> None:
+    cert, key = make_certificate(tmp_path, "server")
+    server = httpkit("--certfile", str(cert), "--keyfile", str(key), "--loop", loop)
+    context = ssl.create_default_context(cafile=str(cert))
+    for polite in (True, False):  # with close_notify (as curl sends), then a bare FIN
+        raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+            tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert tls.recv(4096).startswith(b"HTTP/1.1 200 ")
+            if polite:
+                tls.unwrap().close()
+    assert server.stop() == 0
+    assert "eof_received" not in server.stderr
+    assert "WARNING" not in server.stderr, server.stderr
