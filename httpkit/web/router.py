@@ -20,6 +20,8 @@ from httpkit.web.static import StaticFiles
 __all__ = ["Router"]
 
 Hook = TypeVar("Hook", bound=Callable[..., Any])
+# Headers that describe WebOb's generated error body, not the error.
+_BODY_HEADERS = frozenset({"content-type", "content-length"})
 ErrorKey = int | type[BaseException]
 
 
@@ -231,7 +233,11 @@ class Router:
                 continue
             endpoint = route.endpoint
             if endpoint is None:
-                return guards.mounted(route, environ, raw_path)
+                app = guards.mounted(route, environ, raw_path)
+                if route.kind == "static" and isinstance(app, StaticFiles):
+                    # The router's own files: its error handlers answer their 404s.
+                    return app.respond(request)
+                return app
             if method in endpoint.allowed:
                 params = match.groupdict()
                 if route.defaults:
@@ -292,7 +298,7 @@ class Router:
         if custom is None:
             return error_pages.error_reply(exc, request)
         try:
-            return _keep_status(render(custom(request, exc)), exc.status)
+            return _as_error(render(custom(request, exc)), exc)
         except Exception as error:
             return error_pages.internal_error(error, request, self.debug)
 
@@ -332,6 +338,22 @@ def _with_defaults(defaults: dict[str, Any], params: dict[str, Any]) -> dict[str
     merged = dict(defaults)
     merged.update((key, value) for key, value in params.items() if value is not None)
     return merged
+
+
+def _as_error(
+    reply: Reply | webob.Response, exc: webob.exc.HTTPException
+) -> Reply | webob.Response:
+    """A custom error handler's reply with the exception's status and headers."""
+    reply = _keep_status(reply, exc.status)
+    if isinstance(reply, Reply) and isinstance(exc, webob.exc.WSGIHTTPException):
+        # A 405 must still say Allow (RFC 9110 section 15.5.6), a redirect its Location.
+        present = {name.lower() for name, _ in reply.headers}
+        reply.headers.extend(
+            (name, value)
+            for name, value in exc.headerlist
+            if name.lower() not in present and name.lower() not in _BODY_HEADERS
+        )
+    return reply
 
 
 def _keep_status(reply: Reply | webob.Response, status: str) -> Reply | webob.Response:

@@ -63,12 +63,15 @@ class StaticFiles:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
         request = webob.Request(environ)
         try:
-            response = self._respond(request)
+            response = self.respond(request)
         except webob.exc.HTTPException as exc:
             response = error_pages.error_reply(exc, request)
         return response(environ, start_response)  # type: ignore[no-any-return]
 
-    def _respond(self, request: webob.Request) -> webob.Response:
+    def respond(self, request: webob.Request) -> webob.Response:
+        """The response for ``request``; errors (404, 403, 405, 308 to a directory's
+        slash form) are raised as ``webob.exc`` exceptions.  A :class:`Router` calls
+        this, so that its error handlers and error pages answer them."""
         if request.method not in GET_OR_HEAD:
             if request.method == "OPTIONS":
                 return webob.Response(status=204, headerlist=[("Allow", _ALLOW)])

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
+import webob.exc
 from webtest import TestApp
 
 from httpkit import Router
@@ -159,3 +161,69 @@ def test_url_for_a_static_file(site: Path) -> None:
 def test_missing_directory_is_refused_at_setup(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="does not exist"):
         StaticFiles(str(tmp_path / "nope"))
+
+
+def _router_with_handlers(site: Path) -> Router:
+    router = Router()
+    router.static("/static", str(site))
+    router.mount("/foreign", StaticFiles(str(site)))
+
+    @router.error_handler(404)
+    def not_found(request: Any, error: Exception) -> str:
+        return f"custom 404 for {request.path}"
+
+    @router.error_handler(405)
+    def not_allowed(request: Any, error: Exception) -> str:
+        return f"custom 405, allowed: {error.headers['Allow']}"  # type: ignore[attr-defined]
+
+    return router
+
+
+def test_missing_static_file_uses_the_routers_404_handler(site: Path) -> None:
+    app = TestApp(_router_with_handlers(site))
+    response = app.get("/static/absent.css", status=404)
+    assert response.text == "custom 404 for /static/absent.css"
+    # A traversal attempt is a 404 like any other.
+    assert app.get("/static/docs/../../secret.txt", status=404).text.startswith("custom 404")
+
+
+def test_static_405_uses_the_routers_handler_and_keeps_allow(site: Path) -> None:
+    response = TestApp(_router_with_handlers(site)).post("/static/style.css", status=405)
+    assert response.text == "custom 405, allowed: GET, HEAD, OPTIONS"
+    assert response.headers["Allow"] == "GET, HEAD, OPTIONS"
+
+
+def test_error_handler_by_exception_type_sees_static_errors(site: Path) -> None:
+    router = Router()
+    router.static("/static", str(site))
+    router.error_handler(webob.exc.HTTPNotFound)(lambda request, error: {"missing": True})
+    assert TestApp(router).get("/static/nope", status=404).json == {"missing": True}
+
+
+def test_mounted_app_still_answers_for_itself(site: Path) -> None:
+    response = TestApp(_router_with_handlers(site)).get("/foreign/absent.css", status=404)
+    assert "custom" not in response.text
+    assert "No resource exists at /foreign/absent.css" in response.text
+
+
+def test_after_request_hooks_see_static_files_and_their_errors(site: Path) -> None:
+    router = Router()
+    router.static("/static", str(site))
+    router.after_request(lambda request, response: response.headers.update({"X-Hook": "1"}))
+    app = TestApp(router)
+    assert app.get("/static/style.css").headers["X-Hook"] == "1"
+    assert app.get("/static/nope", status=404).headers["X-Hook"] == "1"
+
+
+def test_unreadable_static_file_uses_the_routers_403_handler(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def denied(path: str, mode: str = "r") -> Any:
+        raise PermissionError(13, "Permission denied", path)
+
+    # The tests may run as root, who reads any file: simulate the operating system's no.
+    monkeypatch.setattr("httpkit.web.static.open", denied, raising=False)
+    router = Router()
+    router.static("/static", str(site))
+    router.error_handler(403)(lambda request, error: "custom 403")
+    assert TestApp(router).get("/static/style.css", status=403).text == "custom 403"
