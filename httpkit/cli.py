@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 from httpkit import __version__
 from httpkit.config import SETTINGS, Setting, Settings
 from httpkit.errors import ConfigError
-from httpkit.runner import run_spec
+from httpkit.runner import print_cause, run_spec
 from httpkit.wsgi import load_app
 
 __all__ = ["build_parser", "main"]
@@ -103,7 +103,11 @@ def settings_from(arguments: argparse.Namespace, environ: dict[str, str]) -> Set
 
 def _serve(arguments: argparse.Namespace) -> int:
     settings = settings_from(arguments, dict(os.environ))
-    return run_spec(arguments.app, settings)
+    try:
+        return run_spec(arguments.app, settings)
+    except ConfigError as error:
+        print_cause(error, settings)
+        raise
 
 
 def _routes(arguments: argparse.Namespace) -> int:

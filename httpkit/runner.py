@@ -9,6 +9,7 @@ import os
 import signal
 import socket
 import sys
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,15 @@ from httpkit.server.listeners import bind_sockets
 from httpkit.server.workers import Supervisor
 from httpkit.wsgi import WSGIApp, WSGIHandler, load_app
 
-__all__ = ["make_server", "new_event_loop", "run", "run_spec", "run_supervised", "serve"]
+__all__ = [
+    "make_server",
+    "new_event_loop",
+    "print_cause",
+    "run",
+    "run_spec",
+    "run_supervised",
+    "serve",
+]
 
 log = logging.getLogger("httpkit.error")
 server_log = logging.getLogger("httpkit.server")  # start-up news, not errors
@@ -193,6 +202,7 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
         try:
             app = load()
         except ConfigError as error:
+            print_cause(error, settings)
             print(f"httpkit: error: {error}", file=sys.stderr)
             return 2
 
@@ -216,6 +226,14 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
     finally:
         for sock in sockets:
             _close_listening(sock, unlink=settings.fd is None)
+
+
+def print_cause(error: ConfigError, settings: Settings) -> None:
+    """At ``log_level`` debug, the traceback of what caused ``error`` (an application
+    that raised while loading), on stderr before its one-line message."""
+    cause = error.__cause__
+    if cause is not None and settings.log_level == "debug":
+        traceback.print_exception(cause, file=sys.stderr)
 
 
 def _stop_when_orphaned(server: Server, supervisor_pid: int) -> None:

@@ -180,8 +180,16 @@ def _fail(exchange: Exchange, error: Exception) -> None:
     if conn.lost or exchange is not conn.exchange:
         return
     body_error = exchange.body_error
+    request = exchange.request
+    # The path without the query, which may hold secrets (tokens, passwords).
+    path = request.target.partition("?")[0]
     if exchange.head_sent:
-        error_log.error("error after the response started; connection cut", exc_info=error)
+        error_log.error(
+            "error in the application handling %s %s after the response started; connection cut",
+            request.method,
+            path,
+            exc_info=error,
+        )
         conn.abort()
         return
     if isinstance(error, ProtocolError) and error is body_error:
@@ -189,9 +197,10 @@ def _fail(exchange: Exchange, error: Exception) -> None:
         error_log.info("request body refused: %s", error)
     else:
         status = 500
-        error_log.error("error in the application", exc_info=error)
+        error_log.error(
+            "error in the application handling %s %s", request.method, path, exc_info=error
+        )
     exchange.status = status
-    request = exchange.request
     close = not exchange.body_complete or body_error is not None or conn.server.draining
     exchange.framer = ResponseFramer(request)  # the app's head may have failed half-way
     data = error_response(exchange.framer, status, conn.settings.server_header, close=close)

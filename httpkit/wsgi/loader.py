@@ -9,7 +9,9 @@ from typing import Any
 
 from httpkit.errors import ConfigError
 
-__all__ = ["load_app"]
+__all__ = ["TRACEBACK_HINT", "load_app"]
+
+TRACEBACK_HINT = " (run with --log-level debug for the traceback)"
 
 
 def load_app(spec: str) -> Any:
@@ -17,7 +19,8 @@ def load_app(spec: str) -> Any:
     ``package.module:factory()``, which calls ``factory`` with no arguments.
 
     The current directory is importable, as with ``python -m``.  Every failure is a
-    :class:`ConfigError` whose message fits on one line.
+    :class:`ConfigError` whose message fits on one line; when the module or factory
+    raised, that exception is its ``__cause__`` (traceback included).
     """
     module_name, colon, attribute = spec.partition(":")
     call = attribute.endswith("()")
@@ -34,9 +37,10 @@ def load_app(spec: str) -> Any:
             raise ConfigError(f"cannot import {module_name!r}: no such module") from None
         raise ConfigError(f"cannot import {module_name!r}: {error}") from None
     except Exception as error:
+        # One line on the command line; the cause keeps the traceback for --log-level debug.
         raise ConfigError(
-            f"cannot import {module_name!r}: {type(error).__name__}: {error}"
-        ) from None
+            f"cannot import {module_name!r}: {type(error).__name__}: {error}{TRACEBACK_HINT}"
+        ) from error
     for part in attribute.split("."):
         try:
             target = getattr(target, part)
@@ -45,7 +49,7 @@ def load_app(spec: str) -> Any:
     if call:
         target = _call_factory(target, spec)
     if not callable(target):
-        raise ConfigError(f"{spec} is a {type(target).__name__}, not a WSGI application")
+        raise ConfigError(f"{spec} is {_a(type(target).__name__)}, not a WSGI application")
     return target
 
 
@@ -55,7 +59,14 @@ def _call_factory(factory: Any, spec: str) -> Any:
     try:
         return factory()
     except Exception as error:
-        raise ConfigError(f"{spec} failed: {type(error).__name__}: {error}") from None
+        raise ConfigError(
+            f"{spec} failed: {type(error).__name__}: {error}{TRACEBACK_HINT}"
+        ) from error
+
+
+def _a(noun: str) -> str:
+    """``noun`` with its indefinite article: "an int", "a list"."""
+    return f"an {noun}" if noun[:1].lower() in ("a", "e", "i", "o", "u") else f"a {noun}"
 
 
 def _is_dotted_name(text: str) -> bool:
