@@ -17,6 +17,7 @@ from httpkit.config import Settings
 from httpkit.errors import ConfigError
 from httpkit.reloader import SourceWatcher
 from httpkit.server import Server
+from httpkit.server.accesslog import compile_format
 from httpkit.server.listeners import bind_sockets
 from httpkit.server.workers import Supervisor
 from httpkit.wsgi import WSGIApp, WSGIHandler, load_app
@@ -194,6 +195,7 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
     if not hasattr(os, "fork"):
         raise ConfigError("workers and reload: this platform cannot fork worker processes")
     configure_logging(settings)
+    compile_format(settings.access_log_format)  # a bad format stops us before binding
     sockets = bind_sockets(settings)
 
     supervisor_pid = os.getpid()

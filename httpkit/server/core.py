@@ -43,9 +43,10 @@ class Server:
             max_body=settings.max_body,
             max_chunk_extension=settings.max_chunk_extension,
         )
-        self.access_log: AccessLog | None = (
-            AccessLog(settings.access_log_format) if settings.access_log else None
-        )
+        # Compiled even when off, so that a bad format is refused now, not when the
+        # access log is turned on in production.
+        access_log = AccessLog(settings.access_log_format)
+        self.access_log: AccessLog | None = access_log if settings.access_log else None
         self.ssl_context = make_ssl_context(settings)
         self.proxy: ProxyTrust | None = ProxyTrust(settings) if settings.trusted_proxy else None
         self.owns_sockets = True  # a worker process leaves Unix socket files to its parent
