@@ -82,7 +82,9 @@ def build_parser() -> argparse.ArgumentParser:
     for setting in SETTINGS:
         _add_setting(group, setting)
     routes = commands.add_parser(
-        "routes", help="print the route table of an httpkit.web.Router application"
+        "routes",
+        help="print the route table of an httpkit.web.Router application",
+        description="Print the route table of an httpkit.web.Router (or of a wrapper's .app).",
     )
     routes.add_argument("app", metavar="MODULE:APP")
     return parser
@@ -118,10 +120,33 @@ def _routes(arguments: argparse.Namespace) -> int:
         from httpkit.web.table import format_route_table  # noqa: PLC0415
     except ImportError as error:
         raise ConfigError(f"the route table is not available: {error}") from None
-    if not isinstance(app, Router):
-        raise ConfigError(f"{arguments.app} is a {type(app).__name__}, not an httpkit.web.Router")
-    print(format_route_table(app))
+    print(format_route_table(_find_router(app, arguments.app, Router)))
     return 0
+
+
+_MAX_WRAPPERS = 16  # a bound on the walk down .app, which may lead anywhere
+
+
+def _find_router(app: Any, spec: str, router_class: type[Any]) -> Any:
+    """The Router ``app`` is, or wraps: middleware such as SQLiteGuard keeps the
+    application it wraps as ``.app``."""
+    chain = [app]
+    for _ in range(_MAX_WRAPPERS + 1):
+        current = chain[-1]
+        if isinstance(current, router_class):
+            return current
+        inner = getattr(current, "app", None)
+        if inner is None or not callable(inner):
+            what = " around ".join(_with_article(type(item).__name__) for item in chain)
+            raise ConfigError(f"{spec} is {what}, not an httpkit.web.Router")
+        if any(inner is seen for seen in chain):
+            raise ConfigError(f"{spec} wraps itself: following .app leads back to it")
+        chain.append(inner)
+    raise ConfigError(f"{spec} has more than {_MAX_WRAPPERS} wrappers (.app) around it")
+
+
+def _with_article(noun: str) -> str:
+    return f"an {noun}" if noun[:1].lower() in ("a", "e", "i", "o", "u") else f"a {noun}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
