@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from httpkit.errors import ConfigError
-from httpkit.setting import ENV_PREFIX, Setting
+from httpkit.setting import ENV_PREFIX, Setting, check_host
 
 __all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings", "parse_networks", "split_list"]
 
@@ -265,7 +265,7 @@ def _check_combination(values: dict[str, Any]) -> None:
     if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
         raise ConfigError(f"url_prefix: must start with / and not end with /, got {prefix!r}")
     for host in split_list(values["host"]) or [""]:
-        _check_host(host)
+        check_host(host)
     mode = values["unix_mode"]
     if mode is not None and not (mode and len(mode) <= 4 and set(mode) <= set("01234567")):
         raise ConfigError(f"unix_mode: expected octal permissions such as 660, got {mode!r}")
@@ -282,16 +282,6 @@ def _check_combination(values: dict[str, Any]) -> None:
     for name in ("server_header", "access_log_format"):
         if any(ord(char) < 32 or ord(char) == 127 for char in values[name]):
             raise ConfigError(f"{name}: must not contain control characters")
-
-
-def _check_host(host: str) -> None:
-    if not host:
-        raise ConfigError("host: must not be empty")
-    if ":" in host:  # only IPv6 literals have a colon; reject "[::1]" and "host:port"
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ConfigError(f"host: not a valid IPv6 address: {host!r}") from None
 
 
 def split_list(text: str | None) -> list[str]:

@@ -5,14 +5,16 @@
 
 from __future__ import annotations
 
+import ipaddress
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from httpkit.errors import ConfigError
 
-__all__ = ["ENV_PREFIX", "Setting"]
+__all__ = ["ENV_PREFIX", "Setting", "check_host"]
 
 ENV_PREFIX = "HTTPKIT_"
 
@@ -113,3 +115,43 @@ class Setting:
         if self.choices and value not in self.choices:
             raise ConfigError(f"{self.name}: must be one of {', '.join(self.choices)}")
         return value
+
+
+# RFC 1123 s2.1: a host name label is letters, digits and hyphens, 1 to 63 of them, with
+# no hyphen at either end; the whole name is at most 253 characters (RFC 1035 s2.3.4).
+_DNS_LABEL = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\Z")
+
+
+def check_host(host: str) -> None:
+    """Refuse a ``host`` value that is neither an IP address nor a DNS name, so that a
+    typo is a bad setting, not a failure to bind after start-up."""
+    if not host:
+        raise ConfigError("host: must not be empty")
+    if ":" in host:  # only IPv6 literals have a colon; reject "[::1]" and "host:port"
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ConfigError(f"host: not a valid IPv6 address: {host!r}") from None
+        return
+    if _is_ipv4(host) or _is_dns_name(host):
+        return
+    raise ConfigError(f"host: not an IP address or a DNS name: {host!r}")
+
+
+def _is_ipv4(host: str) -> bool:
+    try:
+        ipaddress.IPv4Address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_dns_name(host: str) -> bool:
+    name = host[:-1] if host.endswith(".") else host  # a fully qualified "example.com."
+    labels = name.split(".")
+    if len(name) > 253 or not all(_DNS_LABEL.match(label) for label in labels):
+        return False
+    # An all-digit last label would be an IPv4 address gone wrong ("999.1.1.1", "1.2.3"),
+    # which getaddrinfo reads in surprising ways (RFC 1123 s2.1: top-level names are
+    # alphabetic).
+    return not labels[-1].isdigit()

@@ -73,3 +73,26 @@ def test_serve_refuses_unknown_settings_before_binding() -> None:
 
     with pytest.raises(ConfigError, match="unknown setting: thread"):
         httpkit.serve(app, port=0, thread=2)
+
+
+def test_unknown_settings_suggest_the_close_match() -> None:
+    with pytest.raises(ConfigError, match=r"unknown setting: thread \(did you mean threads\?\)"):
+        Settings(thread=2)
+    with pytest.raises(ConfigError, match=r"HTTPKIT_PROT \(did you mean HTTPKIT_PORT\?\)"):
+        Settings.from_env({"HTTPKIT_PROT": "1"})
+
+
+@pytest.mark.parametrize(
+    "host", ["localhost", "example.com", "example.com.", "my-host.lan", "0.0.0.0", "::", "::1"]
+)
+def test_hosts_that_are_addresses_or_dns_names(host: str) -> None:
+    assert Settings(host=host).host == host
+
+
+@pytest.mark.parametrize(
+    "host",
+    ["bad host!", "-lead.example", "under_score", "a..b", "999.1.1.1", "1.2.3", "x" * 64, "é.fr"],
+)
+def test_hosts_that_are_neither_are_refused(host: str) -> None:
+    with pytest.raises(ConfigError, match="host: not an IP address or a DNS name"):
+        Settings(host=host)
