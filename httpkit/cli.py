@@ -34,7 +34,7 @@ class _OneLineParser(argparse.ArgumentParser):
 
 
 def _option_help(setting: Setting) -> str:
-    default = "none" if setting.default is None else setting.default
+    default = "none" if setting.default is None else setting.default or "empty"
     if setting.type is bool:
         default = "on" if setting.default else "off"
     choices = f" One of: {', '.join(setting.choices)}." if setting.choices else ""

@@ -11,6 +11,7 @@ and nothing else.
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import logging
 from collections.abc import Mapping
@@ -309,6 +310,13 @@ def parse_networks(text: str) -> tuple[list[Network], bool]:
     return networks, unix
 
 
+def _with_suggestion(name: str, prefix: str = "") -> str:
+    """``name``, and the setting it probably meant: "thread (did you mean threads?)"."""
+    known = [prefix + setting.name.upper() if prefix else setting.name for setting in SETTINGS]
+    close = difflib.get_close_matches(name, known, n=1)
+    return f"{name} (did you mean {close[0]}?)" if close else name
+
+
 class Settings:
     """One validated value per setting in :data:`SETTINGS`, read as attributes."""
 
@@ -351,7 +359,7 @@ class Settings:
     def __init__(self, **values: Any) -> None:
         unknown = sorted(set(values) - set(_BY_NAME))
         if unknown:
-            raise ConfigError(f"unknown setting: {', '.join(unknown)}")
+            raise ConfigError(f"unknown setting: {', '.join(map(_with_suggestion, unknown))}")
         resolved = {
             setting.name: setting.validate(values[setting.name])
             if setting.name in values
@@ -374,7 +382,9 @@ class Settings:
                 continue
             setting = _BY_NAME.get(key[len(ENV_PREFIX) :].lower())
             if setting is None:
-                raise ConfigError(f"unknown setting in environment: {key}")
+                raise ConfigError(
+                    f"unknown setting in environment: {_with_suggestion(key, ENV_PREFIX)}"
+                )
             values[setting.name] = setting.parse(text)
         values.update(overrides)
         return cls(**values)
