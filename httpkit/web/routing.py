@@ -97,7 +97,9 @@ class Route:
         """
         variables = self.url_template.variables
         for key, value in params.items():
-            if key in self.defaults and key not in variables and value != self.defaults[key]:
+            fixed = self.defaults.get(key, value)
+            # Compared as text, the form the value takes in a URL (1 and "1" agree).
+            if key not in variables and str(value) != str(fixed):
                 raise ValueError(
                     f"cannot build route {self.name!r} ({self.template}): {key!r} is fixed "
                     f"to {self.defaults[key]!r} by the route's defaults, not {value!r}"

@@ -76,6 +76,8 @@ def test_default_outside_the_template_must_keep_its_value_when_building() -> Non
     router = Router()
     router.add("/feed", echo, defaults={"kind": "atom"}, name="feed")
     assert router.url_path("feed", {"kind": "atom"}) == "/feed"
+    router.add("/page", echo, defaults={"number": 1}, name="page")
+    assert router.url_path("page", {"number": "1"}) == "/page"
     with pytest.raises(ValueError, match="kind"):
         router.url_path("feed", {"kind": "rss"})
 
