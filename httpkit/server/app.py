@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from httpkit.errors import HttpkitError
@@ -42,6 +42,10 @@ class ConnectionInfo:
     multithread: bool = True
     trusted_proxy: bool = False  # the peer is a trusted proxy whose headers are believed
     client_subject: str = ""  # with --ca-certs: the client certificate's subject, "CN=..."
+    # A handler's own values for this connection (the WSGI edge keeps the environ keys
+    # that do not change from request to request).  Not copied by dataclasses.replace(),
+    # so an info rewritten from a proxy's headers never reuses the proxy's values.
+    handler_cache: object = field(default=None, init=False, repr=False, compare=False)
 
 
 class FileBody:

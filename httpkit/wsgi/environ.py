@@ -10,7 +10,7 @@ from httpkit.server.app import ConnectionInfo, FileBody
 from httpkit.server.exchange import Exchange
 from httpkit.wsgi.input import InputStream
 
-__all__ = ["base_environ", "build_environ", "split_target"]
+__all__ = ["base_environ", "build_environ", "connection_environ", "split_target"]
 
 # Header name -> environ key ("user-agent" -> "HTTP_USER_AGENT"), memoised for the names
 # clients really send; bounded so that random names cannot grow it without limit.
@@ -45,17 +45,9 @@ def split_target(target: str) -> tuple[str, str]:
     return path, query
 
 
-def build_environ(
-    exchange: Exchange, base: dict[str, Any], path: str, query: str
-) -> dict[str, Any]:
-    """The environ of one request; ``path`` is the decoded path below the URL prefix."""
-    request = exchange.request
-    info: ConnectionInfo = exchange.connection
+def connection_environ(base: dict[str, Any], info: ConnectionInfo) -> dict[str, Any]:
+    """``base`` and the keys that are the same for every request on one connection."""
     environ = base.copy()
-    environ["REQUEST_METHOD"] = request.method
-    environ["PATH_INFO"] = path
-    environ["QUERY_STRING"] = query
-    environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
     environ["SERVER_NAME"] = info.server_host
     environ["SERVER_PORT"] = str(info.server_port)
     environ["REMOTE_ADDR"] = info.peer_host
@@ -63,6 +55,24 @@ def build_environ(
     environ["wsgi.url_scheme"] = info.url_scheme
     if info.client_subject:  # mod_ssl's name for it, which applications already read
         environ["SSL_CLIENT_S_DN"] = info.client_subject
+    return environ
+
+
+def build_environ(
+    exchange: Exchange, base: dict[str, Any], path: str, query: str
+) -> dict[str, Any]:
+    """The environ of one request; ``path`` is the decoded path below the URL prefix."""
+    request = exchange.request
+    info: ConnectionInfo = exchange.connection
+    # Built once per connection (per request behind a proxy, whose info is per request).
+    cached = info.handler_cache
+    if type(cached) is not tuple or cached[0] is not base:
+        cached = info.handler_cache = (base, connection_environ(base, info))
+    environ: dict[str, Any] = cached[1].copy()
+    environ["REQUEST_METHOD"] = request.method
+    environ["PATH_INFO"] = path
+    environ["QUERY_STRING"] = query
+    environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
     environ["wsgi.input"] = InputStream(exchange)
     keys = _KEYS
     for name, value in request.headers:

@@ -175,3 +175,26 @@ def test_wsgiref_validator_finds_nothing_wrong(serve: Serve, method: str, app: A
             assert response.read() == (b"" if method == "HEAD" else b"ok")
             connection.close()
     assert failures == []
+
+
+def test_each_request_on_a_connection_sees_its_own_client(serve: Serve) -> None:
+    # The connection's environ keys are reused from request to request; a trusted
+    # proxy's per-request client address must still win, and never stick.
+    with serve(environ_app, trusted_proxy="127.0.0.1") as server:
+        client = RawClient(server.port)
+        seen = []
+        try:
+            for forwarded in (
+                b"X-Forwarded-For: 203.0.113.7\r\n",
+                b"",
+                b"X-Forwarded-For: ::1\r\n",
+            ):
+                client.send(b"GET / HTTP/1.1\r\nHost: x\r\n" + forwarded + b"\r\n")
+                status, _, body = client.read_response()
+                assert status == 200, body
+                environ = json.loads(body)
+                seen.append((environ["REMOTE_ADDR"], environ["SERVER_PORT"]))
+        finally:
+            client.close()
+    port = str(server.port)
+    assert seen == [("203.0.113.7", port), ("127.0.0.1", port), ("::1", port)]
