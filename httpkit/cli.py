@@ -19,6 +19,7 @@ from httpkit.config import SETTINGS, Setting, Settings
 from httpkit.errors import ConfigError
 from httpkit.runner import print_cause, run_spec
 from httpkit.wsgi import load_app
+from httpkit.wsgi.loader import with_article
 
 __all__ = ["build_parser", "main"]
 
@@ -137,16 +138,12 @@ def _find_router(app: Any, spec: str, router_class: type[Any]) -> Any:
             return current
         inner = getattr(current, "app", None)
         if inner is None or not callable(inner):
-            what = " around ".join(_with_article(type(item).__name__) for item in chain)
+            what = " around ".join(with_article(type(item).__name__) for item in chain)
             raise ConfigError(f"{spec} is {what}, not an httpkit.web.Router")
         if any(inner is seen for seen in chain):
             raise ConfigError(f"{spec} wraps itself: following .app leads back to it")
         chain.append(inner)
     raise ConfigError(f"{spec} has more than {_MAX_WRAPPERS} wrappers (.app) around it")
-
-
-def _with_article(noun: str) -> str:
-    return f"an {noun}" if noun[:1].lower() in ("a", "e", "i", "o", "u") else f"a {noun}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

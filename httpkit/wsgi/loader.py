@@ -9,7 +9,7 @@ from typing import Any
 
 from httpkit.errors import ConfigError
 
-__all__ = ["TRACEBACK_HINT", "load_app"]
+__all__ = ["TRACEBACK_HINT", "load_app", "with_article"]
 
 TRACEBACK_HINT = " (run with --log-level debug for the traceback)"
 
@@ -49,7 +49,9 @@ def load_app(spec: str) -> Any:
     if call:
         target = _call_factory(target, spec)
     if not callable(target):
-        raise ConfigError(f"{spec} is {_a(type(target).__name__)}, not a WSGI application")
+        raise ConfigError(
+            f"{spec} is {with_article(type(target).__name__)}, not a WSGI application"
+        )
     return target
 
 
@@ -64,7 +66,7 @@ def _call_factory(factory: Any, spec: str) -> Any:
         ) from error
 
 
-def _a(noun: str) -> str:
+def with_article(noun: str) -> str:
     """``noun`` with its indefinite article: "an int", "a list"."""
     return f"an {noun}" if noun[:1].lower() in ("a", "e", "i", "o", "u") else f"a {noun}"
 
