@@ -31,7 +31,9 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "127.0.0.1",
         "Address to listen on (an IPv6 literal works too); repeat the option, or separate "
-        "addresses with commas, to listen on several.",
+        "addresses with commas, to listen on several. Given together with unix, both are "
+        "served; when only unix or fd is given the default is not used (none: no TCP).",
+        optional=True,
         repeatable=True,
     ),
     Setting(
@@ -41,7 +43,8 @@ SETTINGS: tuple[Setting, ...] = (
         "unix",
         str,
         None,
-        "Listen on this Unix socket path instead of host and port.",
+        "Listen on this Unix socket path (repeatable); alone it replaces the default host, "
+        "next to --host both are served.",
         optional=True,
         metavar="PATH",
         repeatable=True,
@@ -265,8 +268,7 @@ def _check_combination(values: dict[str, Any]) -> None:
     prefix = values["url_prefix"]
     if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
         raise ConfigError(f"url_prefix: must start with / and not end with /, got {prefix!r}")
-    for host in split_list(values["host"]) or [""]:
-        check_host(host)
+    _check_listeners(values)
     mode = values["unix_mode"]
     if mode is not None and not (mode and len(mode) <= 4 and set(mode) <= set("01234567")):
         raise ConfigError(f"unix_mode: expected octal permissions such as 660, got {mode!r}")
@@ -283,6 +285,25 @@ def _check_combination(values: dict[str, Any]) -> None:
     for name in ("server_header", "access_log_format"):
         if any(ord(char) < 32 or ord(char) == 127 for char in values[name]):
             raise ConfigError(f"{name}: must not contain control characters")
+
+
+def _resolve_listeners(given: Mapping[str, Any], resolved: dict[str, Any]) -> None:
+    """``host``'s default (127.0.0.1) applies only when no other listener is asked for:
+    ``--unix PATH`` alone listens on the Unix socket only, ``--host`` next to it on both."""
+    if "host" not in given and (resolved["unix"] is not None or resolved["fd"] is not None):
+        resolved["host"] = None
+
+
+def _check_listeners(values: Mapping[str, Any]) -> None:
+    host, unix, fd = values["host"], values["unix"], values["fd"]
+    if host is not None:
+        for name in split_list(host) or [""]:
+            check_host(name)
+    if fd is not None and (host is not None or unix is not None):
+        # An inherited socket is someone else's (systemd's): it is served alone.
+        raise ConfigError("fd: serves the inherited socket alone, not with host or unix")
+    if host is None and unix is None and fd is None:
+        raise ConfigError("host: none, and no unix or fd either: nothing to listen on")
 
 
 def split_list(text: str | None) -> list[str]:
@@ -320,7 +341,7 @@ def _with_suggestion(name: str, prefix: str = "") -> str:
 class Settings:
     """One validated value per setting in :data:`SETTINGS`, read as attributes."""
 
-    host: str
+    host: str | None  # None: no TCP listener (only unix or fd)
     port: int
     unix: str | None
     unix_mode: str | None
@@ -366,6 +387,7 @@ class Settings:
             else setting.default
             for setting in SETTINGS
         }
+        _resolve_listeners(values, resolved)
         _check_combination(resolved)
         for name, value in resolved.items():
             object.__setattr__(self, name, value)

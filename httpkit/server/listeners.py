@@ -30,8 +30,9 @@ ACCEPT_BATCH = 64  # connections accepted per wake-up, so one listener cannot st
 def bind_sockets(settings: Settings) -> list[socket.socket]:
     """The listening sockets the settings ask for; ConfigError if one cannot be bound.
 
-    ``fd`` (an inherited socket) wins over ``unix`` paths, which win over ``host``
-    addresses; each host listens on ``port``.
+    ``fd`` (an inherited socket) is served alone; otherwise every ``unix`` path and
+    every ``host`` address (each on ``port``) is bound, Unix sockets first.  The
+    settings already resolved host's default (none when only unix was given).
     """
     if settings.fd is not None:
         return [inherit_socket(settings.fd)]
@@ -41,11 +42,13 @@ def bind_sockets(settings: Settings) -> list[socket.socket]:
             mode = int(settings.unix_mode, 8) if settings.unix_mode is not None else None
             for path in split_list(settings.unix):
                 sockets.append(_bind_unix(path, settings.listen_backlog, mode))
-        else:
-            for host in split_list(settings.host):
-                sockets.append(_bind_tcp(host, settings.port, settings.listen_backlog))
+        for host in split_list(settings.host):
+            sockets.append(_bind_tcp(host, settings.port, settings.listen_backlog))
     except ConfigError:
-        for sock in sockets:
+        for sock in sockets:  # a TCP address in use must not leave a Unix socket file
+            if sock.family == socket.AF_UNIX:
+                with contextlib.suppress(OSError):
+                    os.unlink(sock.getsockname())
             sock.close()
         raise
     return sockets

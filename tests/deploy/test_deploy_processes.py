@@ -61,6 +61,33 @@ def test_several_hosts(httpkit: Start) -> None:
         assert sock.recv(100).startswith(b"HTTP/1.1 200")
 
 
+def test_host_and_unix_together_serve_on_both(httpkit: Start, tmp_path: Path) -> None:
+    path = str(tmp_path / "both.sock")
+    server = httpkit("--host", "127.0.0.1", "--unix", path)
+    assert server.addresses[0] == path  # the banner names every listener
+    assert server.addresses[1].startswith("http://127.0.0.1:")
+    assert get(int(server.addresses[1].rsplit(":", 1)[1]))["remote"] == "127.0.0.1"
+    assert unix_get(path).startswith(b"HTTP/1.1 200")
+    assert server.stop() == 0
+    assert not os.path.exists(path)
+
+
+def test_host_and_unix_together_with_workers(httpkit: Start, tmp_path: Path) -> None:
+    path = str(tmp_path / "workers.sock")
+    server = httpkit("--host", "127.0.0.1", "--unix", path, "--workers", "2")
+    assert len(server.addresses) == 2
+    assert fields(unix_get(path).split(b"\r\n\r\n", 1)[1])["multiprocess"] == "True"
+    assert get(int(server.addresses[1].rsplit(":", 1)[1]))["multiprocess"] == "True"
+    assert server.stop() == 0
+
+
+def test_unix_alone_listens_on_no_tcp_port(httpkit: Start, tmp_path: Path) -> None:
+    path = str(tmp_path / "alone.sock")
+    server = httpkit("--unix", path)
+    assert server.addresses == [path]
+    assert "127.0.0.1" not in server.stderr
+
+
 def test_inherited_socket_with_fd(httpkit: Start) -> None:
     listening = socket.create_server(("127.0.0.1", 0))
     port = listening.getsockname()[1]

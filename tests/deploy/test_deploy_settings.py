@@ -80,3 +80,31 @@ def test_unlimited_max_body_accepts_a_large_declared_length() -> None:
         assert exchange(server.port, head).endswith(b"abc")
     with live_server(body_app, max_body=2) as server:
         assert exchange(server.port, head).startswith(b"HTTP/1.1 413")
+
+
+def test_host_default_applies_only_when_no_other_listener_is_given() -> None:
+    assert parse().host == "127.0.0.1"
+    assert (parse().port, parse().unix) == (8000, None)
+    assert parse("--unix", "/tmp/a.sock").host is None  # the Unix socket alone
+    assert parse("--fd", "3").host is None
+    both = parse("--host", "127.0.0.1", "--unix", "/tmp/a.sock")
+    assert (both.host, both.unix) == ("127.0.0.1", "/tmp/a.sock")
+    from_env = settings_from(
+        build_parser().parse_args(["serve", "m:app", "--unix", "/tmp/a"]),
+        {"HTTPKIT_HOST": "::1"},
+    )
+    assert (from_env.host, from_env.unix) == ("::1", "/tmp/a")
+    assert Settings(unix="/tmp/a.sock").replace(threads=1).host is None  # kept on copy
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--fd", "3", "--host", "127.0.0.1"], "fd: serves the inherited socket alone"),
+        (["--fd", "3", "--unix", "/tmp/a.sock"], "fd: serves the inherited socket alone"),
+        (["--host", "none"], "nothing to listen on"),
+    ],
+)
+def test_listener_combinations_that_cannot_work_are_refused(argv: list[str], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse(*argv)
