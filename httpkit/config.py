@@ -31,8 +31,8 @@ SETTINGS: tuple[Setting, ...] = (
         str,
         "127.0.0.1",
         "Address to listen on (an IPv6 literal works too); repeat the option, or separate "
-        "addresses with commas, to listen on several. Given together with unix, both are "
-        "served; when only unix or fd is given the default is not used (none: no TCP).",
+        "addresses with commas, to listen on several. Given with unix, both are served; "
+        "the default applies only when neither unix nor fd is given.",
         optional=True,
         repeatable=True,
     ),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import socket
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ import pytest
 from httpkit.cli import build_parser, settings_from
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
+from httpkit.server.listeners import bind_sockets
 from httpkit.testing import live_server
 
 
@@ -108,3 +111,13 @@ def test_host_default_applies_only_when_no_other_listener_is_given() -> None:
 def test_listener_combinations_that_cannot_work_are_refused(argv: list[str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse(*argv)
+
+
+def test_a_tcp_address_in_use_leaves_no_unix_socket_file(tmp_path: Path) -> None:
+    path = str(tmp_path / "app.sock")
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        settings = Settings(host="127.0.0.1", port=port, unix=path)
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
+            bind_sockets(settings)
+    assert not os.path.exists(path)
