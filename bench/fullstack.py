@@ -14,12 +14,11 @@ message.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 from typing import Any
 
-from harness.loadtest import SCENARIOS, Target, measure_in_turns
+from harness.loadtest import SCENARIOS, Target, load_options, measure_in_turns
 from harness.servers import SERVERS
 
 # framework -> the server it usually runs on (a key of SERVERS)
@@ -50,13 +49,8 @@ def measure(seconds: float, warmup: float, rounds: int = 1) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per wrk run")
-    parser.add_argument("--rounds", type=int, default=3, help="turns each framework takes")
-    options = parser.parse_args(argv)
-    seconds, warmup = (1.0, 0.0) if options.quick else (options.duration, 1.0)
-    results = measure(seconds, warmup, 1 if options.quick else options.rounds)
+    seconds, warmup, rounds = load_options(__doc__.splitlines()[0], argv, rounds=3)
+    results = measure(seconds, warmup, rounds)
     if "skipped" in results:
         print(f"full stack: skipped ({results['skipped']})")
         return 0

@@ -12,13 +12,12 @@ turns for two rounds (``--rounds``) and each keeps its better one.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 from typing import Any
 
 from harness.h2load import H2loadError, run_h2load
-from harness.loadtest import check_answer, load_cpus
+from harness.loadtest import check_answer, load_cpus, load_options
 from harness.processes import ServerProcess, free_port
 from harness.servers import SERVERS, ServerSpec, missing_modules, server_env
 
@@ -82,13 +81,8 @@ def measure(
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
-    parser.add_argument("--duration", type=float, default=3.0, help="seconds per run")
-    parser.add_argument("--rounds", type=int, default=2, help="turns each server takes")
-    options = parser.parse_args(argv)
-    seconds, warmup = (1.0, 0.0) if options.quick else (options.duration, 1.0)
-    results = measure(seconds, warmup, 1 if options.quick else options.rounds)
+    seconds, warmup, rounds = load_options(__doc__.splitlines()[0], argv, rounds=2)
+    results = measure(seconds, warmup, rounds)
     if "skipped" in results:
         print(f"pipelining: skipped ({results['skipped']})")
         return 0

@@ -8,6 +8,7 @@ rounds and keeps each one's best, so that ratios hold on a noisy machine.
 
 from __future__ import annotations
 
+import argparse
 import http.client
 import os
 import sys
@@ -25,6 +26,7 @@ __all__ = [
     "WrongAnswerError",
     "check_answer",
     "load_cpus",
+    "load_options",
     "measure_in_turns",
     "measure_once",
 ]
@@ -53,6 +55,20 @@ SCENARIOS: dict[str, Scenario] = {
         Scenario("c50-close", 50, keepalive=False),
     )
 }
+
+
+def load_options(
+    description: str, argv: list[str] | None, *, rounds: int
+) -> tuple[float, float, int]:
+    """(seconds per run, warm-up seconds, rounds) from a load script's command line."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--quick", action="store_true", help="a seconds-long smoke run")
+    parser.add_argument("--duration", type=float, default=3.0, help="seconds per load run")
+    parser.add_argument("--rounds", type=int, default=rounds, help="turns each server takes")
+    options = parser.parse_args(argv)
+    if options.quick:
+        return 1.0, 0.0, 1
+    return options.duration, 1.0, options.rounds
 
 
 def load_cpus(server_cpus: str) -> str | None:
