@@ -191,6 +191,15 @@ SETTINGS: tuple[Setting, ...] = (
         "directory changes, keeping the listening socket.",
     ),
     Setting(
+        "linger_timeout",
+        float,
+        2.0,
+        "After a response that leaves part of the request body unread, seconds the rest "
+        "is read and discarded before closing, so that the client reads the response "
+        "instead of a reset (RFC 9112 9.6).",
+        minimum=0.0,
+    ),
+    Setting(
         "graceful_timeout",
         float,
         30.0,
@@ -363,6 +372,7 @@ class Settings:
     listen_backlog: int
     workers: int
     reload: bool
+    linger_timeout: float
     graceful_timeout: float
     certfile: str | None
     keyfile: str | None

@@ -7,7 +7,7 @@ events from it, and writes what a :class:`ResponseFramer` gives back.
 from httpkit.h1.connection import ParserState, ServerConnection
 from httpkit.h1.events import CLOSED, NEED_DATA, Data, EndOfMessage, Event, Request, Sentinel
 from httpkit.h1.limits import Limits
-from httpkit.h1.response import CONTINUE, ResponseFramer
+from httpkit.h1.response import CONTINUE, ResponseFramer, field_line
 
 __all__ = [
     "CLOSED",
@@ -22,4 +22,5 @@ __all__ = [
     "ResponseFramer",
     "Sentinel",
     "ServerConnection",
+    "field_line",
 ]

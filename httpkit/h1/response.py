@@ -14,7 +14,7 @@ from httpkit.errors import ResponseError
 from httpkit.h1.events import Request
 from httpkit.h1.grammar import FIELD_VALUE, TOKEN, parse_decimal
 
-__all__ = ["CONTINUE", "ResponseFramer"]
+__all__ = ["CONTINUE", "ResponseFramer", "field_line"]
 
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
@@ -34,9 +34,19 @@ _LENGTH = 2  # Content-Length
 _CHUNKED = 3  # Transfer-Encoding: chunked
 _CLOSE = 4  # the body ends when the connection closes (HTTP/1.0 only)
 
-# What a checked application field becomes: its line on the wire (bytes); for the two
-# fields the framer writes itself, the Content-Length it declares (int) or whether a
-# Connection field asks to close (bool).
+
+class _DateLine(bytes):
+    """A checked ``Date`` line from the application: it replaces the server's own."""
+
+
+class _ServerLine(bytes):
+    """A checked ``Server`` line from the application: it replaces the server's own."""
+
+
+# What a checked application field becomes: its line on the wire (bytes, or one of the
+# two subclasses above for the fields the server would otherwise add itself); for the
+# two fields the framer writes itself, the Content-Length it declares (int) or whether
+# a Connection field asks to close (bool).
 _CheckedField = bytes | int | bool
 
 # Checked pieces of past responses, keyed by exactly what the application passed: the
@@ -70,13 +80,27 @@ class ResponseFramer:
     ``Server`` and ``Content-Type`` fields sent on every response are checked once.
     """
 
-    __slots__ = ("_framing", "_left", "_request", "keep_alive")
+    __slots__ = (
+        "_app_close",
+        "_declared",
+        "_framing",
+        "_left",
+        "_lines",
+        "_request",
+        "_status",
+        "keep_alive",
+    )
 
     def __init__(self, request: Request | None) -> None:
         self._request = request
         self._framing = _UNDECIDED
         self._left = 0  # bytes still owed under Content-Length framing
-        self.keep_alive = False  # decided by head()
+        self.keep_alive = False  # decided by emit_head()
+        # Set by check(): the checked status line and fields, and what they declare.
+        self._lines: list[bytes] | None = None
+        self._status = 0
+        self._declared: int | None = None
+        self._app_close = False
 
     def head(
         self,
@@ -87,15 +111,60 @@ class ResponseFramer:
         body_length: int | None = None,
         close: bool = False,
     ) -> bytes:
-        """The status line and header section, with framing and Connection fields added."""
+        """The status line and header section, with framing and Connection fields added.
+
+        The one-call form of :meth:`check` then :meth:`emit_head`.
+        """
+        self.check(status, reason, headers)
+        return self.emit_head(body_length=body_length, close=close)
+
+    def check(
+        self,
+        status: int,
+        reason: str,
+        headers: list[tuple[str, str]],
+        *,
+        date: bytes = b"",
+        server: bytes = b"",
+    ) -> int | None:
+        """Check the application's status and fields; return its declared Content-Length.
+
+        Raises :class:`ResponseError` for anything never to send.  ``date`` and
+        ``server`` are the server's own field lines (from :func:`field_line`), added
+        unless the application sent its own (RFC 9110 5.3: neither field is a list).
+        May be called again (a replaced response) until :meth:`emit_head`.
+        """
         if self._framing:
             raise ResponseError("head() was already called for this response")
-        request = self._request
-        lines = [_status_line(status, reason, request)]
+        lines = [_status_line(status, reason, self._request)]
+        self._declared, self._app_close, own = _copy_app_headers(headers, lines)
+        if date and not own & _OWN_DATE:
+            lines.append(date)
+        if server and not own & _OWN_SERVER:
+            lines.append(server)
+        self._status = status
+        self._lines = lines
+        return self._declared
+
+    def emit_head(
+        self, *, body_length: int | None = None, close: bool = False, exact: bool = False
+    ) -> bytes:
+        """The checked head with its framing fields; the body's framing is now fixed.
+
+        ``body_length`` is the body's size when known in advance; the application's own
+        Content-Length wins unless ``exact`` (a file's real size, which the server knows
+        better than an application that measured it earlier).
+        """
+        if self._framing:
+            raise ResponseError("head() was already called for this response")
+        lines = self._lines
+        if lines is None:
+            raise ResponseError("emit_head() called before check()")
         if body_length is not None and (type(body_length) is not int or body_length < 0):
             raise ResponseError(f"body_length must be an int >= 0, not {body_length!r}")
-        app_length, app_close = _copy_app_headers(headers, lines)
-        framing, length = self._choose_framing(status, app_length, body_length)
+        request = self._request
+        declared = None if exact else self._declared
+        framing, length = self._choose_framing(self._status, declared, body_length)
         if length is not None:
             lines.append(b"Content-Length: %d\r\n" % length)
         elif framing == _CHUNKED:
@@ -105,7 +174,7 @@ class ResponseFramer:
             and request.keep_alive
             and framing != _CLOSE
             and not close
-            and not app_close
+            and not self._app_close
         )
         if not keep_alive:
             lines.append(b"Connection: close\r\n\r\n")
@@ -115,7 +184,13 @@ class ResponseFramer:
             lines.append(b"\r\n")
         self._framing = framing
         self._left = length or 0
+        self._lines = None
         return b"".join(lines)
+
+    @property
+    def remaining(self) -> int | None:
+        """Body bytes still owed under Content-Length framing (None for other framings)."""
+        return self._left if self._framing == _LENGTH else None
 
     def _choose_framing(
         self, status: int, app_length: int | None, body_length: int | None
@@ -152,6 +227,17 @@ class ResponseFramer:
         if not framing:
             raise ResponseError("body() called before head()")
         return data if framing == _CLOSE else b""
+
+    def sent_around(self, count: int) -> None:
+        """``count`` body bytes were sent without :meth:`body` (by ``os.sendfile``)."""
+        if self._framing == _LENGTH:
+            if count > self._left:
+                raise ResponseError(
+                    f"{count} body bytes sent where {self._left} remained of Content-Length"
+                )
+            self._left -= count
+        elif self._framing != _CLOSE:
+            raise ResponseError("only a Content-Length or close-delimited body can be sent so")
 
     def end(self) -> bytes:
         """The bytes that end the body: the last chunk for chunked, else nothing."""
@@ -190,16 +276,22 @@ def _status_line(status: int, reason: str, request: Request | None) -> bytes:
     return line
 
 
+_OWN_DATE = 1  # bits of what _copy_app_headers reports the application set itself
+_OWN_SERVER = 2
+
+
 def _copy_app_headers(
     headers: list[tuple[str, str]], lines: list[bytes]
-) -> tuple[int | None, bool]:
+) -> tuple[int | None, bool, int]:
     """Append the application's checked field lines to ``lines``.
 
-    Returns the Content-Length the application set (or None) and whether it asked for
-    ``Connection: close``.  Content-Length and Connection are written by the framer.
+    Returns the Content-Length the application set (or None), whether it asked for
+    ``Connection: close``, and which of Date and Server it set (``_OWN_*`` bits).
+    Content-Length and Connection are written by the framer.
     """
     length: int | None = None
     close = False
+    own = 0
     known = _checked_fields.get
     append = lines.append
     for field in headers:
@@ -209,15 +301,19 @@ def _copy_app_headers(
             checked = None
         if checked is None:
             checked = _check_field(field)
-        if isinstance(checked, bytes):
-            append(checked)
-        elif isinstance(checked, bool):
-            close = close or checked
-        elif length is None or checked == length:
-            length = checked
+        kind = type(checked)
+        if kind is bytes:
+            append(checked)  # type: ignore[arg-type]
+        elif kind is bool:
+            close = close or bool(checked)
+        elif kind is int:
+            if length is not None and checked != length:
+                raise ResponseError(f"conflicting Content-Length values {length} and {field[1]!r}")
+            length = checked  # type: ignore[assignment]
         else:
-            raise ResponseError(f"invalid or conflicting Content-Length {field[1]!r}")
-    return length, close
+            append(checked)  # type: ignore[arg-type]
+            own |= _OWN_DATE if kind is _DateLine else _OWN_SERVER
+    return length, close, own
 
 
 def _check_field(field: tuple[str, str]) -> _CheckedField:
@@ -236,12 +332,23 @@ def _check_field(field: tuple[str, str]) -> _CheckedField:
     elif lower == "content-length":
         declared = parse_decimal(value.strip(" \t"))
         if declared is None:
-            raise ResponseError(f"invalid or conflicting Content-Length {value!r}")
+            raise ResponseError(f"Content-Length {value!r} is not a number of bytes")
         checked = declared
     else:
         # str.join reads a str subclass's characters, never its __str__ or __format__.
         checked = "".join((name, ": ", value, "\r\n")).encode("latin-1")
+        if lower == "date":
+            checked = _DateLine(checked)
+        elif lower == "server":
+            checked = _ServerLine(checked)
     # Only exact strs are keys: a subclass could hash or compare in its own way.
     if type(name) is str and type(value) is str and len(name) + len(value) <= _MAX_CACHED_CHARS:
         _remember(_checked_fields, (name, value), checked)
     return checked
+
+
+def field_line(name: str, value: str) -> bytes:
+    """``name: value`` as a checked header line, for fields the server adds itself."""
+    if TOKEN.fullmatch(name) is None or FIELD_VALUE.fullmatch(value) is None:
+        raise ResponseError(f"invalid header field {name!r}: {value!r}")
+    return f"{name}: {value}\r\n".encode("latin-1")

@@ -1,18 +1,19 @@
 """The asyncio connection server: listeners, one protocol per connection, timeouts.
 
-It serves a :data:`~httpkit.server.app.Handler` (the WSGI edge is one) and knows
-nothing of WSGI itself.
+It serves a :data:`~httpkit.server.contract.Handler` (the WSGI edge is one) and knows
+nothing of WSGI itself; a handler sees only the
+:class:`~httpkit.server.contract.HandlerExchange` contract.
 """
 
-from httpkit.server.app import ClientDisconnectedError, ConnectionInfo, FileBody, Handler
+from httpkit.server.contract import ClientDisconnectedError, FileBody, Handler, HandlerExchange
 from httpkit.server.core import Server
-from httpkit.server.exchange import Exchange
+from httpkit.server.info import ConnectionInfo
 
 __all__ = [
     "ClientDisconnectedError",
     "ConnectionInfo",
-    "Exchange",
     "FileBody",
     "Handler",
+    "HandlerExchange",
     "Server",
 ]

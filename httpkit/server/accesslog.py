@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from httpkit.errors import ConfigError
 from httpkit.h1 import Request
-from httpkit.server.app import ConnectionInfo
+from httpkit.server.info import ConnectionInfo
 
 __all__ = ["NAMED_FORMATS", "AccessLog", "compile_format"]
 

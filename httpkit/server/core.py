@@ -15,13 +15,14 @@ from collections.abc import Callable
 from typing import Any
 
 from httpkit.config import Settings
-from httpkit.h1 import Limits
 from httpkit.server.accesslog import AccessLog
-from httpkit.server.app import ConnectionInfo, Handler
-from httpkit.server.exchange import Exchange
+from httpkit.server.context import ConnectionContext, limits_of
+from httpkit.server.contract import Handler
 from httpkit.server.forwarded import ProxyTrust
+from httpkit.server.headers import ServerFields
+from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
-from httpkit.server.pool import WorkerPool
+from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
 from httpkit.server.protocol import HTTPConnection
 from httpkit.server.tls import client_subject, make_ssl_context
 
@@ -33,24 +34,27 @@ error_log = logging.getLogger("httpkit.error")
 class Server:
     """Serves ``handler`` with ``settings`` (see the module documentation)."""
 
-    def __init__(self, handler: Handler, settings: Settings | None = None) -> None:
+    def __init__(
+        self,
+        handler: Handler,
+        settings: Settings | None = None,
+        *,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.handler = handler
         self.settings = settings = settings if settings is not None else Settings()
-        self.limits = Limits(
-            max_request_line=settings.max_request_line,
-            max_header_bytes=settings.max_header_bytes,
-            max_header_count=settings.max_header_count,
-            max_body=settings.max_body,
-            max_chunk_extension=settings.max_chunk_extension,
-        )
+        self.limits = limits_of(settings)
+        self.clock = clock  # None: the loop's clock (tests inject a fake one)
         # Compiled even when off, so that a bad format is refused now, not when the
         # access log is turned on in production.
         access_log = AccessLog(settings.access_log_format)
         self.access_log: AccessLog | None = access_log if settings.access_log else None
         self.ssl_context = make_ssl_context(settings)
         self.proxy: ProxyTrust | None = ProxyTrust(settings) if settings.trusted_proxy else None
+        self.fields = ServerFields(settings.server_header)
         self.owns_sockets = True  # a worker process leaves Unix socket files to its parent
-        self.pool: WorkerPool | None = None
+        self.mode: ExecutionMode | None = None
+        self.context: ConnectionContext | None = None
         self.connections: set[HTTPConnection] = set()
         self.open_count = 0  # accepted, including those whose transport is being made
         self.listeners: list[Listener] = []
@@ -76,8 +80,25 @@ class Server:
         self._stopped = self._loop.create_future()
         for sock in sockets if sockets is not None else bind_sockets(self.settings):
             self.listeners.append(Listener(self._loop, sock, self._accepted))
-        if self.settings.threads > 0:
-            self.pool = WorkerPool(self.settings.threads, self.settings.max_pending)
+        settings = self.settings
+        if settings.threads > 0:
+            self.mode = ThreadMode(self.handler, settings.threads, settings.max_pending)
+        else:
+            self.mode = InlineMode(self.handler)
+        self.context = ConnectionContext(
+            settings=settings,
+            mode=self.mode,
+            loop=self._loop,
+            describe=self.connection_info,
+            opened=self.connection_opened,
+            closed=self.connection_closed,
+            limits=self.limits,
+            fields=self.fields,
+            access_log=self.access_log,
+            proxy=self.proxy,
+            tls=self.ssl_context is not None,
+            clock=self.clock,
+        )
         for listener in self.listeners:
             listener.resume()
         self._sweep()
@@ -89,13 +110,18 @@ class Server:
 
     # -- connections -------------------------------------------------------------------
 
+    def new_connection(self) -> HTTPConnection:
+        """The protocol object of one accepted connection."""
+        assert self.context is not None, "start() first"
+        return HTTPConnection(self.context)
+
     def _accepted(self, sock: socket.socket) -> bool:
         self.open_count += 1
         if self.ssl_context is None:
-            made = self.loop.connect_accepted_socket(lambda: HTTPConnection(self), sock)
+            made = self.loop.connect_accepted_socket(self.new_connection, sock)
         else:
             made = self.loop.connect_accepted_socket(
-                lambda: HTTPConnection(self),
+                self.new_connection,
                 sock,
                 ssl=self.ssl_context,
                 ssl_handshake_timeout=self.settings.header_timeout,
@@ -138,14 +164,10 @@ class Server:
             info.client_subject = client_subject(transport.get_extra_info("ssl_object"))
         return info
 
-    def submit(self, job: Callable[[Exchange], None], exchange: Exchange) -> bool:
-        assert self.pool is not None
-        return self.pool.submit(job, exchange)
-
     # -- timeouts ----------------------------------------------------------------------
 
     def _sweep(self) -> None:
-        now = self.loop.time()
+        now = self.clock() if self.clock is not None else self.loop.time()
         for conn in list(self.connections):
             conn.check_deadline(now)
         settings = self.settings
@@ -169,6 +191,8 @@ class Server:
         if self.draining:
             return
         self.draining = True
+        if self.context is not None:
+            self.context.draining = True
         grace = self.settings.graceful_timeout if grace is None else grace
         for listener in self.listeners:
             listener.close(unlink=self.owns_sockets)
@@ -182,7 +206,7 @@ class Server:
         self.cut_connections()
         if self._sweeper is not None:
             self._sweeper.cancel()
-        if self.pool is not None:
-            await self.loop.run_in_executor(None, self.pool.shutdown, 1.0)
+        if self.mode is not None:
+            await self.loop.run_in_executor(None, self.mode.close, 1.0)
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)

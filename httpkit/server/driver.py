@@ -1,7 +1,8 @@
-"""Running a handler and sending the body it returns: inline or on a worker thread.
+"""Running a handler and sending the body it returns: the steps both modes share.
 
-Both modes follow the same steps: call the handler, send the body it returns, always
-call the body's ``close()``.  They differ in how they wait for a slow client:
+Call the handler, send the body it returns, always call the body's ``close()``.  The
+execution mode (:mod:`httpkit.server.modes`) decides where this runs and how it waits
+for a slow client:
 
 * **inline** (``threads=0``, on the event-loop thread) the body is pulled one piece at a
   time and, when the transport's buffer is full, the rest waits for ``resume_writing``
@@ -9,8 +10,13 @@ call the body's ``close()``.  They differ in how they wait for a slow client:
 * **threaded** the worker thread blocks in :meth:`Exchange.send` until the client reads.
 
 A body known in full (a list or tuple, like most WSGI apps return) goes out as head,
-body and end in a single write.  A :class:`~httpkit.server.app.FileBody` goes out with
-``loop.sendfile`` (``os.sendfile`` on a plain socket).
+body and end in a single write.  A :class:`~httpkit.server.contract.FileBody` goes out
+with ``loop.sendfile`` (``os.sendfile`` on a plain socket) or, where the transport cannot
+(TLS, uvloop), in blocks -- in both cases framed by the file's real size.
+
+Nothing raised by the handler or its body escapes, ``BaseException`` included: before
+the head went out the client gets a 500 (or the body's own error, such as 413); after,
+the connection is cut, so the client sees a truncated response rather than a wrong one.
 """
 
 from __future__ import annotations
@@ -19,83 +25,84 @@ import asyncio
 import functools
 import logging
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from httpkit.errors import ProtocolError, ResponseError
-from httpkit.h1 import ResponseFramer
-from httpkit.server.app import ClientDisconnectedError, FileBody
-from httpkit.server.headers import error_response
+from httpkit.server.contract import ClientDisconnectedError, FileBody, Handler
+from httpkit.server.exchange import Channel, Exchange
 
-if TYPE_CHECKING:
-    from httpkit.server.exchange import Exchange
-
-__all__ = ["run_inline", "run_threaded"]
+__all__ = ["answer_failure", "run_inline", "run_threaded"]
 
 error_log = logging.getLogger("httpkit.error")
 
 
-def run_threaded(exchange: Exchange) -> None:
+def run_threaded(handler: Handler, exchange: Exchange) -> None:
     """On a worker thread: the whole request, from calling the handler to the last byte."""
-    conn = exchange.conn
-    body = _call_handler(exchange)
+    channel = exchange.channel
+    body = _call_handler(handler, exchange)
     if body is None:
         return
     try:
         if type(body) is list or type(body) is tuple:
-            conn.call_on_loop(conn.finish, exchange, exchange.frame_whole(body))
-        elif isinstance(body, FileBody) and _sendfile_span(exchange, body) is not None:
-            future = asyncio.run_coroutine_threadsafe(_send_file(exchange, body), conn.loop)
-            future.result()
+            channel.call_on_loop(channel.finish, exchange, exchange.frame_whole(body))
+        elif isinstance(body, FileBody) and _file_length(exchange, body) is not None:
+            channel.run_on_loop(_send_file(exchange, body)).result()
         else:
-            _hint_file_length(exchange, body)
             for piece in body:
                 exchange.send(piece)
-            conn.call_on_loop(conn.finish, exchange, exchange.frame_end())
+            channel.call_on_loop(channel.finish, exchange, exchange.frame_end())
     except ClientDisconnectedError:
         pass
-    except Exception as error:
-        conn.call_on_loop(_fail, exchange, error)
+    except BaseException as error:
+        channel.call_on_loop(answer_failure, exchange, error)
     finally:
-        _close(exchange, body)
+        _close(body)
 
 
-def run_inline(exchange: Exchange) -> None:
+def run_inline(handler: Handler, exchange: Exchange) -> None:
     """On the loop thread: call the handler and start sending its body."""
-    body = _call_handler(exchange)
+    body = _call_handler(handler, exchange)
     if body is None:
         return
-    conn = exchange.conn
+    channel = exchange.channel
     if type(body) is list or type(body) is tuple:
         try:
             data = exchange.frame_whole(body)
-        except Exception as error:
-            _fail(exchange, error)
+        except BaseException as error:
+            answer_failure(exchange, error)
         else:
-            conn.finish(exchange, data)
-        _close(exchange, body)
-    elif isinstance(body, FileBody) and _sendfile_span(exchange, body) is not None:
-        task = conn.loop.create_task(_send_file(exchange, body))
-        task.add_done_callback(lambda _: _close(exchange, body))
+            # Written from the next callback: the loop first reads every ready socket,
+            # then sends all the responses (measured 25k -> 35k requests/s, 50 clients).
+            channel.call_soon(channel.finish, exchange, data)
+        _close(body)
+    elif isinstance(body, FileBody) and _file_length(exchange, body) is not None:
+        file_body = body
+
+        async def send_then_close() -> None:
+            try:
+                await _send_file(exchange, file_body)
+            finally:
+                _close(file_body)
+
+        # The task is kept alive by the loop until it is done (it holds no other state).
+        channel.run_on_loop(send_then_close())
     else:
-        _hint_file_length(exchange, body)
         _stream_inline(exchange, body, None)
 
 
-def _call_handler(exchange: Exchange) -> Iterable[bytes] | None:
+def _call_handler(handler: Handler, exchange: Exchange) -> Iterable[bytes] | None:
     """The handler's body; None if it failed (and the failure is being answered)."""
-    conn = exchange.conn
     try:
-        body = conn.server.handler(exchange)
+        body = handler(exchange)
         if body is None:
             raise ResponseError("the application returned None instead of an iterable")
         return body
     except ClientDisconnectedError:
         return None
-    except Exception as error:
-        if exchange.threaded:
-            conn.call_on_loop(_fail, exchange, error)
+    except BaseException as error:  # SystemExit from an app must not stop the server
+        if exchange.multithread:
+            exchange.channel.call_on_loop(answer_failure, exchange, error)
         else:
-            _fail(exchange, error)
+            answer_failure(exchange, error)
         return None
 
 
@@ -103,117 +110,153 @@ def _stream_inline(
     exchange: Exchange, body: Iterable[bytes], pieces: Iterator[bytes] | None
 ) -> None:
     """Send pieces until the transport's buffer is full; resume from resume_writing."""
-    conn = exchange.conn
+    channel = exchange.channel
     try:
         if pieces is None:
             pieces = iter(body)  # inside the try: the "body" may not be iterable at all
         # A closing transport drops writes without pausing: stop pulling pieces then, or
         # an endless body would spin the loop until connection_lost arrives.
-        while not conn.closing:
-            if conn.writing_paused:
-                conn.when_writable(functools.partial(_stream_inline, exchange, body, pieces))
+        while not channel.closing:
+            if channel.writing_paused:
+                channel.when_writable(functools.partial(_stream_inline, exchange, body, pieces))
                 return
             try:
                 piece = next(pieces)
             except StopIteration:
-                conn.finish(exchange, exchange.frame_end())
+                channel.call_soon(channel.finish, exchange, exchange.frame_end())
                 break
             exchange.send(piece)
-    except Exception as error:
-        _fail(exchange, error)
-    _close(exchange, body)
+    except BaseException as error:
+        answer_failure(exchange, error)
+    _close(body)
 
 
-def _hint_file_length(exchange: Exchange, body: Iterable[bytes]) -> None:
-    """A file sent in blocks still gets a Content-Length when its size is known."""
-    if isinstance(body, FileBody) and exchange.app_content_length() is None:
-        span = body.sendfile_span()
-        if span is not None:
-            exchange.body_length_hint = span[1]
-
-
-def _sendfile_span(exchange: Exchange, body: FileBody) -> tuple[int, int] | None:
-    transport = exchange.conn.transport
-    if exchange.request.method == "HEAD" or transport is None:
+def _file_length(exchange: Exchange, body: FileBody) -> int | None:
+    """How many bytes of a regular file to send: the declared Content-Length, but never
+    more than the file holds (None for a file whose size is unknown)."""
+    span = body.sendfile_span()
+    if span is None:
         return None
-    if transport.get_extra_info("sslcontext") is not None:
-        return None
-    if not isinstance(exchange.conn.loop, asyncio.BaseEventLoop):
-        return None  # e.g. uvloop, which has no sendfile: iterate the file instead
-    return body.sendfile_span()
+    size = span[1]
+    declared = exchange.declared_length
+    if declared is None or declared == size:
+        return size
+    if declared > size:
+        request = exchange.request
+        error_log.warning(
+            "%s %s: Content-Length %d is larger than the file (%d bytes); sending the file",
+            request.method,
+            _path(exchange),
+            declared,
+            size,
+        )
+        return size
+    return declared
 
 
 async def _send_file(exchange: Exchange, body: FileBody) -> None:
-    """Loop thread: head, then the file's bytes from the kernel, then the end."""
-    conn = exchange.conn
-    span = body.sendfile_span()
+    """Loop thread: head, then the file's bytes (by the kernel when it can), then the end."""
+    channel = exchange.channel
     try:
-        if span is None:
+        count = _file_length(exchange, body)
+        span = body.sendfile_span()
+        if count is None or span is None:
             raise ResponseError("the file can no longer be sent")
-        offset, count = span
-        declared = exchange.app_content_length()
-        if declared is not None and declared <= count:
-            count = declared
-        head = exchange.frame_head(count)
-        if declared is not None and declared > count:
-            raise ResponseError("Content-Length is larger than the file")
-        conn.write(head)
-        if count and not conn.lost:
-            assert conn.transport is not None
-            await conn.loop.sendfile(conn.transport, body.file, offset, count)
-        exchange.bytes_sent = count
-        conn.finish(exchange, b"")
+        head = exchange.frame_head(count, exact=True)
+        exchange.head_sent = True
+        channel.write(head)
+        if not exchange.framer.remaining:
+            pass  # no body to send (HEAD, 304, an empty file)
+        elif channel.can_sendfile():
+            exchange.framer.sent_around(count)
+            await channel.sendfile(body.file, span[0], count)
+            exchange.bytes_sent = count
+        else:
+            await _send_blocks(exchange, body, count)
+        channel.finish(exchange, exchange.framer.end())
     except (ConnectionError, ClientDisconnectedError):
-        conn.abort()
-    except Exception as error:
-        _fail(exchange, error)
+        channel.cut(exchange)
+    except BaseException as error:
+        answer_failure(exchange, error)
 
 
-def _fail(exchange: Exchange, error: Exception) -> None:
-    """Loop thread: the handler or its body failed.
+async def _send_blocks(exchange: Exchange, body: FileBody, count: int) -> None:
+    """A file the transport cannot sendfile (TLS, uvloop): read and write in blocks."""
+    channel = exchange.channel
+    left = count
+    while left > 0 and not channel.closing:
+        block = body.file.read(min(body.block_size, left))
+        if not block:
+            raise ResponseError(f"the file ended {left} bytes short of its size")
+        left -= len(block)
+        channel.write(exchange.framer.body(bytes(block)))
+        exchange.bytes_sent += len(block)
+        if channel.writing_paused:
+            await _writable(channel)
+    if left:
+        raise ClientDisconnectedError("client closed the connection during the file")
+
+
+async def _writable(channel: Channel) -> None:
+    """Until the transport's buffer has drained (or the connection is gone)."""
+    waiter = asyncio.get_running_loop().create_future()
+    channel.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
+    await waiter
+
+
+def answer_failure(exchange: Exchange, error: BaseException) -> None:
+    """Loop thread: the handler or its body failed; answer (or cut) and log it.
 
     Before the response started, the client gets the error status (500, or the body
-    error such as 413) and no details; after, the connection is cut so the client sees
-    a truncated response rather than a wrong one.
+    error such as 413) and no details; after, the connection is cut.
     """
-    conn = exchange.conn
-    if conn.lost or exchange is not conn.exchange:
+    channel = exchange.channel
+    if channel.closing:
         return
-    body_error = exchange.body_error
     request = exchange.request
-    # The path without the query, which may hold secrets (tokens, passwords).
-    path = request.target.partition("?")[0]
     if exchange.head_sent:
+        _log_failure(exchange, error, f" after {exchange.bytes_sent} body bytes; connection cut")
+        channel.cut(exchange)
+        return
+    body_error = exchange.body.error if exchange.body is not None else None
+    if isinstance(error, ProtocolError) and error is body_error:
+        error_log.info("%s %s: request body refused: %s", request.method, _path(exchange), error)
+        status = error.status
+    else:
+        _log_failure(exchange, error, "; answered 500")
+        status = 500
+    channel.finish(exchange, exchange.error_response(status))
+
+
+def _log_failure(exchange: Exchange, error: BaseException, outcome: str) -> None:
+    request = exchange.request
+    # A response the server refused (bad framing, a bad field) needs no traceback: the
+    # message says what was wrong.  The application's own exceptions keep theirs.
+    if isinstance(error, ResponseError):
         error_log.error(
-            "error in the application handling %s %s after the response started; connection cut",
+            "invalid response to %s %s%s: %s", request.method, _path(exchange), outcome, error
+        )
+    else:
+        error_log.error(
+            "error in the application handling %s %s%s",
             request.method,
-            path,
+            _path(exchange),
+            outcome,
             exc_info=error,
         )
-        conn.abort()
-        return
-    if isinstance(error, ProtocolError) and error is body_error:
-        status = error.status
-        error_log.info("request body refused: %s", error)
-    else:
-        status = 500
-        error_log.error(
-            "error in the application handling %s %s", request.method, path, exc_info=error
-        )
-    exchange.status = status
-    close = not exchange.body_complete or body_error is not None or conn.server.draining
-    exchange.framer = ResponseFramer(request)  # the app's head may have failed half-way
-    data = error_response(exchange.framer, status, conn.settings.server_header, close=close)
-    exchange.head_sent = True
-    conn.finish(exchange, data)
 
 
-def _close(exchange: Exchange, body: Iterable[bytes]) -> None:
+def _path(exchange: Exchange) -> str:
+    # The path without the query, which may hold secrets (tokens, passwords).
+    return exchange.request.target.partition("?")[0]
+
+
+def _close(body: Iterable[bytes]) -> None:
     """PEP 3333: close() is called on the body whatever happened."""
     close = getattr(body, "close", None)
     if close is None:
         return
     try:
         close()
-    except Exception as error:
+    except BaseException as error:
         error_log.error("error closing the response body", exc_info=error)

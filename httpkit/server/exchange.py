@@ -1,235 +1,208 @@
-"""One request and its response: the object a handler is given.
+"""One request and its response: what a handler is given (a :class:`HandlerExchange`).
 
 An :class:`Exchange` has three parts:
 
 * the request head (:attr:`request`) and who sent it (:attr:`connection`);
-* the body reader, :meth:`read`.  Inline (``threads=0``) the whole body was received
-  (spooled to a temporary file above 1 MiB) before the handler was called, so a read
-  never blocks the event loop.  On a worker thread the body streams: a read waits until
-  the event loop has received more, and ``100 Continue`` goes out on the first read;
-* the response writer: :meth:`start_response` records the status and headers, which are
-  framed and sent with the first non-empty piece of body (PEP 3333), and :meth:`send`
-  writes a piece, waiting (on a worker thread) while the client reads slowly.
+* the body reader, :meth:`read`, over the :class:`~httpkit.server.reqbody.RequestBody`
+  the execution mode chose (spooled inline, streaming on a worker thread; ``100
+  Continue`` goes out on a worker's first read);
+* the response writer: :meth:`start_response` checks the status and fields at once
+  (the framer owns the head: it validates the application's Content-Length there, once)
+  and :meth:`send` writes a piece, the head first.
 
-Everything touching the transport happens on the event-loop thread; a worker thread
-hands work over with ``call_soon_threadsafe``.
+The exchange talks to its connection only through a :class:`Channel`, the few things
+it may ask of it; it never sees the connection's class or the server.
 """
 
 from __future__ import annotations
 
-import tempfile
-import threading
 import time
-from collections.abc import Iterable
-from typing import IO, TYPE_CHECKING, Protocol
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import Future
+from typing import IO, Any, Protocol
 
 from httpkit import h1
-from httpkit.errors import ProtocolError, ResponseError
-from httpkit.server.app import ClientDisconnectedError, ConnectionInfo
-from httpkit.server.headers import server_headers
+from httpkit.errors import ResponseError
+from httpkit.server.headers import ServerFields, error_response
+from httpkit.server.info import ConnectionInfo
+from httpkit.server.reqbody import RequestBody
 
-if TYPE_CHECKING:
-    from httpkit.server.protocol import HTTPConnection
-
-__all__ = ["Exchange", "SupportsReadBody"]
-
-SPOOL_IN_MEMORY = 1 << 20  # inline mode: bodies above this go to a temporary file
-BODY_HIGH_WATER = 256 * 1024  # threaded mode: stop reading the socket above this
-BODY_LOW_WATER = 64 * 1024  # ... and start again below this
-WAIT_STEP = 0.25  # seconds between checks of a blocked worker (bounds every wait)
+__all__ = ["Channel", "Exchange"]
 
 
-class SupportsReadBody(Protocol):
-    def read(self, size: int = -1) -> bytes: ...
+class Channel(Protocol):
+    """What an exchange (and the code sending its body) may ask of its connection."""
+
+    @property
+    def closing(self) -> bool:
+        """Lost, or about to be: writes are dropped."""
+
+    @property
+    def writing_paused(self) -> bool:
+        """Loop thread: the transport's buffer is full."""
+
+    @property
+    def draining(self) -> bool:
+        """The server is stopping: no further request on this connection."""
+
+    def write(self, data: bytes) -> None:
+        """Loop thread: write now."""
+
+    def write_from_thread(self, data: bytes) -> None:
+        """Worker thread: hand bytes to the loop, waiting while the client reads slowly."""
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Loop thread: run ``callback(*args)`` from the next loop iteration."""
+
+    def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Any thread: run ``callback(*args)`` on the loop thread, after earlier calls."""
+
+    def run_on_loop(self, coroutine: Coroutine[Any, Any, None]) -> Future[None]:
+        """Worker thread: run a coroutine on the loop."""
+
+    def when_writable(self, resume: Callable[[], None]) -> None:
+        """Loop thread: call ``resume`` (from a later callback) once writes may go on."""
+
+    def send_continue(self, exchange: Exchange) -> None:
+        """Loop thread: ``100 Continue``, unless the final response has started."""
+
+    def finish(self, exchange: Exchange, data: bytes) -> None:
+        """Loop thread: the last bytes of the response; go on with the next request."""
+
+    def cut(self, exchange: Exchange) -> None:
+        """Loop thread: abort, so the client sees a truncated response."""
+
+    def can_sendfile(self) -> bool:
+        """Whether the transport can send a file with ``os.sendfile``."""
+
+    async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
+        """Loop thread: ``count`` bytes of ``file`` from ``offset``, by the kernel."""
 
 
 class Exchange:
     """One request and its response (see the module documentation)."""
 
     __slots__ = (
-        "_body",
-        "_body_cond",
         "_continue_pending",
-        "_headers",
-        "_reason",
-        "_spool",
-        "body_complete",
-        "body_error",
-        "body_length_hint",
+        "_fields",
+        "body",
         "bytes_sent",
-        "conn",
+        "channel",
         "connection",
+        "declared_length",
         "framer",
         "head_sent",
+        "multithread",
         "request",
         "started",
         "status",
-        "threaded",
     )
 
-    def __init__(self, conn: HTTPConnection, request: h1.Request, threaded: bool) -> None:
-        self.conn = conn
+    def __init__(
+        self,
+        channel: Channel,
+        request: h1.Request,
+        connection: ConnectionInfo,
+        fields: ServerFields,
+        body: RequestBody | None,
+        multithread: bool,
+        timed: bool,
+    ) -> None:
+        self.channel = channel
         self.request = request
-        self.connection: ConnectionInfo = conn.info
-        self.threaded = threaded
+        self.connection = connection
+        self._fields = fields
+        self.body = body
+        self.multithread = multithread
         # The access log's request duration; no clock read when nobody logs it.
-        self.started = time.perf_counter() if conn.server.access_log is not None else 0.0
+        self.started = time.perf_counter() if timed else 0.0
         self.framer = h1.ResponseFramer(request)
         self.status = 0  # 0 until start_response()
-        self._reason = ""
-        self._headers: list[tuple[str, str]] = []
-        self.head_sent = False
+        self.declared_length: int | None = None  # the application's Content-Length
+        self.head_sent = False  # the head was handed to the transport
         self.bytes_sent = 0
-        self.body_length_hint: int | None = None  # the body's length, when known in advance
-        has_body = request.chunked or bool(request.content_length)
-        self.body_complete = not has_body
-        self.body_error: ProtocolError | None = None
-        self._continue_pending = has_body and request.expect_continue
-        self._body = bytearray()
-        self._spool: IO[bytes] | None = None
-        self._body_cond: threading.Condition | None = None
-        if has_body and threaded:
-            self._body_cond = threading.Condition(threading.Lock())
+        self._continue_pending = body is not None and request.expect_continue and multithread
 
-    # -- the request body: the event loop pushes, the handler reads --------------------
+    # -- the request body --------------------------------------------------------------
 
     @property
-    def body_buffered(self) -> int:
-        return len(self._body)
+    def body_complete(self) -> bool:
+        return self.body is None or self.body.complete
 
-    def push_body(self, data: bytes) -> None:
-        """Event loop: a piece of body arrived."""
-        if self._body_cond is not None:
-            with self._body_cond:
-                self._body += data
-                self._body_cond.notify()
-        elif self._spool is not None:
-            self._spool.write(data)
-        elif len(self._body) + len(data) > SPOOL_IN_MEMORY:
-            self._spool = tempfile.TemporaryFile()  # noqa: SIM115 (closed by close_body)
-            self._spool.write(self._body)
-            self._spool.write(data)
-            self._body = bytearray()
-        else:
-            self._body += data
-
-    def end_body(self, error: ProtocolError | None = None) -> None:
-        """Event loop: the body is complete, or could not be read (``error``)."""
-        self.body_error = error
-        if self._body_cond is not None:
-            with self._body_cond:
-                self.body_complete = True
-                self._body_cond.notify_all()
-        else:
-            self.body_complete = True
-            if self._spool is not None:
-                self._spool.seek(0)
-
-    def wake_readers(self) -> None:
-        """Event loop: the connection was lost; a blocked read must give up."""
-        if self._body_cond is not None:
-            with self._body_cond:
-                self._body_cond.notify_all()
+    @property
+    def body_failed(self) -> bool:
+        return self.body is not None and self.body.error is not None
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes of the body (all that is left if negative); b"" at the end.
 
-        Raises the :class:`ProtocolError` that stopped the body (e.g. 413), or
-        :class:`ClientDisconnectedError` if the client went away before sending it all.
+        Raises the :class:`~httpkit.errors.ProtocolError` that stopped the body (e.g.
+        413), or :class:`ClientDisconnectedError` if the client went away.
         """
-        if self._body_cond is not None:
-            return self._read_streaming(size)
-        if self._spool is not None:
-            return self._spool.read(size)
-        if size < 0 or size >= len(self._body):
-            data = bytes(self._body)
-            self._body.clear()
-        else:
-            data = bytes(self._body[:size])
-            del self._body[:size]
-        return data
-
-    def _read_streaming(self, size: int) -> bytes:
-        """Worker thread: wait for body bytes; ``size < 0`` collects them to the end."""
-        assert self._body_cond is not None
-        conn = self.conn
+        body = self.body
+        if body is None:
+            return b""
         if self._continue_pending:
             self._continue_pending = False
-            if not self.head_sent:  # RFC 9110 10.1.1: no 100 once a final status went out
-                conn.call_on_loop(conn.write_interim, h1.CONTINUE)
-        pieces: list[bytes] = []
-        with self._body_cond:
-            while True:
-                if self._body:
-                    pieces.append(self._take(size))
-                    if size >= 0:
-                        break
-                if self.body_complete:
-                    break
-                if conn.lost:
-                    raise ClientDisconnectedError("client closed the connection during the body")
-                self._body_cond.wait(WAIT_STEP)
-            if self.body_error is not None and (size < 0 or not pieces):
-                raise self.body_error
-        return pieces[0] if len(pieces) == 1 else b"".join(pieces)
-
-    def _take(self, size: int) -> bytes:
-        """Up to ``size`` buffered bytes (all if negative); asks for more when drained."""
-        body = self._body
-        if size < 0 or size >= len(body):
-            data = bytes(body)
-            body.clear()
-        else:
-            data = bytes(body[:size])
-            del body[:size]
-        conn = self.conn
-        if conn.reading_paused and len(body) < BODY_LOW_WATER:
-            conn.call_on_loop(conn.resume_body_reading)
-        return data
-
-    def close_body(self) -> None:
-        if self._spool is not None:
-            self._spool.close()
+            # RFC 9110 10.1.1: the client waits for this before sending the body.
+            self.channel.call_on_loop(self.channel.send_continue, self)
+        return body.read(size)
 
     # -- the response ------------------------------------------------------------------
 
+    @property
+    def response_started(self) -> bool:
+        return self.status != 0
+
     def start_response(self, status: int, reason: str, headers: list[tuple[str, str]]) -> None:
-        """Record the status line and headers; they go out with the first body bytes."""
+        """Check and record the status and fields; they go out with the first body bytes.
+
+        Raises :class:`ResponseError` now for anything that may never be sent.
+        """
         if self.head_sent:
             raise ResponseError("the response head was already sent")
+        fields = self._fields
+        self.status = 0  # stays unset if the new head is refused
+        self.declared_length = self.framer.check(
+            status, reason, headers, date=fields.date, server=fields.server
+        )
         self.status = status
-        self._reason = reason
-        self._headers = headers
 
-    def frame_head(self, body_length: int | None) -> bytes:
-        """The response head as bytes; validates it (ResponseError) and marks it sent."""
+    def frame_head(self, body_length: int | None, exact: bool = False) -> bytes:
+        """The checked head with its framing; the caller hands it to the transport."""
         if not self.status:
             raise ResponseError("the application returned without starting a response")
-        headers = self._headers + server_headers(self.conn.settings.server_header)
         # Keep the connection only if the request body was read to its end, so that the
-        # next request starts at a known byte.
-        head = self.framer.head(
-            self.status,
-            self._reason,
-            headers,
-            body_length=body_length,
-            # A draining server tells the client not to send another request here.
-            close=not self.body_complete
-            or self.body_error is not None
-            or self.conn.server.draining,
-        )
-        self.head_sent = True
-        return head
+        # next request starts at a known byte; a draining server says it will close.
+        close = not self.body_complete or self.body_failed or self.channel.draining
+        return self.framer.emit_head(body_length=body_length, close=close, exact=exact)
 
     def frame_whole(self, pieces: list[bytes] | tuple[bytes, ...]) -> bytes:
-        """Head, body and end of a response whose body is known in full."""
+        """Head, body and end of a response whose body is known in full.
+
+        Nothing is sent if the body disagrees with the declared Content-Length: the
+        ResponseError is raised while the response can still be replaced by a 500.
+        """
         body = pieces[0] if len(pieces) == 1 else b"".join(pieces)
         if type(body) is not bytes:
             body = _check_bytes(pieces)
         framer = self.framer
         head = b"" if self.head_sent else self.frame_head(len(body))
         data = b"".join((head, framer.body(body), framer.end()))  # one copy, not two
+        self.head_sent = True
         self.bytes_sent += len(body)
+        return data
+
+    def frame_piece(self, piece: bytes) -> bytes:
+        """One piece of the body framed for the wire, the head first if not sent yet."""
+        if type(piece) is not bytes:
+            piece = _check_bytes([piece])
+        if self.head_sent:
+            data = self.framer.body(piece)
+        else:
+            data = self.frame_head(None) + self.framer.body(piece)
+            self.head_sent = True
+        self.bytes_sent += len(piece)
         return data
 
     def send(self, piece: bytes) -> None:
@@ -237,35 +210,38 @@ class Exchange:
 
         On a worker thread this waits while the client is not reading fast enough.
         """
-        if type(piece) is not bytes:
-            piece = _check_bytes([piece])
         if not piece:
             return
-        if self.head_sent:
-            data = self.framer.body(piece)
+        data = self.frame_piece(piece)
+        if self.multithread:
+            self.channel.write_from_thread(data)
         else:
-            data = self.frame_head(self.body_length_hint) + self.framer.body(piece)
-        self.bytes_sent += len(piece)
-        if self.threaded:
-            self.conn.write_from_thread(data)
-        else:
-            self.conn.write(data)
+            self.channel.write(data)
 
     def frame_end(self) -> bytes:
         """What is left to send once the body iterable is exhausted."""
-        head = b"" if self.head_sent else self.frame_head(0)
+        head = b""
+        if not self.head_sent:
+            head = self.frame_head(0)
+            self.head_sent = True
         return head + self.framer.end()
 
-    def app_content_length(self) -> int | None:
-        """The Content-Length the application set (already validated by the framer)."""
-        for name, value in self._headers:
-            if name.lower() == "content-length" and value.isdigit():
-                return int(value)
-        return None
+    def error_response(self, status: int) -> bytes:
+        """A server error response replacing whatever the application had started."""
+        self.status = status
+        self.head_sent = True
+        self.framer = h1.ResponseFramer(self.request)  # the app's head may be half-made
+        close = not self.body_complete or self.body_failed or self.channel.draining
+        return error_response(self.framer, status, self._fields, close=close)
 
     @property
     def keep_alive(self) -> bool:
         return self.framer.keep_alive
+
+    def close(self) -> None:
+        """Loop thread: the exchange is over; free its body."""
+        if self.body is not None:
+            self.body.close()
 
 
 def _check_bytes(pieces: Iterable[object]) -> bytes:

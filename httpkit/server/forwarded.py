@@ -17,7 +17,7 @@ from dataclasses import replace
 from httpkit.config import Settings, parse_networks
 from httpkit.errors import ProtocolError
 from httpkit.h1 import Request
-from httpkit.server.app import ConnectionInfo
+from httpkit.server.info import ConnectionInfo
 
 __all__ = ["FORWARDING_HEADERS", "ProxyTrust"]
 

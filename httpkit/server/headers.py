@@ -1,22 +1,14 @@
-"""Headers the server adds itself, and the small responses it sends on its own."""
+"""Fields the server adds itself, and the small responses it sends on its own."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from email.utils import formatdate
 
-from httpkit.h1 import ResponseFramer
+from httpkit.h1 import ResponseFramer, field_line
 
-__all__ = ["error_response", "http_date", "server_headers"]
-
-
-class _DateCache:
-    """The ``Date`` and ``Server`` pair of the current second (formatting a date costs
-    more than the rest of a response's framing)."""
-
-    second = -1
-    server = ""
-    headers: list[tuple[str, str]] = []
+__all__ = ["ServerFields", "empty_response", "error_response", "http_date"]
 
 
 def http_date() -> str:
@@ -24,21 +16,33 @@ def http_date() -> str:
     return formatdate(time.time(), usegmt=True)
 
 
-def server_headers(server: str) -> list[tuple[str, str]]:
-    """``Date`` (RFC 9110 6.6.1: an origin server with a clock must send it) and ``Server``.
+class ServerFields:
+    """The ``Date`` and ``Server`` lines of every response, as checked bytes.
 
-    The list is shared: callers concatenate, never mutate it.
+    ``Date`` is reformatted once a second (formatting a date costs more than the rest
+    of a response's framing); an empty ``server`` value sends no ``Server`` field.
     """
-    cache = _DateCache
-    now = int(time.time())
-    if now != cache.second or server != cache.server:
-        cache.headers = [("Date", formatdate(now, usegmt=True)), ("Server", server)]
-        cache.second = now
-        cache.server = server
-    return cache.headers
+
+    __slots__ = ("_clock", "_date", "_second", "server")
+
+    def __init__(self, server: str, clock: Callable[[], float] = time.time) -> None:
+        self.server = field_line("Server", server) if server else b""
+        self._clock = clock
+        self._second = -1
+        self._date = b""
+
+    @property
+    def date(self) -> bytes:
+        """RFC 9110 6.6.1: an origin server with a clock must send Date."""
+        now = int(self._clock())
+        if now != self._second:
+            self._date = field_line("Date", formatdate(now, usegmt=True))
+            self._second = now
+        return self._date
 
 
 _REASONS = {
+    200: "OK",
     400: "Bad Request",
     408: "Request Timeout",
     413: "Content Too Large",
@@ -55,7 +59,7 @@ _REASONS = {
 def error_response(
     framer: ResponseFramer,
     status: int,
-    server: str,
+    fields: ServerFields,
     *,
     close: bool = True,
     extra: list[tuple[str, str]] | None = None,
@@ -66,8 +70,15 @@ def error_response(
     """
     reason = _REASONS.get(status, "Error")
     body = f"{status} {reason}\n".encode("ascii")
-    headers = [("Content-Type", "text/plain; charset=utf-8"), *server_headers(server)]
-    if extra:
-        headers += extra
-    data = framer.head(status, reason, headers, body_length=len(body), close=close)
+    headers = [("Content-Type", "text/plain; charset=utf-8"), *(extra or ())]
+    framer.check(status, reason, headers, date=fields.date, server=fields.server)
+    data = framer.emit_head(body_length=len(body), close=close)
     return data + framer.body(body) + framer.end()
+
+
+def empty_response(
+    framer: ResponseFramer, status: int, fields: ServerFields, extra: list[tuple[str, str]]
+) -> bytes:
+    """A response without content that the server sends itself (``OPTIONS *``)."""
+    framer.check(status, _REASONS[status], extra, date=fields.date, server=fields.server)
+    return framer.emit_head(body_length=0) + framer.end()

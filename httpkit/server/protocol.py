@@ -1,17 +1,16 @@
 """One asyncio Protocol per connection: bytes to the h1 parser, requests to the handler.
 
-A connection is in one of three phases:
-
-* **waiting for a request** (no exchange): every byte goes to the parser until it gives
-  a :class:`~httpkit.h1.Request`.  A keep-alive deadline runs while no byte has come,
-  then a header deadline from the request's first byte (slow-trickle clients are cut);
-* **running the handler**: the body keeps flowing into the exchange (the socket pauses
-  when the handler does not keep up), pipelined requests wait in the parser;
-* **finishing**: the last bytes of the response are written; then the next pipelined
-  request (if any) is parsed, so responses go out in request order.
+The connection is a state machine (:mod:`httpkit.server.phase`): it waits for a
+request (IDLE, then HEAD from its first byte), reads its body (BODY) while the
+execution mode runs the handler, sends the response (RESPONDING), waits for a slow
+client to read it before the next pipelined request (FLUSHING), and may discard an
+unread body before closing (LINGER).  Each phase runs one deadline.
 
 Timeouts are not timers: the server sweeps its connections a few times a second and
 calls :meth:`HTTPConnection.check_deadline`, so a request costs no timer at all.
+
+Nothing escapes an asyncio callback: any exception (``BaseException`` included) ends
+the exchange with a 500 if nothing was sent yet, or cuts the connection.
 """
 
 from __future__ import annotations
@@ -19,10 +18,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import threading
 import time
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from typing import IO, Any
 
 from httpkit.errors import ProtocolError
 from httpkit.h1 import (
@@ -36,122 +35,180 @@ from httpkit.h1 import (
     ResponseFramer,
     ServerConnection,
 )
-from httpkit.server.app import ClientDisconnectedError, ConnectionInfo
-from httpkit.server.driver import run_inline, run_threaded
-from httpkit.server.exchange import BODY_HIGH_WATER, WAIT_STEP, Exchange
-from httpkit.server.headers import error_response
+from httpkit.server.context import ConnectionContext
+from httpkit.server.driver import answer_failure
+from httpkit.server.exchange import Exchange
+from httpkit.server.flow import WriteFlow
+from httpkit.server.headers import empty_response, error_response
+from httpkit.server.info import ConnectionInfo
+from httpkit.server.phase import DEADLINE_OF, TRANSITIONS, Deadline, Phase, TransitionError
 from httpkit.server.proxyprotocol import parse_proxy_header
-
-if TYPE_CHECKING:
-    from httpkit.server.core import Server
+from httpkit.server.reqbody import SpoolError
 
 __all__ = ["HTTPConnection"]
 
 error_log = logging.getLogger("httpkit.error")
 
-WRITE_HIGH_WATER = 256 * 1024  # bytes a worker may hand to the loop before waiting
 PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being produced
-LINGER_SECONDS = 2.0  # how long an unread request body is drained before closing
-DRAIN_FIRST_REQUEST = 1.0  # while stopping, seconds a new connection has to send a request
+DRAIN_GRACE = 1.0  # while stopping, seconds an idle connection has to deliver a request
+# RFC 9110 9.3.7: what OPTIONS * answers; the application's own resources say more.
+SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
 class HTTPConnection(asyncio.Protocol):
     """The server side of one connection (see the module documentation)."""
 
-    def __init__(self, server: Server) -> None:
-        self.server = server
-        self.settings = server.settings
-        self.loop = server.loop
-        self.parser = ServerConnection(server.limits)
+    def __init__(self, context: ConnectionContext) -> None:
+        self.ctx = context
+        self.settings = context.settings
+        self.mode = context.mode
+        self.parser = ServerConnection(context.limits)
         self.transport: asyncio.Transport | None = None
-        self.info = ConnectionInfo("", 0, "", 0, multithread=server.settings.threads > 0)
+        self.info = ConnectionInfo("", 0, "", 0, multithread=context.mode.multithread)
         self.exchange: Exchange | None = None
-        self.lost = False
-        self._eof = False
-        self._tls = server.ssl_context is not None
-        self._lingering = False
-        self.reading_paused = False
-        self.writing_paused = False
-        self.deadline = math.inf  # loop time at which the connection is cut
-        self._deadline_kind = "idle"
-        self._resume_writing: Callable[[], None] | None = None
-        # Worker-thread writes: bytes handed over but not yet written, and the flow state.
-        self._flow = threading.Condition(threading.Lock())
-        self._in_flight = 0
-        self._write_paused_at = math.inf
-        self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
+        self.phase = Phase.IDLE
+        self.deadline = math.inf  # clock time at which the current phase's deadline ends
+        self.flow = WriteFlow()
         self.requests_served = 0
+        self._eof = False
+        self._reading_paused = False  # the transport's reading (loop thread only)
+        self._resume_writing: Callable[[], None] | None = None
+        self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
+        self._timeouts = {
+            Deadline.KEEPALIVE: self.settings.keepalive_timeout,
+            Deadline.HEADER: self.settings.header_timeout,
+            Deadline.BODY: self.settings.body_timeout,
+            Deadline.SEND: self.settings.send_timeout,
+            Deadline.LINGER: self.settings.linger_timeout,
+            Deadline.NONE: math.inf,
+        }
+
+    # -- the state machine -------------------------------------------------------------
+
+    def _enter(self, phase: Phase) -> None:
+        """Move to ``phase`` (only along the table) and start its deadline."""
+        if phase not in TRANSITIONS[self.phase]:
+            raise TransitionError(f"{self.phase.name} -> {phase.name}")
+        self.phase = phase
+        self._restart_deadline()
+
+    def _restart_deadline(self) -> None:
+        seconds = self._timeouts[DEADLINE_OF[self.phase]]
+        if self.phase is Phase.BODY and self._reading_paused:
+            seconds = math.inf  # the handler is slow to read, not the client to send
+        self.deadline = self.ctx.now() + seconds
+
+    def check_deadline(self, now: float) -> None:
+        """Called by the server's sweep: act on a passed deadline."""
+        try:
+            if now >= self.deadline:
+                self._deadline_passed()
+            elif now - self.flow.paused_at >= self.settings.send_timeout:
+                error_log.info("client stopped reading the response; connection cut")
+                self.abort()
+        except BaseException as error:
+            self._internal_error(error)
+
+    def _deadline_passed(self) -> None:
+        self.deadline = math.inf
+        phase = self.phase
+        if phase is Phase.HEAD:
+            # RFC 9110 15.5.9: 408 tells the client the server gave up on it.
+            self._reject(None, ProtocolError("request head took too long", 408))
+        elif phase in (Phase.IDLE, Phase.LINGER):
+            self.close()
+        elif phase is Phase.BODY:
+            error_log.info("request body stalled; connection cut")
+            self.abort()
+        elif phase is Phase.FLUSHING:
+            error_log.info("client stopped reading the response; connection cut")
+            self.abort()
 
     # -- asyncio callbacks -------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
-        self.transport = transport  # type: ignore[assignment]
-        self.info = self.server.connection_info(transport)
-        self.server.connection_opened(self)
-        if self.info.trusted_proxy and self.settings.proxy_protocol:
-            self._proxy_preamble = b""
-        self._set_deadline("idle", self.settings.keepalive_timeout)
+        try:
+            # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+            self.transport = transport  # type: ignore[assignment]
+            self.info = self.ctx.describe(transport)
+            self.ctx.opened(self)
+            if self.info.trusted_proxy and self.settings.proxy_protocol:
+                self._proxy_preamble = b""
+            self._restart_deadline()
+        except BaseException as error:
+            self._internal_error(error)
 
     def data_received(self, data: bytes) -> None:
-        if self._lingering:
-            return  # the rest of a body nobody will read (see _close_after_response)
-        if self._proxy_preamble is not None:
-            data = self._read_proxy_header(data)
-            if not data:
-                return
-        self.parser.receive_data(data)
-        if self.exchange is None:
-            self._read_head()
-        elif not self.exchange.body_complete:
-            self._set_deadline("body", self.settings.body_timeout)
-            self._pull_body(self.exchange)
-        elif self.parser.buffered > PIPELINE_LIMIT:
-            self._pause_reading()
+        try:
+            phase = self.phase
+            if phase is Phase.LINGER:
+                return  # the rest of a body nobody will read (see _close_after_response)
+            if self._proxy_preamble is not None:
+                data = self._read_proxy_header(data)
+                if not data:
+                    return
+            self.parser.receive_data(data)
+            if phase is Phase.IDLE or phase is Phase.HEAD:
+                self._read_head()
+            elif phase is Phase.BODY:
+                self._restart_deadline()
+                self._pull_body()
+            elif self.parser.buffered > PIPELINE_LIMIT:
+                self._pause_reading()
+        except BaseException as error:
+            self._internal_error(error)
 
     def eof_received(self) -> bool:
-        if self._lingering:
-            self.close()
-            return False
-        self._eof = True
-        self.parser.receive_data(b"")
-        if self.exchange is None:
-            self._read_head()
-        elif not self.exchange.body_complete:
-            self._pull_body(self.exchange)
+        try:
+            if self.phase is Phase.LINGER:
+                self.close()
+                return False
+            self._eof = True
+            self.parser.receive_data(b"")
+            if self.phase in (Phase.IDLE, Phase.HEAD):
+                self._read_head()
+            elif self.phase is Phase.BODY:
+                self._pull_body()
+        except BaseException as error:
+            self._internal_error(error)
         # Keep the transport open for writing: a client may half-close after its request.
         # TLS has no half-close (RFC 8446 s6.1: close_notify closes both directions), and
         # asyncio's SSL transport logs a warning for every True: let it close.
-        return not self._tls
+        return not self.ctx.tls
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.lost = True
-        self.deadline = math.inf
-        self.server.connection_closed(self)
-        with self._flow:
-            self._flow.notify_all()
-        exchange = self.exchange
-        if exchange is not None:
-            exchange.wake_readers()
-            if not exchange.threaded:
-                exchange.close_body()  # a worker may still be reading a threaded one
-            if self._resume_writing is not None:  # an inline body waiting to be resumed
-                resume, self._resume_writing = self._resume_writing, None
-                resume()
+        try:
+            self.phase = Phase.CLOSED
+            self.deadline = math.inf
+            self.ctx.closed(self)
+            self.flow.lose()
+            exchange = self.exchange
+            if exchange is not None and exchange.body is not None:
+                exchange.body.connection_lost()
+                if not self.mode.multithread:
+                    exchange.close()  # a worker may still be reading a threaded body
+            self._wake_writer()
+        except BaseException as error:
+            error_log.critical("error closing a connection", exc_info=error)
 
     def pause_writing(self) -> None:
-        with self._flow:
-            self.writing_paused = True
-            self._write_paused_at = self.loop.time()
+        self.flow.pause(self.ctx.now())
 
     def resume_writing(self) -> None:
-        with self._flow:
-            self.writing_paused = False
-            self._write_paused_at = math.inf
-            self._flow.notify_all()
-        if self._resume_writing is not None:
-            resume, self._resume_writing = self._resume_writing, None
-            resume()
+        try:
+            self.flow.resume()
+            self._wake_writer()
+            if self.phase is Phase.FLUSHING:
+                self.call_soon(self._flushed)
+        except BaseException as error:
+            self._internal_error(error)
+
+    def _wake_writer(self) -> None:
+        """Let an inline body waiting for the transport go on, from its own callback:
+        resuming it inside the transport's callback can re-enter the transport."""
+        resume, self._resume_writing = self._resume_writing, None
+        if resume is not None:
+            self.call_soon(resume)
 
     # -- reading requests --------------------------------------------------------------
 
@@ -166,7 +223,8 @@ class HTTPConnection(asyncio.Protocol):
             return b""
         if parsed is None:
             self._proxy_preamble = buffered
-            self._set_deadline("head", self.settings.header_timeout)
+            if self.phase is Phase.IDLE:
+                self._enter(Phase.HEAD)
             return b""
         client, consumed = parsed
         self._proxy_preamble = None
@@ -175,15 +233,14 @@ class HTTPConnection(asyncio.Protocol):
         return buffered[consumed:]
 
     def drain(self) -> None:
-        """The server is stopping: close now if between requests on a kept-alive
-        connection; a new connection that has not sent its request yet gets a second
-        (its client connected to send one, maybe just before the listener closed)."""
-        if self.exchange is not None or self._lingering or self.parser.buffered:
-            return
-        if self.requests_served:
-            self.close()
-        else:
-            self.deadline = min(self.deadline, self.loop.time() + DRAIN_FIRST_REQUEST)
+        """The server is stopping.  A connection between requests gets a short grace to
+        deliver a request its client may already have sent (answered with ``Connection:
+        close``), then closes; a busy one closes after its response."""
+        if self.phase is Phase.IDLE and not self.parser.buffered:
+            now = self.ctx.now()
+            self.deadline = min(self.deadline, now + DRAIN_GRACE)
+            if now >= self.deadline:
+                self.close()
 
     def _read_head(self) -> None:
         parser = self.parser
@@ -195,165 +252,209 @@ class HTTPConnection(asyncio.Protocol):
         if type(event) is Request:
             self._start_exchange(event)
         elif event is NEED_DATA:
-            if self._deadline_kind == "idle" and parser.state is ParserState.HEAD:
-                self._set_deadline("head", self.settings.header_timeout)
+            if self.phase is Phase.IDLE and parser.state is ParserState.HEAD:
+                self._enter(Phase.HEAD)
         elif event is CLOSED:
             self.close()
 
     def _start_exchange(self, request: Request) -> None:
-        threaded = self.server.pool is not None
-        exchange = self.exchange = Exchange(self, request, threaded)
-        if self.server.proxy is not None:
+        method = request.method
+        if method == "CONNECT":
+            # A WSGI (or ASGI) server cannot open a tunnel (RFC 9110 9.3.6).
+            self._reject(request, ProtocolError("CONNECT is not supported", 501))
+            return
+        if method == "OPTIONS" and request.target == "*":
+            self._answer_options(request)
+            return
+        mode = self.mode
+        has_body = request.chunked or bool(request.content_length)
+        body = mode.new_body(self._resume_body) if has_body else None
+        exchange = self.exchange = Exchange(
+            self,
+            request,
+            self.info,
+            self.ctx.fields,
+            body,
+            mode.multithread,
+            self.ctx.access_log is not None,
+        )
+        if self.ctx.proxy is not None:
             try:
-                exchange.connection = self.server.proxy.apply(request, self.info)
+                exchange.connection = self.ctx.proxy.apply(request, self.info)
             except ProtocolError as error:
                 self._reject(request, error)
                 return
-        if exchange.body_complete:
-            # A request without a body still ends with an EndOfMessage event.
-            self.parser.next_event()
-        if threaded and not self.server.submit(run_threaded, exchange):
-            self._reject(request, None, 503)
-        elif exchange.body_complete:
-            self.deadline = math.inf
-            if not threaded:
-                run_inline(exchange)
+        if body is None:
+            self.parser.next_event()  # a request without a body still ends with EndOfMessage
+            self._enter(Phase.RESPONDING)
         else:
-            self._set_deadline("body", self.settings.body_timeout)
-            if request.expect_continue and not threaded:
-                # Inline, the body is read before the application runs (RFC 9110 10.1.1).
+            self._enter(Phase.BODY)
+        if not mode.start(exchange):
+            self._reject(request, None, 503)
+        elif body is None:
+            mode.body_complete(exchange)
+        else:
+            if request.expect_continue and mode.continue_at_once:
                 self.write(CONTINUE)
-            self._pull_body(exchange)
+            self._pull_body()
 
-    def _pull_body(self, exchange: Exchange) -> None:
-        """Move every body event the parser has into the exchange."""
+    def _pull_body(self) -> None:
+        """Move every body event the parser has into the exchange's body."""
+        exchange = self.exchange
+        if exchange is None or exchange.body is None:
+            return
+        body = exchange.body
         parser = self.parser
         while True:
             try:
                 event = parser.next_event()
+                if type(event) is Data:
+                    if body.push(event.data):
+                        self._pause_reading()
+                        self._restart_deadline()
+                    continue
+            except SpoolError as error:
+                error_log.error("%s %s: %s", exchange.request.method, _path(exchange), error)
+                self._reject(exchange.request, None, 503)
+                return
             except ProtocolError as error:
                 self._body_failed(exchange, error)
                 return
-            if type(event) is Data:
-                exchange.push_body(event.data)
-            elif type(event) is EndOfMessage:
-                exchange.end_body()
-                break
-            else:  # NEED_DATA
-                if exchange.threaded and exchange.body_buffered > BODY_HIGH_WATER:
-                    self._pause_reading()
-                return
-        self.deadline = math.inf
-        if not exchange.threaded:
-            run_inline(exchange)
+            if type(event) is EndOfMessage:
+                body.end()
+                self._enter(Phase.RESPONDING)
+                self.mode.body_complete(exchange)
+            return  # NEED_DATA
 
     def _body_failed(self, exchange: Exchange, error: ProtocolError) -> None:
-        exchange.end_body(error)
-        self.deadline = math.inf
-        if not exchange.threaded:
+        assert exchange.body is not None
+        exchange.body.end(error)
+        self._enter(Phase.RESPONDING)
+        if not self.mode.multithread:
             self._reject(exchange.request, error)
         # Threaded: the handler sees the error on its next read; the driver answers it.
 
-    def resume_body_reading(self) -> None:
-        """Loop thread, asked by a worker that drained the body buffer."""
-        if self.reading_paused and self.exchange is not None and not self.lost:
-            self.reading_paused = False
-            assert self.transport is not None
-            self.transport.resume_reading()
-            self._set_deadline("body", self.settings.body_timeout)
-            self._pull_body(self.exchange)
+    def _resume_body(self) -> None:
+        """Worker thread: the body's buffer drained; the loop reads on."""
+        self.call_on_loop(self._resume_body_on_loop)
+
+    def _resume_body_on_loop(self) -> None:
+        if self.phase is Phase.BODY and self._reading_paused:
+            self._resume_reading()
+            self._restart_deadline()
+            self._pull_body()
 
     def _pause_reading(self) -> None:
-        if not self.reading_paused and self.transport is not None:
-            self.reading_paused = True
-            if self._deadline_kind == "body":
-                self.deadline = math.inf  # the handler is slow, not the client
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
             self.transport.pause_reading()
 
-    # -- writing responses -------------------------------------------------------------
+    def _resume_reading(self) -> None:
+        if self._reading_paused and self.transport is not None and not self.closing:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    # -- the channel an exchange writes through ----------------------------------------
 
     @property
     def closing(self) -> bool:
         """Lost, or about to be: the transport drops writes before connection_lost runs."""
-        return self.lost or self.transport is None or self.transport.is_closing()
+        return self.phase is Phase.CLOSED or self.transport is None or self.transport.is_closing()
+
+    @property
+    def writing_paused(self) -> bool:
+        return self.flow.paused
+
+    @property
+    def draining(self) -> bool:
+        return self.ctx.draining
 
     def write(self, data: bytes) -> None:
         """Loop thread: write bytes now (asyncio buffers them; see pause_writing)."""
-        transport = self.transport
-        if transport is not None and not self.lost and not transport.is_closing():
-            transport.write(data)
-
-    def write_interim(self, data: bytes) -> None:
-        """Loop thread: a 100 Continue, unless a final response has started meanwhile."""
-        if self.exchange is not None and not self.exchange.head_sent:
-            self.write(data)
-
-    def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
-        """Any thread: run callback(*args) on the loop thread, after earlier calls."""
-        self.loop.call_soon_threadsafe(callback, *args)
+        if not self.closing:
+            self.transport.write(data)  # type: ignore[union-attr]
 
     def write_from_thread(self, data: bytes) -> None:
         """Worker thread: hand bytes to the loop, waiting while the client reads slowly."""
-        with self._flow:
-            while (self.writing_paused or self._in_flight > WRITE_HIGH_WATER) and not self.lost:
-                self._flow.wait(WAIT_STEP)
-            if self.lost:
-                raise ClientDisconnectedError("client closed the connection during the response")
-            self._in_flight += len(data)
-        self.loop.call_soon_threadsafe(self._write_handed_over, data)
+        self.flow.hand_over(len(data), lambda: self.call_on_loop(self._write_handed_over, data))
 
     def _write_handed_over(self, data: bytes) -> None:
         self.write(data)
-        with self._flow:
-            self._in_flight -= len(data)
-            self._flow.notify_all()
+        self.flow.written(len(data))
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+        self.ctx.loop.call_soon(callback, *args)
+
+    def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Any thread: run callback(*args) on the loop thread, after earlier calls."""
+        self.ctx.loop.call_soon_threadsafe(callback, *args)
+
+    def run_on_loop(self, coroutine: Coroutine[Any, Any, None]) -> Future[None]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.ctx.loop)
 
     def when_writable(self, resume: Callable[[], None]) -> None:
-        """Loop thread: call ``resume`` once the transport's buffer has drained."""
-        if self.writing_paused and not self.lost:
+        """Loop thread: call ``resume`` from a later callback once writes may go on."""
+        if self.flow.paused and not self.closing:
             self._resume_writing = resume
         else:
-            resume()
+            self.call_soon(resume)
+
+    def send_continue(self, exchange: Exchange) -> None:
+        """Loop thread: a 100 Continue, unless a final response has started meanwhile."""
+        if exchange is self.exchange and not exchange.head_sent:
+            self.write(CONTINUE)
+
+    def can_sendfile(self) -> bool:
+        transport = self.transport
+        if transport is None or self.ctx.tls:
+            return False
+        # uvloop's loop has no sendfile for its transports: blocks are written instead.
+        return isinstance(self.ctx.loop, asyncio.BaseEventLoop)
+
+    async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
+        if count and not self.closing:
+            assert self.transport is not None
+            await self.ctx.loop.sendfile(self.transport, file, offset, count)
 
     def finish(self, exchange: Exchange, data: bytes) -> None:
         """Loop thread: the last bytes of a response; go on with the next request."""
-        if exchange.threaded:
-            self._finish_now(exchange, data)
-        else:
-            # Inline, the response was made inside data_received.  Writing it from the
-            # next callback instead lets the loop read every ready socket first and then
-            # send all the responses: measured 25k -> 35k requests/s with 50 clients.
-            self.loop.call_soon(self._finish_now, exchange, data)
-
-    def _finish_now(self, exchange: Exchange, data: bytes) -> None:
-        if self.lost or exchange is not self.exchange:
+        if self.closing or exchange is not self.exchange:
             return
         self.write(data)
-        if self.server.access_log is not None:
-            self.server.access_log(
-                exchange.connection,
-                exchange.request,
-                exchange.status,
-                exchange.bytes_sent,
-                time.perf_counter() - exchange.started,
-            )
-        exchange.close_body()
+        self._log_access(exchange.connection, exchange.request, exchange.status, exchange)
+        self._end_exchange(exchange)
+        if not exchange.keep_alive or self.ctx.draining:
+            self._close_after_response(body_unread=not exchange.body_complete)
+        elif self.flow.paused:
+            # Memory stays bounded: no next pipelined request until the client has read
+            # this response (a list body is written whole).
+            self._enter(Phase.FLUSHING)
+            self._pause_reading()
+        else:
+            self._next_request()
+
+    def _flushed(self) -> None:
+        if self.phase is Phase.FLUSHING and not self.flow.paused:
+            self._next_request()
+
+    def _end_exchange(self, exchange: Exchange) -> None:
+        exchange.close()
         self.exchange = None
         self.requests_served += 1
-        if not exchange.keep_alive or self.server.draining:
-            self._close_after_response(body_unread=not exchange.body_complete)
-            return
-        self._set_deadline("idle", self.settings.keepalive_timeout)
-        if self.reading_paused:
-            self.reading_paused = False
-            assert self.transport is not None
-            self.transport.resume_reading()
+
+    def _next_request(self) -> None:
+        self._enter(Phase.IDLE)
+        self._resume_reading()
         if self.parser.buffered or self._eof:
             self._read_head()  # a pipelined request, or the EOF that came meanwhile
 
+    def cut(self, exchange: Exchange) -> None:
+        if exchange is self.exchange:
+            self.abort()
+
     def abort(self) -> None:
         """Cut the connection so that the client sees a truncated response."""
-        if self.transport is not None and not self.lost:
+        if self.transport is not None and self.phase is not Phase.CLOSED:
             self.transport.abort()
 
     def close(self) -> None:
@@ -361,63 +462,81 @@ class HTTPConnection(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
+    # -- answers the server gives itself -----------------------------------------------
+
+    def _answer_options(self, request: Request) -> None:
+        """``OPTIONS *``: the server's own capabilities (RFC 9110 9.3.7)."""
+        framer = ResponseFramer(request)
+        allow = [("Allow", SERVER_METHODS)]
+        data = empty_response(framer, 200, self.ctx.fields, allow)
+        has_body = request.chunked or bool(request.content_length)
+        self._enter(Phase.RESPONDING)
+        self.write(data)
+        self._log_access(self.info, request, 200, None)
+        self.requests_served += 1
+        if has_body or not framer.keep_alive or self.ctx.draining:
+            self._close_after_response(body_unread=has_body)
+        else:
+            self.parser.next_event()  # its EndOfMessage
+            self._next_request()
+
     def _reject(
         self, request: Request | None, error: ProtocolError | None, status: int = 0
     ) -> None:
-        """Answer a request the handler never saw (bad request, 503) and close."""
+        """Answer a request the handler never saw, or a body refused (400, 413, 503...),
+        and close."""
         extra = None
         if error is not None:
             status = error.status
             error_log.debug("rejected request: %s", error)
-        elif status == 503:
+        if status == 503:
             extra = [("Retry-After", str(self.settings.retry_after))]
-        framer = ResponseFramer(request)
-        data = error_response(framer, status, self.settings.server_header, extra=extra)
-        if self.server.access_log is not None:
-            self.server.access_log(self.info, request, status, 0, 0.0)
-        if self.exchange is not None:
-            self.exchange.status = status
-            self.exchange.close_body()
-            self.exchange = None
+        data = error_response(ResponseFramer(request), status, self.ctx.fields, extra=extra)
+        self._log_access(self.info, request, status, None)
+        exchange = self.exchange
+        if exchange is not None:
+            exchange.status = status
+            self._end_exchange(exchange)
         self.write(data)
         self._close_after_response(body_unread=True)
+
+    def _internal_error(self, error: BaseException) -> None:
+        """A bug in the server (or an error nothing else caught): never let it escape."""
+        error_log.critical("internal error on a connection", exc_info=error)
+        exchange = self.exchange
+        if exchange is not None and not exchange.head_sent and not self.closing:
+            try:
+                answer_failure(exchange, error)
+                return
+            except BaseException as again:
+                error_log.critical("cannot answer the internal error", exc_info=again)
+        self.abort()
+
+    def _log_access(
+        self, info: ConnectionInfo, request: Request | None, status: int, ex: Exchange | None
+    ) -> None:
+        access_log = self.ctx.access_log
+        if access_log is not None:
+            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (0, 0.0)
+            access_log(info, request, status, sent, took)
 
     def _close_after_response(self, body_unread: bool) -> None:
         """Close; if the client may still be sending a body, linger first.
 
         Closing a socket with unread bytes makes the kernel send RST, which can destroy
         the response before the client reads it (RFC 9112 9.6).  So the server sends
-        FIN, discards what still comes for up to LINGER_SECONDS, then closes.
+        FIN, discards what still comes for up to the linger timeout, then closes.
         """
         transport = self.transport
+        if self.phase is Phase.LINGER or self.phase is Phase.CLOSED:
+            return
         if not body_unread or transport is None or not transport.can_write_eof():
             self.close()
             return
-        self._lingering = True
+        self._enter(Phase.LINGER)
         transport.write_eof()
-        self._set_deadline("linger", LINGER_SECONDS)
-        if self.reading_paused:
-            self.reading_paused = False
-            transport.resume_reading()
+        self._resume_reading()
 
-    # -- timeouts ----------------------------------------------------------------------
 
-    def _set_deadline(self, kind: str, seconds: float) -> None:
-        self._deadline_kind = kind
-        self.deadline = self.loop.time() + seconds
-
-    def check_deadline(self, now: float) -> None:
-        """Called by the server's sweep: cut the connection if a deadline has passed."""
-        if now >= self.deadline:
-            self.deadline = math.inf
-            if self._deadline_kind == "head":
-                # RFC 9110 15.5.9: 408 tells the client the server gave up on it.
-                self._reject(None, ProtocolError("request head took too long", 408))
-            elif self._deadline_kind in ("idle", "linger"):
-                self.close()
-            else:
-                error_log.info("request body stalled; connection cut")
-                self.abort()
-        elif now - self._write_paused_at >= self.settings.send_timeout:
-            error_log.info("client stopped reading the response; connection cut")
-            self.abort()
+def _path(exchange: Exchange) -> str:
+    return exchange.request.target.partition("?")[0]

@@ -6,8 +6,9 @@ import sys
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
-from httpkit.server.app import ConnectionInfo, FileBody
-from httpkit.server.exchange import Exchange
+from httpkit.server.contract import FileBody
+from httpkit.server.contract import HandlerExchange as Exchange
+from httpkit.server.info import ConnectionInfo
 from httpkit.wsgi.input import InputStream
 
 __all__ = ["base_environ", "build_environ", "connection_environ", "split_target"]

@@ -1,6 +1,6 @@
 """The WSGI edge: runs a PEP 3333 application as the server's request handler.
 
-:class:`WSGIHandler` turns an :class:`~httpkit.server.exchange.Exchange` into an
+:class:`WSGIHandler` turns a :class:`~httpkit.server.contract.HandlerExchange` into an
 ``environ`` and a ``start_response``, calls the application and gives its iterable
 back to the server, which sends it and calls its ``close()``.
 
@@ -20,7 +20,7 @@ from types import TracebackType
 from typing import Any, TypeAlias
 
 from httpkit.errors import ResponseError
-from httpkit.server.exchange import Exchange
+from httpkit.server.contract import HandlerExchange as Exchange
 from httpkit.wsgi.environ import base_environ, build_environ, decode_path, split_target
 
 __all__ = ["WSGIApp", "WSGIHandler"]
@@ -80,7 +80,7 @@ class _StartResponse:
                     raise exc_info[1].with_traceback(exc_info[2])
             finally:
                 exc_info = None  # PEP 3333: avoid a reference cycle through the frame
-        elif exchange.status:
+        elif exchange.response_started:
             raise ResponseError("start_response() called a second time without exc_info")
         code, reason = parse_status(status)
         if type(headers) is not list:

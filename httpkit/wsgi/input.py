@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from httpkit.server.exchange import SupportsReadBody
+from httpkit.server.contract import HandlerExchange as SupportsReadBody
 
 __all__ = ["InputStream"]
 

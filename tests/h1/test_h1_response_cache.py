@@ -74,7 +74,7 @@ def test_a_remembered_field_is_framed_as_it_was_sent() -> None:
 def test_a_remembered_content_length_still_conflicts_with_another() -> None:
     assert isinstance(frame([("Content-Length", "2")]), bytes)
     refused = frame([("Content-Length", "2"), ("Content-Length", "3")])
-    assert refused == "invalid or conflicting Content-Length '3'"
+    assert refused == "conflicting Content-Length values 2 and '3'"
 
 
 def test_a_remembered_connection_close_still_closes() -> None:

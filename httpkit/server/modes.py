@@ -1,0 +1,83 @@
+"""The two execution modes, as strategies behind one interface.
+
+``threads=N`` runs handlers on a pool of worker threads and streams request bodies to
+them; ``threads=0`` runs them inline on the event-loop thread, after their body has
+been received in full (so that a read never blocks the loop).  The connection asks its
+mode; it never asks which mode it is in.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Protocol
+
+from httpkit.server.contract import Handler
+from httpkit.server.driver import run_inline, run_threaded
+from httpkit.server.exchange import Exchange
+from httpkit.server.pool import WorkerPool
+from httpkit.server.reqbody import RequestBody, SpooledBody, StreamingBody
+
+__all__ = ["ExecutionMode", "InlineMode", "ThreadMode"]
+
+
+class ExecutionMode(Protocol):
+    multithread: bool  # handlers run on other threads than the loop's
+    continue_at_once: bool  # 100 Continue goes out when the head is read
+
+    def new_body(self, resume: Callable[[], None]) -> RequestBody:
+        """A buffer for a request body; ``resume`` asks the loop to read on."""
+
+    def start(self, exchange: Exchange) -> bool:
+        """The head is parsed.  False: no capacity left (answer 503)."""
+
+    def body_complete(self, exchange: Exchange) -> None:
+        """The body is in (at once for a request without one)."""
+
+    def close(self, timeout: float) -> None:
+        """Stop, letting running handlers finish for up to ``timeout`` seconds."""
+
+
+class InlineMode:
+    """Handlers run on the loop thread once their whole body has arrived."""
+
+    multithread = False
+    continue_at_once = True  # RFC 9110 10.1.1: the body is read before the handler runs
+
+    def __init__(self, handler: Handler) -> None:
+        self.handler = handler
+
+    def new_body(self, resume: Callable[[], None]) -> RequestBody:
+        return SpooledBody()
+
+    def start(self, exchange: Exchange) -> bool:
+        return True
+
+    def body_complete(self, exchange: Exchange) -> None:
+        run_inline(self.handler, exchange)
+
+    def close(self, timeout: float) -> None:
+        pass
+
+
+class ThreadMode:
+    """Handlers run on a worker pool as soon as their head is parsed."""
+
+    multithread = True
+    continue_at_once = False  # sent on the handler's first read instead
+
+    def __init__(self, handler: Handler, threads: int, max_pending: int) -> None:
+        self.pool = WorkerPool(threads, max_pending)
+        self._job = functools.partial(run_threaded, handler)
+
+    def new_body(self, resume: Callable[[], None]) -> RequestBody:
+        return StreamingBody(resume)
+
+    def start(self, exchange: Exchange) -> bool:
+        return self.pool.submit(self._job, exchange)
+
+    def body_complete(self, exchange: Exchange) -> None:
+        pass
+
+    def close(self, timeout: float) -> None:
+        self.pool.shutdown(timeout)
