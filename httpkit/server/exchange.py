@@ -103,6 +103,7 @@ class Exchange:
         channel: Channel,
         request: h1.Request,
         connection: ConnectionInfo,
+        *,
         fields: ServerFields,
         body: RequestBody | None,
         multithread: bool,

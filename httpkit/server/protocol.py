@@ -273,10 +273,10 @@ class HTTPConnection(asyncio.Protocol):
             self,
             request,
             self.info,
-            self.ctx.fields,
-            body,
-            mode.multithread,
-            self.ctx.access_log is not None,
+            fields=self.ctx.fields,
+            body=body,
+            multithread=mode.multithread,
+            timed=self.ctx.access_log is not None,
         )
         if self.ctx.proxy is not None:
             try:
