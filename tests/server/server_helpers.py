@@ -33,6 +33,9 @@ def serve(threads: int) -> Serve:
 
     def start(app: Any, **settings: Any) -> AbstractContextManager[LiveServer]:
         settings.setdefault("threads", threads)
+        # An unread body is discarded for this long before closing: long enough for a
+        # loopback client to read its response, short enough not to slow the suite.
+        settings.setdefault("linger_timeout", 0.3)
         return live_server(app, **settings)
 
     return start
