@@ -12,6 +12,8 @@ a new request is answered meanwhile.
     python bench/server.py                        # full run (about 8 minutes)
     python bench/server.py --quick                # a seconds-long smoke run for CI
     python bench/server.py --only httpkit --only waitress --duration 3
+    BENCH_BASELINE=../old-checkout python bench/server.py --only httpkit \
+        --only httpkit@base                # a change against another revision, one run
 
 Servers that are not importable, and a missing wrk, are skipped with a message; the
 script installs nothing (``bench/run`` does).

@@ -11,6 +11,8 @@ higher peak of the rounds are kept.
     python bench/streaming.py              # full run: 1 GiB each way (about a minute)
     python bench/streaming.py --quick      # 64 MiB each way, for CI
     python bench/streaming.py --size-mib 256
+    BENCH_BASELINE=../old-checkout python bench/streaming.py --only httpkit \
+        --only httpkit@base                # a change against another revision, one run
 """
 
 from __future__ import annotations
@@ -182,11 +184,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size-mib", type=int, default=1024, help="bytes each way, in MiB")
     parser.add_argument("--limit", type=float, default=120.0, help="seconds per transfer")
     parser.add_argument("--rounds", type=int, default=2, help="turns each server takes")
+    parser.add_argument("--only", action="append", choices=sorted(SERVERS), help="servers")
     options = parser.parse_args(argv)
     if options.size_mib < 1:
         parser.error("--size-mib must be at least 1")
     size = (64 if options.quick else options.size_mib) * MIB
-    results = measure(size, options.limit, 1 if options.quick else options.rounds)
+    names = tuple(options.only) if options.only else STREAMING_SERVERS
+    results = measure(size, options.limit, 1 if options.quick else options.rounds, names)
     print(f"{size // MIB} MiB each way")
     print(f"{'server':<18}{'up MiB/s':>10}{'peak MiB':>10}{'down MiB/s':>12}{'peak MiB':>10}")
     for name, figures in results.items():

@@ -70,9 +70,18 @@ def httpkit_has_workers() -> bool:
     return "--workers" in completed.stdout
 
 
-def _httpkit(*options: str) -> Command:
+def _httpkit(*options: str, checkout: str | None = None) -> Command:
+    """httpkit from this checkout, or from another one (a baseline revision)."""
+    if checkout is None:
+        start = [sys.executable, "-m", "httpkit"]
+    else:
+        # The other checkout's package first on the path, whatever PYTHONPATH says.
+        code = f"import sys, runpy; sys.path.insert(0, {checkout!r}); "
+        code += "runpy.run_module('httpkit', run_name='__main__')"
+        start = [sys.executable, "-c", code]
+
     def command(app: str, port: int, extra: Sequence[str]) -> list[str]:
-        argv = [sys.executable, "-m", "httpkit", "serve", app, "--host", ADDRESS]
+        argv = [*start, "serve", app, "--host", ADDRESS]
         return [*argv, "--port", str(port), "--log-level", "warning", *options, *extra]
 
     return command
@@ -111,6 +120,10 @@ def _canned(app: str, port: int, extra: Sequence[str]) -> list[str]:
 _HTTPKIT_IDLE = ("--max-connections", "10500", "--keepalive-timeout", "600")
 _HTTPKIT_STREAM = ("--max-body", "17179869184")  # 16 GiB; the default is 1 GiB
 
+
+# BENCH_BASELINE=/path/to/another/checkout adds that revision's httpkit beside this
+# one ("httpkit@base", "httpkit-t0@base"), so that a change is measured in one run.
+BASELINE = os.environ.get("BENCH_BASELINE") or None
 
 SERVERS: dict[str, ServerSpec] = {
     spec.name: spec
@@ -183,3 +196,24 @@ SERVERS: dict[str, ServerSpec] = {
         ),
     )
 }
+
+
+def _baseline_specs(checkout: str) -> list[ServerSpec]:
+    return [
+        ServerSpec(
+            f"{spec.name}@base",
+            f"{spec.description}, baseline revision in {checkout}",
+            _httpkit(*options, checkout=checkout),
+            ("httpkit",),
+            idle_options=_HTTPKIT_IDLE,
+            stream_options=_HTTPKIT_STREAM,
+        )
+        for spec, options in (
+            (SERVERS["httpkit-t0"], ("--threads", "0")),
+            (SERVERS["httpkit"], ()),
+        )
+    ]
+
+
+if BASELINE is not None:
+    SERVERS.update((spec.name, spec) for spec in _baseline_specs(os.path.abspath(BASELINE)))
