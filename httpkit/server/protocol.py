@@ -386,7 +386,7 @@ class HTTPConnection(asyncio.Protocol):
         self.ctx.loop.call_soon(callback, *args)
 
     def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
-        """Any thread: run callback(*args) on the loop thread, after earlier calls."""
+        """Any thread: run ``callback(*args)`` on the loop thread, after earlier calls."""
         self.ctx.loop.call_soon_threadsafe(callback, *args)
 
     def run_on_loop(self, coroutine: Coroutine[Any, Any, None]) -> Future[None]:
