@@ -56,6 +56,9 @@ FIELDS = [
     "Connection: keep-alive",
     "Expect: 100-continue",
     "Expect: nothing",
+    "Content-Type: a/b",
+    "content-type: a/b",
+    "User-Agent: x, y",
 ]
 SMALL = Limits(max_header_count=4, max_body=2)
 
