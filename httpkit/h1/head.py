@@ -202,6 +202,14 @@ def _framing(
         if name == "host" and value in _checked_hosts:
             # The commonest head: a known Host, and nothing about body or connection.
             return version == "1.1", False, 0, False  # RFC 9112 9.3: 1.0 closes
+    elif len(special) == 2:
+        # A browser's head: a known Host and "Connection: keep-alive" (or close).
+        (first, host), (second, option) = special if special[0][0] == "host" else special[::-1]
+        if first == "host" and second == "connection" and host in _checked_hosts:
+            if option == "keep-alive":  # RFC 9112 9.3: open in 1.0 and 1.1 alike
+                return True, False, 0, False
+            if option == "close":
+                return False, False, 0, False
     hosts: list[str] = []
     lengths: list[str] = []
     codings: list[str] = []

@@ -130,6 +130,24 @@ def test_a_known_host_is_still_required_to_be_the_only_one() -> None:
     assert request_of(head("GET / HTTP/1.0", "Host: known")).keep_alive is False
 
 
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+@pytest.mark.parametrize("first", [True, False], ids=["host-first", "connection-first"])
+def test_a_known_host_with_connection_is_read_as_the_rules_say(version: str, first: bool) -> None:
+    line = f"GET / HTTP/{version}"
+    request_of(head(line, "Host: known"))  # now a known Host
+    for value, keep_alive in [
+        ("keep-alive", True),
+        ("close", False),
+        ("Keep-Alive", True),
+        ("upgrade", version == "1.1"),
+        ("keep-alive, close", False),
+    ]:
+        fields = ("Host: known", f"Connection: {value}")
+        request = request_of(head(line, *(fields if first else fields[::-1])))
+        assert (request.keep_alive, request.content_length) == (keep_alive, 0), value
+    assert status_of(head(line, "Host: known", "Connection: close", "Host: known")) == 400
+
+
 def test_an_invalid_host_is_refused_after_valid_ones_were_seen() -> None:
     for _ in range(3):
         request_of(head("GET / HTTP/1.1", "Host: good.example"))
