@@ -29,6 +29,30 @@ __all__ = ["parse_fields", "parse_request_head"]
 
 # The fields that decide framing and connection handling; every other field is passed on.
 _SPECIAL = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
+# RFC 9110 5.3: a field whose grammar is one value, not a #list, must not be repeated;
+# two values joined by a comma are not one (HTTP-dates contain commas), and two parsers
+# that keep the first and the last act on different requests.  Refused even when equal,
+# as Host is.  Request fields only (name -> spelling for messages): RFC 9111's (Age,
+# Expires) are response fields.  Cookie may repeat (RFC 9113 8.2.3); Host and
+# Content-Length are _framing's.
+_SINGLETONS = {
+    "authorization": "Authorization",  # RFC 9110 11.6.2: credentials
+    "content-location": "Content-Location",  # 8.7: absolute-URI / partial-URI
+    "content-range": "Content-Range",  # 14.4: range-unit SP range-resp
+    "content-type": "Content-Type",  # 8.3: media-type
+    "date": "Date",  # 6.6.1: HTTP-date
+    "from": "From",  # 10.1.2: mailbox
+    "if-modified-since": "If-Modified-Since",  # 13.1.3: HTTP-date
+    "if-range": "If-Range",  # 13.1.5: entity-tag / HTTP-date
+    "if-unmodified-since": "If-Unmodified-Since",  # 13.1.4: HTTP-date
+    "max-forwards": "Max-Forwards",  # 7.6.2: 1*DIGIT
+    "proxy-authorization": "Proxy-Authorization",  # 11.7.2: credentials
+    "range": "Range",  # 14.2: range-unit "=" range-set (a list inside one field)
+    "referer": "Referer",  # 10.1.3: absolute-URI / partial-URI
+    "user-agent": "User-Agent",  # 10.1.5: product *( RWS ( product / comment ) )
+}
+# One membership test per field line finds both kinds; most lines are neither.
+_WATCHED = frozenset(_SPECIAL | _SINGLETONS.keys())
 # Host values that passed HOST_VALUE: a server sees the same few on every request.
 # Emptied when full, so clients sending ever-new values cannot grow memory; longer
 # values (a DNS name has at most 253 characters, RFC 1035 2.3.4) are never stored.
@@ -82,9 +106,14 @@ def parse_fields(block: str, max_count: int) -> list[tuple[str, str]]:
 
 
 def _split_fields(lines: list[str]) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(every field, the fields that decide framing) of well-formed field lines."""
+    """(every field, the fields that decide framing) of well-formed field lines.
+
+    Raises ProtocolError for a repeated singleton field, in a head as in trailers
+    (RFC 9110 5.3 says "whether in the headers or trailers").
+    """
     fields: list[tuple[str, str]] = []
     special: list[tuple[str, str]] = []
+    singletons: list[str] | None = None  # made at the first one: many heads have none
     append = fields.append
     for line in lines:  # a plain loop: faster than a comprehension here
         name, _, value = line.partition(":")
@@ -92,8 +121,18 @@ def _split_fields(lines: list[str]) -> tuple[list[tuple[str, str]], list[tuple[s
         # RFC 9110 5.5: only leading/trailing SP and HTAB (OWS) are removed from a value.
         field = (name, value.strip(" \t"))
         append(field)
-        if name in _SPECIAL:
-            special.append(field)
+        if name in _WATCHED:
+            if name in _SPECIAL:
+                special.append(field)
+            elif singletons is None:
+                singletons = [name]
+            elif name in singletons:
+                raise ProtocolError(
+                    f"more than one {_SINGLETONS[name]} field: it takes a single value"
+                    " (RFC 9110 5.3)"
+                )
+            else:
+                singletons.append(name)
     return fields, special
 
 
@@ -163,6 +202,14 @@ def _framing(
         if name == "host" and value in _checked_hosts:
             # The commonest head: a known Host, and nothing about body or connection.
             return version == "1.1", False, 0, False  # RFC 9112 9.3: 1.0 closes
+    elif len(special) == 2:
+        # A browser's head: a known Host and "Connection: keep-alive" (or close).
+        (first, host), (second, option) = special if special[0][0] == "host" else special[::-1]
+        if first == "host" and second == "connection" and host in _checked_hosts:
+            if option == "keep-alive":  # RFC 9112 9.3: open in 1.0 and 1.1 alike
+                return True, False, 0, False
+            if option == "close":
+                return False, False, 0, False
     hosts: list[str] = []
     lengths: list[str] = []
     codings: list[str] = []

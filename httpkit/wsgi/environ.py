@@ -92,8 +92,14 @@ def build_environ(
             environ[key] += separator + value
         else:
             environ[key] = value
-    if request.chunked:
-        environ.pop("CONTENT_LENGTH", None)  # the length is unknown; read to b""
+    if "CONTENT_LENGTH" in environ:
+        # The number the parser framed the body by, not the field as sent: "5, 5" or two
+        # "5" lines are one valid length (RFC 9110 8.6) that applications cannot read.
+        length = request.content_length
+        if length is None:  # chunked: the length is unknown; read to b""
+            del environ["CONTENT_LENGTH"]
+        else:
+            environ["CONTENT_LENGTH"] = str(length)
     return environ
 
 

@@ -135,6 +135,14 @@ def test_trailers_never_change_the_framing() -> None:
     assert status_of(chunked("0", "Transfer-Encoding: chunked", "", "")) == 400
 
 
+def test_a_singleton_field_repeated_in_the_trailers_gets_400() -> None:
+    # RFC 9110 5.3 forbids the repetition "whether in the headers or trailers".
+    error = error_of(chunked("0", "Date: a", "Date: b", "", ""))
+    assert error.status == 400 and "more than one Date field" in str(error)
+    [(_, _, end)] = messages(feed(chunked("0", "X-Sum: 1", "X-Sum: 2", "", "")))
+    assert end.trailers == [("x-sum", "1"), ("x-sum", "2")]
+
+
 def test_trailers_count_against_the_header_limits() -> None:
     limits = Limits(max_header_count=3)  # the head has 2 fields: room for 1 trailer
     ok = chunked("0", "T1: 1", "", "")

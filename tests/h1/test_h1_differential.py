@@ -43,8 +43,17 @@ SEPARATORS = ([" "], ["  ", "\t"])
 LINE_ENDS = (["\r\n"], ["\n", "\r"])
 HOSTS = (["Host: h", "Host:h", "Host: h \t"], ["Host:", "Host: h:80", "Host: a@b", "Host: h, i"])
 FIELDS = (
-    ["X-A: b", "X-A:  b c\t", "X-A: caf\xe9", "X-A:", "Expect: 100-continue", "Connection: close"],
     [
+        "X-A: b",
+        "X-A:  b c\t",
+        "X-A: caf\xe9",
+        "X-A:",
+        "Expect: 100-continue",
+        "Connection: close",
+        "Content-Type: text/plain",
+    ],
+    [
+        "content-type: a/b",
         "X-A: a\x00b",
         "X-A: \x0bb",
         "X-A: a\x7f",
@@ -195,6 +204,9 @@ HTTPKIT_STRICTER = {
     "both Content-Length and Transfer-Encoding": "RFC 9112 6.1 allows closing after such "
     "a request; refusing it removes the CL.TE / TE.CL class altogether.",
     "unsupported expectation": "a server MAY answer 417 (RFC 9110 10.1.1).",
+    "more than one Content-Type field": "a field that is not a list MUST NOT be repeated "
+    "(RFC 9110 5.3); h11 passes both lines on, and readers that take the first and the "
+    "last value see different requests.",
     "HTTP version": "RFC 9110 2.5 says a 1.x request with x > 1 SHOULD be read as 1.1; "
     "httpkit answers 505 instead (an error, never a different framing). For 2.0 httpkit "
     "is right: another major version is not HTTP/1.1 (RFC 9110 15.6.6).",
@@ -246,6 +258,8 @@ def test_every_documented_disagreement_still_happens() -> None:
         b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
         "unsupported expectation": b"GET / HTTP/1.1\r\nHost: h\r\nExpect: x\r\n\r\n",
         "HTTP version": b"GET / HTTP/2.0\r\nHost: h\r\n\r\n",
+        "more than one Content-Type field": b"GET / HTTP/1.1\r\nHost: h\r\n"
+        b"Content-Type: a/b\r\nContent-Type: c/d\r\n\r\n",
     }
     assert witnesses.keys() == HTTPKIT_STRICTER.keys()
     for key, wire in witnesses.items():

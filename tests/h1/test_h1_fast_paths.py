@@ -56,6 +56,9 @@ FIELDS = [
     "Connection: keep-alive",
     "Expect: 100-continue",
     "Expect: nothing",
+    "Content-Type: a/b",
+    "content-type: a/b",
+    "User-Agent: x, y",
 ]
 SMALL = Limits(max_header_count=4, max_body=2)
 
@@ -125,6 +128,24 @@ def test_a_known_host_is_still_required_to_be_the_only_one() -> None:
     assert status_of(head("GET / HTTP/1.1", "Host: known", "Content-Length: x")) == 400
     # A known Host does not make an HTTP/1.0 request keep-alive by itself.
     assert request_of(head("GET / HTTP/1.0", "Host: known")).keep_alive is False
+
+
+@pytest.mark.parametrize("version", ["1.0", "1.1"])
+@pytest.mark.parametrize("first", [True, False], ids=["host-first", "connection-first"])
+def test_a_known_host_with_connection_is_read_as_the_rules_say(version: str, first: bool) -> None:
+    line = f"GET / HTTP/{version}"
+    request_of(head(line, "Host: known"))  # now a known Host
+    for value, keep_alive in [
+        ("keep-alive", True),
+        ("close", False),
+        ("Keep-Alive", True),
+        ("upgrade", version == "1.1"),
+        ("keep-alive, close", False),
+    ]:
+        fields = ("Host: known", f"Connection: {value}")
+        request = request_of(head(line, *(fields if first else fields[::-1])))
+        assert (request.keep_alive, request.content_length) == (keep_alive, 0), value
+    assert status_of(head(line, "Host: known", "Connection: close", "Host: known")) == 400
 
 
 def test_an_invalid_host_is_refused_after_valid_ones_were_seen() -> None:

@@ -139,3 +139,63 @@ def test_expect_100_continue_without_a_body_needs_no_interim_response() -> None:
 @pytest.mark.parametrize("value", ["200-ok", "100-continue, foo", "100-continue=1"])
 def test_other_expectations_get_417(value: str) -> None:
     assert status_of(head(GET, "Host: h", f"Expect: {value}", "Content-Length: 1")) == 417
+
+
+# The request fields whose grammar allows one value, not a list (RFC 9110, RFC 9111).
+SINGLETONS = {
+    "Authorization": "Basic YTpi",  # RFC 9110 11.6.2
+    "Content-Location": "/a",  # 8.7
+    "Content-Range": "bytes 0-4/10",  # 14.4
+    "Content-Type": "text/plain",  # 8.3
+    "Date": "Sun, 06 Nov 1994 08:49:37 GMT",  # 6.6.1
+    "From": "a@example.com",  # 10.1.2
+    "If-Modified-Since": "Sun, 06 Nov 1994 08:49:37 GMT",  # 13.1.3
+    "If-Range": '"v1"',  # 13.1.5
+    "If-Unmodified-Since": "Sun, 06 Nov 1994 08:49:37 GMT",  # 13.1.4
+    "Max-Forwards": "3",  # 7.6.2
+    "Proxy-Authorization": "Basic YTpi",  # 11.7.2
+    "Range": "bytes=0-4",  # 14.2
+    "Referer": "http://h/a",  # 10.1.3
+    "User-Agent": "test/1.0",  # 10.1.5
+}
+
+
+@pytest.mark.parametrize("name", SINGLETONS)
+def test_a_singleton_field_once_is_accepted(name: str) -> None:
+    value = SINGLETONS[name]
+    assert request_of(head(GET, "Host: h", f"{name}: {value}")).header(name.lower()) == value
+
+
+@pytest.mark.parametrize("name", SINGLETONS)
+@pytest.mark.parametrize("same", [False, True], ids=["different", "identical"])
+def test_a_repeated_singleton_field_gets_400_naming_it(name: str, same: bool) -> None:
+    # RFC 9110 5.3: a field that is not a list must not be repeated; joined with a comma
+    # the values would mean something else ("Sun, 06 Nov ..., Mon, 07 Nov ...").
+    # Identical repeats are refused as well, as for Host (see docs/protocol.rst).
+    value = SINGLETONS[name]
+    other = value if same else value + "x"
+    error = error_of(head(GET, f"{name}: {value}", "Host: h", f"{name.lower()}: {other}"))
+    assert error.status == 400
+    assert f"more than one {name} field" in str(error) and "RFC 9110 5.3" in str(error)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Accept", "Accept-Encoding", "Cache-Control", "If-Match", "If-None-Match", "Via", "X-A"],
+)
+def test_list_fields_and_unknown_fields_may_repeat(name: str) -> None:
+    request = request_of(head(GET, "Host: h", f"{name}: a", f"{name}: b"))
+    assert request.header(name.lower()) == "a, b"
+
+
+def test_cookie_may_repeat() -> None:
+    # RFC 6265 5.4 wants one Cookie line, but HTTP/2 splits it (RFC 9113 8.2.3) and an
+    # intermediary turning such a request into HTTP/1.1 may pass the lines on as they are.
+    request = request_of(head(GET, "Host: h", "Cookie: a=1", "Cookie: b=2"))
+    assert [value for name, value in request.headers if name == "cookie"] == ["a=1", "b=2"]
+
+
+def test_a_comma_in_one_singleton_line_is_its_value() -> None:
+    # One field line is one value; only a second line is a repetition.
+    request = request_of(head(GET, "Host: h", "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT"))
+    assert request.header("if-modified-since") == "Sun, 06 Nov 1994 08:49:37 GMT"

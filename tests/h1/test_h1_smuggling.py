@@ -278,6 +278,58 @@ HOST_FIELD = [
     ("host-obs-text", get(b"GET / HTTP/1.1", b"Host: h\xe9"), [400]),
 ]
 
+SINGLETONS = [
+    # RFC 9110 5.3: a field that is not a list must not be repeated.  Two parsers (or a
+    # proxy and an application) that take the first and the last value of a repeated
+    # Authorization or Content-Type act on different requests; refused, even identical.
+    (
+        "singleton-content-type-differing",
+        length(b"5").replace(HOST, HOST + b"Content-Type: text/plain\r\nContent-Type: a/b\r\n"),
+        [400],
+    ),
+    (
+        "singleton-content-type-identical",
+        length(b"5").replace(HOST, HOST + b"Content-Type: a/b\r\ncontent-type: a/b\r\n"),
+        [400],
+    ),
+    (
+        "singleton-authorization-apart",
+        get(b"GET / HTTP/1.1", b"Authorization: Basic YTpi", b"Host: h", b"AUTHORIZATION: x"),
+        [400],
+    ),
+    (
+        "singleton-range-twice",
+        get(b"GET / HTTP/1.1", b"Host: h", b"Range: bytes=0-1", b"Range: bytes=5-9"),
+        [400],
+    ),
+    (
+        "singleton-if-modified-since-twice",
+        get(
+            b"GET / HTTP/1.1",
+            b"Host: h",
+            b"If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT",
+            b"If-Modified-Since: Mon, 07 Nov 1994 08:49:37 GMT",
+        ),
+        [400],
+    ),
+    (
+        "singleton-in-trailers",
+        chunked(b"0\r\nDate: a\r\nDate: b\r\n\r\n"),
+        [400],
+    ),
+    # A list field may repeat (its lines join with commas); so may Cookie (RFC 9113 8.2.3).
+    (
+        "list-field-twice",
+        length(b"5").replace(HOST, HOST + b"Accept: a\r\nAccept: b\r\n"),
+        ACCEPTED,
+    ),
+    (
+        "cookie-twice",
+        length(b"5").replace(HOST, HOST + b"Cookie: a=1\r\nCookie: b=2\r\n"),
+        ACCEPTED,
+    ),
+]
+
 PIPELINES = [
     # RFC 9112 9.6: nothing after a request with "Connection: close" is read.
     (
@@ -330,7 +382,7 @@ EXPECT = [
 # A small max_body so that the 413 rows need only a few bytes.
 LIMITS = Limits(max_body=1000, max_chunk_extension=100)
 ROWS = TRANSFER_ENCODING + CONTENT_LENGTH + CHUNKS + HEAD + REQUEST_LINE + HOST_FIELD
-ROWS += PIPELINES + EXPECT
+ROWS += SINGLETONS + PIPELINES + EXPECT
 
 # Rows marked None are accepted; their expected messages are written out here.
 ACCEPTED_AS = {

@@ -155,7 +155,9 @@ class ServerProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "httpkit", "serve", "--port", "0", *args],
             cwd=cwd,
-            env={**os.environ, **(env or {})},
+            # The child imports the httpkit under test, as this process does, whatever
+            # copy an editable install points to.
+            env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **(env or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,

@@ -175,6 +175,29 @@ def test_malformed_request_gets_400_and_close(serve: Serve, raw_client: Any) -> 
         assert client.is_closed()
 
 
+def test_a_repeated_singleton_field_gets_400_and_close_without_calling_the_app(
+    serve: Serve, raw_client: Any
+) -> None:
+    # RFC 9110 5.3: Content-Type is not a list; two values are two requests in one.
+    calls: list[str] = []
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        calls.append(environ["PATH_INFO"])
+        return hello_app(environ, start_response)
+
+    with serve(app) as server:
+        client: RawClient = raw_client(server.port)
+        client.send(
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Type: text/plain\r\n"
+            b"Content-Length: 5\r\nContent-Type: application/json\r\n\r\nhello"
+            b"GET /next HTTP/1.1\r\nHost: x\r\n\r\n"
+        )
+        status, _, _ = client.read_response()
+        assert status == 400
+        assert client.is_closed()
+    assert calls == []
+
+
 def test_ipv6_loopback(threads: int) -> None:
     try:
         context = live_server(hello_app, host="::1", threads=threads)

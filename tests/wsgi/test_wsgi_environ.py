@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+from collections.abc import Callable
 from typing import Any
 from wsgiref.validate import validator
 
@@ -110,6 +111,33 @@ def test_repeated_headers_are_joined(serve: Serve) -> None:
         )
     assert environ["HTTP_ACCEPT"] == "a, b"
     assert environ["HTTP_COOKIE"] == "c=1; d=2"
+
+
+def length_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Answers with the CONTENT_LENGTH it was given, a space, then the body it read."""
+    body = environ["wsgi.input"].read()
+    start_response("200 OK", [("Content-Type", "application/octet-stream")])
+    return [environ.get("CONTENT_LENGTH", "-").encode("latin-1") + b" " + body]
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [b"Content-Length: 5\r\nContent-Length: 5\r\n", b"Content-Length: 5, 5\r\n"],
+    ids=["two-lines", "one-list"],
+)
+def test_a_repeated_content_length_reaches_the_app_as_one_number(
+    serve: Serve, raw_client: Callable[[int], RawClient], fields: bytes
+) -> None:
+    # RFC 9110 8.6: identical repeats are accepted; the app gets the one validated number.
+    with serve(length_app) as server:
+        client = raw_client(server.port)
+        client.send(b"POST /up HTTP/1.1\r\nHost: x\r\n" + fields + b"\r\nhello")
+        client.send(b"POST /up HTTP/1.1\r\nHost: x\r\nContent-Length: 005\r\n\r\nagain")
+        answers = [client.read_response() for _ in range(2)]
+    assert [(status, body) for status, _, body in answers] == [
+        (200, b"5 hello"),
+        (200, b"5 again"),
+    ]
 
 
 def test_url_prefix_becomes_script_name(serve: Serve) -> None:

@@ -10,7 +10,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from server_helpers import server_process
+from server_helpers import RawClient, server_process
 
 FLASK_SITE = """
     import flask
@@ -98,6 +98,28 @@ def test_django_app_under_a_url_prefix(tmp_path: Path) -> None:
     ) as server:
         assert fetch(server.url + "/site/hello/bob") == (200, "django says hello to bob via /site")
         assert fetch(server.url + "/site/form", {"field": "x y"}) == (200, "form x y")
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [b"Content-Length: 9\r\nContent-Length: 9\r\n", b"Content-Length: 9, 9\r\n"],
+    ids=["two-lines", "one-list"],
+)
+def test_django_reads_a_body_with_a_repeated_content_length(tmp_path: Path, fields: bytes) -> None:
+    # RFC 9110 8.6 lets a server accept identical repeats; Django must then be given one
+    # number, not "9, 9" (which it cannot read, and answers 500).
+    write_site(tmp_path, "django_site", DJANGO_SITE)
+    with server_process(["django_site:application"], cwd=str(tmp_path)) as server:
+        client = RawClient(urllib.parse.urlsplit(server.url).port or 80)
+        try:
+            client.send(
+                b"POST /form HTTP/1.1\r\nHost: localhost\r\n"
+                b"Content-Type: application/x-www-form-urlencoded\r\n" + fields + b"\r\nfield=abc"
+            )
+            status, _, body = client.read_response()
+        finally:
+            client.close()
+    assert (status, body) == (200, b"form abc")
 
 
 def test_pyramid_app_from_a_factory(tmp_path: Path) -> None:
