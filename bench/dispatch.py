@@ -16,10 +16,12 @@ import gc
 import io
 import sys
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+if TYPE_CHECKING:  # at run time httpkit is imported by its builder, like the others
+    from httpkit.wsgitypes import WSGIApp
+
 SIZES = (10, 100, 1000)
 
 

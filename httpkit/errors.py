@@ -7,7 +7,7 @@ to answer with; the connection is always closed after it.
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "HttpkitError", "ProtocolError", "ResponseError"]
+__all__ = ["ConfigError", "HttpkitError", "ProtocolError", "RequestBodyError", "ResponseError"]
 
 
 class HttpkitError(Exception):
@@ -27,6 +27,15 @@ class ProtocolError(HttpkitError):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({str(self)!r}, status={self.status})"
+
+
+class RequestBodyError(ProtocolError):
+    """The request body broke a promise made for it, found while it was being read.
+
+    ``status`` is 400 when the body ended before its ``Content-Length``, 413 when it
+    went past the limit set for it.  :class:`httpkit.bodyreader.BodyReader` raises it;
+    the router answers with that status, and any other caller may do the same.
+    """
 
 
 class ResponseError(HttpkitError):

@@ -19,7 +19,7 @@ from typing import Any
 from httpkit.config import SETTINGS, Settings
 from httpkit.errors import ConfigError
 from httpkit.runner import run, run_supervised
-from httpkit.wsgi import WSGIApp
+from httpkit.wsgitypes import WSGIApp
 
 __all__ = ["server_runner"]
 

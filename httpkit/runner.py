@@ -20,7 +20,8 @@ from httpkit.server import Server
 from httpkit.server.accesslog import compile_format
 from httpkit.server.listeners import bind_sockets
 from httpkit.server.workers import Supervisor
-from httpkit.wsgi import WSGIApp, WSGIHandler, load_app
+from httpkit.wsgi import WSGIHandler, load_app
+from httpkit.wsgitypes import WSGIApp
 
 __all__ = [
     "make_server",

@@ -25,7 +25,7 @@ from typing import Any
 from httpkit.config import Settings
 from httpkit.runner import make_server, new_event_loop
 from httpkit.server import Server
-from httpkit.wsgi import WSGIApp
+from httpkit.wsgitypes import WSGIApp
 
 __all__ = ["LiveServer", "live_server"]
 

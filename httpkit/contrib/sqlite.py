@@ -28,18 +28,15 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
 from typing import Any
+
+from httpkit.wsgitypes import Environ, OptExcInfo, StartResponse, Write, WSGIApp
 
 __all__ = ["ENVIRON_KEY", "SQLiteGuard", "connection"]
 
 ENVIRON_KEY = "httpkit.contrib.sqlite.connection"
 
 logger = logging.getLogger("httpkit.contrib.sqlite")
-
-StartResponse = Callable[..., Callable[[bytes], Any]]
-WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 
 _ERROR_STATUS = "500 Internal Server Error"
 _ERROR_BODY = (
@@ -116,7 +113,7 @@ class SQLiteGuard:
             each.close()
         self._local = threading.local()
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         db = self.connection()
         environ[ENVIRON_KEY] = db
         held = _HeldStart(start_response)
@@ -155,11 +152,11 @@ class _HeldStart:
         self._start_response = start_response
         self.args: tuple[Any, ...] | None = None
         self.released = False
-        self.write: Callable[[bytes], Any] | None = None
+        self.write: Write | None = None
 
     def __call__(
-        self, status: str, headers: list[tuple[str, str]], exc_info: ExcInfo | None = None
-    ) -> Callable[[bytes], Any]:
+        self, status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
+    ) -> Write:
         self.args = (status, headers) if exc_info is None else (status, headers, exc_info)
         if self.released:
             # PEP 3333: a second call (with exc_info) after the headers went out.
@@ -171,7 +168,7 @@ class _HeldStart:
             self.write = self._start_response(*self.args)
         self.released = True
 
-    def _write(self, data: bytes) -> Any:
+    def _write(self, data: bytes) -> object:
         # PEP 3333's write(): the headers must go out before the first bytes.
         self.release()
         if self.write is None:
@@ -185,7 +182,7 @@ class _CheckedBody:
 
     __slots__ = ("_body", "_db", "_environ")
 
-    def __init__(self, body: Iterable[bytes], db: sqlite3.Connection, environ: dict[str, Any]):
+    def __init__(self, body: Iterable[bytes], db: sqlite3.Connection, environ: Environ):
         self._body = body
         self._db = db
         self._environ = environ
@@ -209,7 +206,7 @@ def _close(body: Iterable[bytes]) -> None:
         close()
 
 
-def _log_left_open(environ: dict[str, Any], where: str) -> None:
+def _log_left_open(environ: Environ, where: str) -> None:
     logger.error(
         "%s %s left a database transaction open after %s; rolled back",
         environ.get("REQUEST_METHOD", "?"),

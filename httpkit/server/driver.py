@@ -26,7 +26,7 @@ import functools
 import logging
 from collections.abc import Iterable, Iterator
 
-from httpkit.errors import ProtocolError, ResponseError
+from httpkit.errors import ProtocolError, RequestBodyError, ResponseError
 from httpkit.server.contract import ClientDisconnectedError, FileBody, Handler
 from httpkit.server.exchange import Channel, Exchange
 
@@ -219,7 +219,11 @@ def answer_failure(exchange: Exchange, error: BaseException) -> None:
         channel.cut(exchange)
         return
     body_error = exchange.body.error if exchange.body is not None else None
-    if isinstance(error, ProtocolError) and error is body_error:
+    # The body the server refused (413, a broken chunk), or one the application's own
+    # reader refused (a BodyReader past its limit): the client gets that status.
+    if isinstance(error, ProtocolError) and (
+        error is body_error or isinstance(error, RequestBodyError)
+    ):
         error_log.info("%s %s: request body refused: %s", request.method, _path(exchange), error)
         status = error.status
     else:

@@ -18,6 +18,7 @@ import webob
 import webob.exc
 
 from httpkit.web.handler import GET_OR_HEAD
+from httpkit.wsgitypes import Environ
 
 __all__ = [
     "FAILED_DETAIL",
@@ -90,9 +91,7 @@ def check_preconditions(
         raise webob.exc.HTTPNotModified(headers=validators.headers())
 
 
-def evaluate_preconditions(
-    environ: dict[str, Any], method: str, validators: Validators
-) -> int | None:
+def evaluate_preconditions(environ: Environ, method: str, validators: Validators) -> int | None:
     """Return 304 or 412 if a precondition fails, None to go on (RFC 9110 section 13.2.2)."""
     exists = validators.etag is not None or validators.modified_at is not None
     if_match = environ.get("HTTP_IF_MATCH")

@@ -4,14 +4,16 @@ runs on the common fast path unless its feature is switched on or the request ne
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, quote
 
 import webob.exc
 
+from httpkit.wsgitypes import Environ, WSGIApp
+
 if TYPE_CHECKING:
     from httpkit.web.request import Request
-    from httpkit.web.routing import Route, RouteIndex, WSGIApp
+    from httpkit.web.routing import Route, RouteIndex
 
 __all__ = ["decode_path", "mounted", "override_method", "redirect_slash"]
 
@@ -52,16 +54,16 @@ def override_method(request: Request) -> str:
     return method
 
 
-def mounted(route: Route, environ: dict[str, Any], raw_path: str) -> WSGIApp:
+def mounted(route: Route, environ: Environ, raw_path: str) -> WSGIApp:
     """Move the mount prefix from PATH_INFO to SCRIPT_NAME; return the app to call."""
     prefix = route.raw_prefix
     environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
     environ["PATH_INFO"] = raw_path[len(prefix) :]
-    app: WSGIApp = route.app  # type: ignore[assignment]
-    return app
+    assert route.app is not None  # a mount's route always has its app
+    return route.app
 
 
-def redirect_slash(index: RouteIndex, path: str, raw_path: str, environ: dict[str, Any]) -> None:
+def redirect_slash(index: RouteIndex, path: str, raw_path: str, environ: Environ) -> None:
     """Raise a 308 to the other form of ``path`` if only that form has a route."""
     if path.endswith("/"):
         if path == "/":

@@ -13,18 +13,18 @@ iterable -- without building a ``webob.Response``; one is built only when an
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import webob
+
+from httpkit.wsgitypes import Environ, StartResponse
 
 __all__ = ["Reply", "render"]
 
 TEXT_TYPE = "text/plain; charset=UTF-8"
 BINARY_TYPE = "application/octet-stream"
 JSON_TYPE = "application/json"
-
-StartResponse = Callable[..., Any]
 
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _MAX_IOLIST_DEPTH = 32  # deeper nesting is a bug in the handler, not a response
@@ -40,7 +40,7 @@ class Reply:
         self.headers = headers
         self.body = body
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         start_response(self.status, self.headers)
         if environ["REQUEST_METHOD"] == "HEAD":
             # RFC 9110 section 9.3.2: same headers as GET, no content.

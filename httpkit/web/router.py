@@ -8,14 +8,16 @@ from typing import Any, TypeVar
 import webob
 import webob.exc
 
+from httpkit.errors import ProtocolError
 from httpkit.web import error_pages, guards
-from httpkit.web.body import ReleasingBody, guard_body
+from httpkit.web.body import ReleasingBody, guard_body, http_error
 from httpkit.web.conditional import FAILED_DETAIL, Validators, evaluate_preconditions
 from httpkit.web.handler import GET_OR_HEAD, Endpoint, format_allow
 from httpkit.web.request import Request
-from httpkit.web.responses import Reply, StartResponse, render
-from httpkit.web.routing import Route, RouteIndex, WSGIApp
+from httpkit.web.responses import Reply, render
+from httpkit.web.routing import Route, RouteIndex
 from httpkit.web.static import StaticFiles
+from httpkit.wsgitypes import Environ, StartResponse, WSGIApp
 
 __all__ = ["Router"]
 
@@ -201,12 +203,16 @@ class Router:
 
     # -- serving ------------------------------------------------------------------------
 
-    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         request = self._request_class(environ)
         try:
             reply = self._dispatch(request, environ)
         except webob.exc.HTTPException as exc:
             reply = self._http_error(request, exc)
+        except ProtocolError as error:
+            # The client's fault found while reading the body (over max_body, shorter
+            # than its Content-Length, bad chunked framing): answer with its status.
+            reply = self._http_error(request, http_error(error))
         except Exception as error:
             reply = self._unexpected_error(request, error)
         if self._after and isinstance(reply, (Reply, webob.Response)):
@@ -217,7 +223,7 @@ class Router:
             return ReleasingBody(body, request.close_temporary_files)
         return body
 
-    def _dispatch(self, request: Request, environ: dict[str, Any]) -> Any:
+    def _dispatch(self, request: Request, environ: Environ) -> Any:
         raw_path = environ.get("PATH_INFO") or "/"
         path = raw_path if raw_path.isascii() else guards.decode_path(raw_path)
         method = environ["REQUEST_METHOD"]

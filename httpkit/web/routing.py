@@ -11,15 +11,14 @@ so the work per request depends on the path's depth, not on how many routes exis
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from httpkit.web.handler import Endpoint
 from httpkit.web.templates import Template, check_parameter_name
+from httpkit.wsgitypes import WSGIApp
 
 __all__ = ["Route", "RouteIndex"]
-
-WSGIApp = Callable[..., Any]
 
 
 class Route:

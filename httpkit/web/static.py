@@ -14,7 +14,6 @@ from __future__ import annotations
 import mimetypes
 import os
 from collections.abc import Iterable
-from typing import Any
 
 import webob
 import webob.exc
@@ -23,6 +22,7 @@ from webob.static import FileIter
 from httpkit.web import error_pages
 from httpkit.web.guards import decode_path
 from httpkit.web.handler import GET_OR_HEAD
+from httpkit.wsgitypes import Environ, StartResponse
 
 __all__ = ["StaticFiles"]
 
@@ -60,7 +60,7 @@ class StaticFiles:
         self.index = index
         self.cache_control = cache_control
 
-    def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterable[bytes]:
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         request = webob.Request(environ)
         try:
             response = self.respond(request)

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from typing import Any
 from urllib.parse import unquote_to_bytes
 
+from httpkit.bodyreader import BodyReader
 from httpkit.server.contract import FileBody
 from httpkit.server.contract import HandlerExchange as Exchange
 from httpkit.server.info import ConnectionInfo
-from httpkit.wsgi.input import InputStream
+from httpkit.wsgitypes import Environ
 
 __all__ = ["base_environ", "build_environ", "connection_environ", "split_target"]
 
@@ -19,7 +19,7 @@ _KEYS: dict[str, str] = {"content-type": "CONTENT_TYPE", "content-length": "CONT
 _MAX_KEYS = 512
 
 
-def base_environ(url_prefix: str, multithread: bool, multiprocess: bool = False) -> dict[str, Any]:
+def base_environ(url_prefix: str, multithread: bool, multiprocess: bool = False) -> Environ:
     """The keys that are the same for every request a server handles."""
     return {
         "SCRIPT_NAME": url_prefix,
@@ -46,7 +46,7 @@ def split_target(target: str) -> tuple[str, str]:
     return path, query
 
 
-def connection_environ(base: dict[str, Any], info: ConnectionInfo) -> dict[str, Any]:
+def connection_environ(base: Environ, info: ConnectionInfo) -> Environ:
     """``base`` and the keys that are the same for every request on one connection."""
     environ = base.copy()
     environ["SERVER_NAME"] = info.server_host
@@ -59,9 +59,7 @@ def connection_environ(base: dict[str, Any], info: ConnectionInfo) -> dict[str, 
     return environ
 
 
-def build_environ(
-    exchange: Exchange, base: dict[str, Any], path: str, query: str
-) -> dict[str, Any]:
+def build_environ(exchange: Exchange, base: Environ, path: str, query: str) -> Environ:
     """The environ of one request; ``path`` is the decoded path below the URL prefix."""
     request = exchange.request
     info: ConnectionInfo = exchange.connection
@@ -69,12 +67,12 @@ def build_environ(
     cached = info.handler_cache
     if type(cached) is not tuple or cached[0] is not base:
         cached = info.handler_cache = (base, connection_environ(base, info))
-    environ: dict[str, Any] = cached[1].copy()
+    environ: Environ = cached[1].copy()
     environ["REQUEST_METHOD"] = request.method
     environ["PATH_INFO"] = path
     environ["QUERY_STRING"] = query
     environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
-    environ["wsgi.input"] = InputStream(exchange)
+    environ["wsgi.input"] = BodyReader(exchange)
     keys = _KEYS
     for name, value in request.headers:
         key = keys.get(name)

@@ -16,18 +16,13 @@ Differences between the execution modes that an application can notice:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from types import TracebackType
-from typing import Any, TypeAlias
 
 from httpkit.errors import ResponseError
 from httpkit.server.contract import HandlerExchange as Exchange
 from httpkit.wsgi.environ import base_environ, build_environ, decode_path, split_target
+from httpkit.wsgitypes import OptExcInfo, WSGIApp
 
-__all__ = ["WSGIApp", "WSGIHandler"]
-
-ExcInfo: TypeAlias = tuple[type[BaseException], BaseException, TracebackType]
-StartResponse: TypeAlias = Callable[..., Callable[[bytes], None]]
-WSGIApp: TypeAlias = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+__all__ = ["WSGIHandler", "parse_status"]
 
 
 class WSGIHandler:
@@ -70,14 +65,17 @@ class _StartResponse:
         self,
         status: str,
         headers: list[tuple[str, str]],
-        exc_info: ExcInfo | None = None,
+        exc_info: OptExcInfo | None = None,
     ) -> Callable[[bytes], None]:
         exchange = self._exchange
         if exc_info is not None:
             try:
                 if exchange.head_sent:
                     # Too late to replace the response: re-raise, the server cuts it.
-                    raise exc_info[1].with_traceback(exc_info[2])
+                    error = exc_info[1]
+                    if error is None:  # sys.exc_info() taken outside an except block
+                        raise ResponseError("start_response() after the head was sent")
+                    raise error.with_traceback(exc_info[2])
             finally:
                 exc_info = None  # PEP 3333: avoid a reference cycle through the frame
         elif exchange.response_started:

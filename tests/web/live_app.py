@@ -31,8 +31,20 @@ def hello(request: Any, name: str) -> str:
     return f"Hello, {name}!"
 
 
+def count_lines(request: Any) -> dict[str, int]:
+    # Reads the server's stream itself (not request.body): line by line, as a file.
+    lines = list(request.environ["wsgi.input"])
+    return {"lines": len(lines), "bytes": sum(map(len, lines))}
+
+
+# A router of its own, mounted: its max_body holds whatever the server's stream is.
+limited = Router(max_body=4096)
+limited.add("/lines", count_lines, methods=["POST"])
+
+
 app = Router()
 app.add(r"/entries/{id:\d+}", Entry, name="entry")
 app.add(r"/numbers/{count:\d+}", numbers)
 app.add("/hello/{name}", hello)
 app.static("/static", STATIC_DIR)
+app.mount("/limited", limited)

@@ -7,6 +7,7 @@ does it with httpkit's own server and a body sent in two parts.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import io
 import socket
@@ -249,3 +250,116 @@ def test_body_shorter_than_its_content_length_is_a_400(reader: str) -> None:
     response = webob.Request(environ).get_response(router_with(consume))
     assert response.status_int == 400
     assert "shorter than its Content-Length" in response.text
+
+
+# -- one reader: the router applies its limit to the server's, wraps only other streams ----
+
+
+def remember_the_stream(app: Any) -> Any:
+    """Middleware that keeps the wsgi.input the server gave, for the handler to compare."""
+
+    def middleware(environ: dict[str, Any], start_response: Any) -> Any:
+        environ["test.server_input"] = environ["wsgi.input"]
+        return app(environ, start_response)
+
+    return middleware
+
+
+def same_stream(request: Any) -> str:
+    # Compared before request.body, which puts WebOb's copy of the body in wsgi.input.
+    stream = request.environ["wsgi.input"]
+    given = request.environ["test.server_input"]
+    size = len(stream.read())
+    return f"same {size}" if stream is given else f"{type(stream).__name__} {size}"
+
+
+@pytest.mark.parametrize("threads", [0, 2], ids=["inline", "threads"])
+def test_on_httpkits_server_the_router_reads_the_servers_own_stream(threads: int) -> None:
+    router = Router(max_body=1_000_000)
+    router.add("/same", same_stream, methods=["POST"])
+    with live_server(remember_the_stream(router), threads=threads) as server:
+        for chunked in (True, False):
+            reply = send_in_two_parts(server.port, "/same", BODY, chunked=chunked)
+            assert reply.startswith(b"HTTP/1.1 200 "), reply[:200]
+            assert reply.endswith(b"\r\n\r\nsame %d" % len(BODY))
+
+
+@pytest.mark.parametrize("threads", [0, 2], ids=["inline", "threads"])
+def test_on_httpkits_server_a_chunked_body_over_max_body_is_a_413(threads: int) -> None:
+    router = Router(max_body=len(BODY) - 1)
+    router.add("/read", lambda r: str(len(r.environ["wsgi.input"].read())), methods=["POST"])
+    with live_server(router, threads=threads) as server:
+        reply = send_in_two_parts(server.port, "/read", BODY, chunked=True)
+    assert reply.startswith(b"HTTP/1.1 413 "), reply[:200]
+    assert b"larger than %d bytes" % (len(BODY) - 1) in reply
+
+
+def test_the_servers_own_body_limit_reaches_the_client_through_the_router() -> None:
+    # The server's stream raises its ProtocolError (413) on the read that goes past
+    # its max_body: the router answers with that status, not with a 500.
+    router = Router()
+    router.add("/read", lambda r: str(len(r.environ["wsgi.input"].read())), methods=["POST"])
+    with (
+        live_server(router, threads=2, max_body=len(BODY) * 3 // 4) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=10) as client,
+    ):
+        client.sendall(b"POST /read HTTP/1.1\r\nHost: test\r\nTransfer-Encoding: chunked\r\n\r\n")
+        half = len(BODY) // 2
+        for part in (BODY[:half], BODY[half:]):
+            time.sleep(0.05)  # the handler is already reading
+            with contextlib.suppress(OSError):  # the server may close once it answered
+                client.sendall(b"%x\r\n%s\r\n" % (len(part), part))
+        reply = client.recv(65536)
+    assert reply.startswith(b"HTTP/1.1 413 "), reply[:200]
+
+
+def test_a_mounted_router_lowers_the_limit_without_wrapping_again() -> None:
+    inner = Router(max_body=100)
+    inner.add("/same", same_stream, methods=["POST"])
+    outer = Router(max_body=1_000_000)
+    outer.mount("/inner", remember_the_stream(inner))
+
+    def post(path: str, size: int) -> webob.Response:
+        environ = webob.Request.blank(path, method="POST").environ
+        environ.pop("CONTENT_LENGTH", None)
+        environ.update(
+            {
+                "wsgi.input": TricklingInput(b"x" * size),
+                "HTTP_TRANSFER_ENCODING": "chunked",
+                "wsgi.input_terminated": True,
+            }
+        )
+        response: webob.Response = webob.Request(environ).get_response(outer)
+        return response
+
+    assert post("/inner/same", 100).text == "same 100"  # the outer router's reader, reused
+    assert post("/inner/same", 101).status_int == 413
+    assert post("/inner/same", 5000).status_int == 413
+
+
+def test_an_error_handler_for_413_answers_a_body_over_the_limit() -> None:
+    router = router_with(lambda request: request.body, max_body=1000)
+
+    @router.error_handler(413)
+    def too_large(request: Any, error: Any) -> dict[str, Any]:
+        return {"refused": error.code, "detail": error.detail}
+
+    response = call(router, BODY, chunked=True)
+    assert response.status_int == 413
+    assert response.json == {
+        "refused": 413,
+        "detail": "The request body is larger than 1000 bytes.",
+    }
+
+
+def test_under_another_server_a_body_of_announced_length_is_read_as_a_file() -> None:
+    # The stream of another server (here one that returns short reads) is wrapped.
+    def identify(request: Any) -> str:
+        stream = request.environ["wsgi.input"]
+        return f"{type(stream).__name__} {len(stream.read())}"
+
+    response = call(router_with(identify, max_body=None), BODY, chunked=False, step=700)
+    assert response.text == f"BodyReader {len(BODY)}"
+    # Without max_body a chunked body is the server's stream as it is.
+    response = call(router_with(identify, max_body=None), BODY, chunked=True)
+    assert response.text.startswith("TricklingInput ")

@@ -8,6 +8,7 @@ port is read from their own log line.  The in-process WSGI call (WebTest) is the
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import re
 import select
@@ -40,6 +41,8 @@ REQUESTS: list[tuple[str, str, dict[str, str], bytes]] = [
     ("GET", "/hello/w%C3%B6rld", {}, b""),
     ("GET", "/numbers/50", {}, b""),
     ("GET", "/static/data.txt", {"Range": "bytes=2-5"}, b""),
+    ("POST", "/limited/lines", {"Accept": "application/json"}, b"line\n" * 800),
+    ("POST", "/limited/lines", {"Accept": "application/json"}, b"line\n" * 1000),
 ]
 
 SERVERS = {
@@ -152,4 +155,24 @@ def test_server_answers_like_the_in_process_call(
 ) -> None:
     over_http = _over_http(server_port, method, path, headers, body)
     assert over_http == _in_process(method, path, headers, body)
-    assert over_http[0] in (200, 204, 206, 304, 404, 405, 412)
+    assert over_http[0] in (200, 204, 206, 304, 404, 405, 412, 413)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("lines", "status"), [(800, 200), (1000, 413)])
+def test_a_chunked_body_is_read_as_a_file_within_max_body(
+    server_port: int, lines: int, status: int
+) -> None:
+    # Each server hands a chunked body over its own way (streamed, or buffered with a
+    # Content-Length added): the router reads it line by line and counts it all the same.
+    connection = http.client.HTTPConnection("127.0.0.1", server_port, timeout=10)
+    try:
+        half = b"line\n" * (lines // 2)
+        connection.request("POST", "/limited/lines", body=iter([half, half]))
+        response = connection.getresponse()
+        content = response.read()
+    finally:
+        connection.close()
+    assert response.status == status, content
+    if status == 200:
+        assert json.loads(content) == {"lines": lines, "bytes": 5 * lines}

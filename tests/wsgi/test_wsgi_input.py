@@ -1,90 +1,61 @@
-"""wsgi.input over any body source: read, readline, readlines, iteration."""
+"""wsgi.input on httpkit's server: a BodyReader over the exchange, read as the app asks.
+
+The reader's own rules (file semantics, length, limit) are in tests/test_bodyreader.py;
+here a real server hands it bodies cut into packets.
+"""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
-import pytest
 import webob
 import webob.dec
 
-from httpkit.wsgi import InputStream
+import httpkit.wsgi
+from httpkit.bodyreader import BodyReader
+from httpkit.wsgitypes import StartResponse, WSGIApp
 
 
-class Trickle:
-    """A body source that gives at most ``step`` bytes per read, like a slow client."""
-
-    def __init__(self, data: bytes, step: int = 3) -> None:
-        self.data = data
-        self.step = step
-        self.reads = 0
-
-    def read(self, size: int = -1) -> bytes:
-        self.reads += 1
-        take = self.step if size < 0 else min(size, self.step)
-        if size < 0:
-            piece, self.data = self.data, b""
-            return piece
-        piece, self.data = self.data[:take], self.data[take:]
-        return piece
+def test_the_wsgi_edge_names_the_shared_types() -> None:
+    assert httpkit.wsgi.BodyReader is BodyReader
+    assert httpkit.wsgi.InputStream is BodyReader  # the former name still imports
+    assert httpkit.wsgi.WSGIApp is WSGIApp
+    assert httpkit.wsgi.StartResponse is StartResponse
 
 
-def test_read_sizes_and_end() -> None:
-    stream = InputStream(Trickle(b"abcdefgh"))
-    assert stream.read(2) == b"ab"
-    assert stream.read() == b"cdefgh"
-    assert stream.read() == b""
-    assert stream.read(10) == b""
+def test_wsgi_input_is_a_body_reader(serve: Any, raw_client: Any) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [type(stream).__name__.encode(), b" ", stream.read()]
+
+    with serve(app) as server:
+        client = raw_client(server.port)
+        client.send(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nbody")
+        assert client.read_response()[2] == b"BodyReader body"
+        client.send(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert client.read_response()[2] == b"BodyReader "
 
 
-def test_readline_across_pieces_and_limits() -> None:
-    stream = InputStream(Trickle(b"first line\nsecond\nlast"))
-    assert stream.readline() == b"first line\n"
-    assert stream.readline(3) == b"sec"
-    assert stream.readline() == b"ond\n"
-    assert stream.read(2) == b"la"
-    assert stream.readline() == b"st"
-    assert stream.readline() == b""
+def test_lines_and_sized_reads_of_a_body_sent_in_parts(serve: Any, raw_client: Any) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        stream = environ["wsgi.input"]
+        first = stream.readline()
+        sized = stream.read(6)
+        rest = list(stream)
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"|".join([first, sized, *rest])]
 
-
-def test_readlines_iteration_and_hint() -> None:
-    assert InputStream(Trickle(b"a\nb\nc")).readlines() == [b"a\n", b"b\n", b"c"]
-    assert InputStream(Trickle(b"a\nb\nc")).readlines(1) == [b"a\n"]
-    assert list(InputStream(Trickle(b"x\ny\n"))) == [b"x\n", b"y\n"]
-
-
-@pytest.mark.parametrize("size", [None, -1])
-def test_read_all_includes_what_readline_buffered(size: int | None) -> None:
-    stream = InputStream(Trickle(b"head\nbody and more", step=100))
-    assert stream.readline() == b"head\n"
-    assert stream.read(size) == b"body and more"
-
-
-def test_read_n_returns_n_bytes_however_the_body_is_cut() -> None:
-    # File semantics: a short read means the end of the body (WebOb relies on it).
-    stream = InputStream(Trickle(b"0123456789abcdef", step=3))
-    assert stream.read(10) == b"0123456789"
-    assert stream.read(10) == b"abcdef"
-    assert stream.read(10) == b""
-
-
-def test_read_after_readline_fills_from_the_source() -> None:
-    stream = InputStream(Trickle(b"ab\ncdefghij", step=100))
-    assert stream.readline() == b"ab\n"
-    source_stream = InputStream(Trickle(b"ab\ncdefghij", step=4))
-    assert source_stream.readline() == b"ab\n"
-    assert source_stream.read(6) == b"cdefgh"
-    assert stream.read(0) == b""
-
-
-def test_read1_returns_what_has_arrived() -> None:
-    stream = InputStream(Trickle(b"0123456789", step=3))
-    assert stream.read1(10) == b"012"
-    assert stream.read1() == b"345"
-    assert stream.read1(1) == b"6"
-    assert stream.read(10) == b"789"
-    assert stream.read1(10) == b""
+    with serve(app) as server:
+        client = raw_client(server.port)
+        client.send(b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+        for part in (b"head", b"er\nsix", b"six\nlast\n", b"tail"):
+            client.send(b"%x\r\n%s\r\n" % (len(part), part))
+            time.sleep(0.02)  # each part reaches the application in its own read
+        client.send(b"0\r\n\r\n")
+        status, _, body = client.read_response()
+    assert (status, body) == (200, b"header\n|sixsix|\n|last\n|tail")
 
 
 def test_webob_reads_a_body_sent_in_two_parts(serve: Any, raw_client: Any) -> None:

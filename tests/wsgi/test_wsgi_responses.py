@@ -138,6 +138,17 @@ def test_second_start_response_needs_exc_info(serve: Serve) -> None:
         assert get(server)[0] == 500
 
 
+def test_exc_info_taken_outside_an_except_block_is_accepted(serve: Serve) -> None:
+    # sys.exc_info() there is (None, None, None), which the WSGI types allow.
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("500 Oops", [("Content-Type", "text/plain")], sys.exc_info())
+        start_response("200 OK", [("Content-Type", "text/plain")], sys.exc_info())
+        return [b"replaced"]
+
+    with serve(app) as server:
+        assert get(server)[:3:2] == (200, b"replaced")
+
+
 def test_exc_info_replaces_a_response_not_yet_sent(serve: Serve) -> None:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
