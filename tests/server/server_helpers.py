@@ -9,12 +9,15 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import httpkit
 from httpkit.testing import LiveServer, live_server
 
 Serve = Callable[..., AbstractContextManager[LiveServer]]
@@ -196,3 +199,71 @@ def server_process(
         yield process
     finally:
         assert process.stop() == 0
+
+
+def same_httpkit_env() -> dict[str, str]:
+    """An environment whose ``python -m httpkit`` is the httpkit these tests import (the
+    tree under test), whatever the subprocess's working directory or installed copy."""
+    root = str(Path(httpkit.__file__).resolve().parent.parent)
+    path = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": root + os.pathsep + path if path else root}
+
+
+class LoggedServerProcess:
+    """``python -m httpkit serve ...`` with stderr in a file: a server that logs a lot never
+    blocks on a full pipe, and :attr:`stderr` shows what it wrote so far.  It runs the
+    httpkit these tests import."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str] | None = None) -> None:
+        self.log_path = cwd / f"server-{time.monotonic_ns()}.log"
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "httpkit", "serve", "--port", "0", *args],
+                cwd=cwd,
+                env={**os.environ, **same_httpkit_env(), **(env or {})},
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
+        self.port = self._wait_for_port()
+
+    @property
+    def stderr(self) -> str:
+        return self.log_path.read_text()
+
+    def _wait_for_port(self, timeout: float = 15.0) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = re.search(r"serving on http://[^\s:]+:(\d+)", self.stderr)
+            if match:
+                return int(match.group(1))
+            if self.process.poll() is not None:
+                break
+            time.sleep(0.02)
+        self.kill()
+        raise RuntimeError(f"the server did not start:\n{self.stderr}")
+
+    def stop(self, timeout: float = 10.0) -> int:
+        """SIGTERM, then the exit status (killed if it has not stopped within ``timeout``)."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        finally:
+            self.kill()
+
+    def kill(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(5)
+
+
+@contextlib.contextmanager
+def logged_server_process(
+    args: list[str], cwd: Path, env: dict[str, str] | None = None
+) -> Iterator[LoggedServerProcess]:
+    """The server while the block runs; killed after it if the test did not stop it."""
+    process = LoggedServerProcess(args, cwd, env)
+    try:
+        yield process
+    finally:
+        process.kill()
