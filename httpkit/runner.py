@@ -222,6 +222,7 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
         settings.workers,
         settings.graceful_timeout,
         changed=SourceWatcher(os.getcwd()) if settings.reload else None,
+        stop_listening=lambda: _close_all(sockets, unlink=settings.fd is None),
     )
     addresses = [_address_of(sock) for sock in sockets]
     try:
@@ -253,7 +254,14 @@ def _address_of(sock: socket.socket) -> str | tuple[str, int]:
     return (name[0], name[1]) if isinstance(name, tuple) else str(name)
 
 
+def _close_all(sockets: list[socket.socket], unlink: bool) -> None:
+    for sock in sockets:
+        _close_listening(sock, unlink)
+
+
 def _close_listening(sock: socket.socket, unlink: bool) -> None:
+    if sock.fileno() < 0:
+        return  # closed already (the supervisor stops listening first when stopping)
     if unlink and sock.family == socket.AF_UNIX:
         with contextlib.suppress(OSError):
             os.unlink(sock.getsockname())

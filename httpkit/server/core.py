@@ -195,6 +195,8 @@ class Server:
             self.context.draining = True
         grace = self.settings.graceful_timeout if grace is None else grace
         for listener in self.listeners:
+            listener.pause()
+            listener.accept_backlog()  # they get the idle grace like any other connection
             listener.close(unlink=self.owns_sockets)
         deadline = time.monotonic() + grace
         while self.connections and time.monotonic() < deadline:

@@ -25,6 +25,7 @@ __all__ = ["Listener", "bind_sockets"]
 error_log = logging.getLogger("httpkit.error")
 
 ACCEPT_BATCH = 64  # connections accepted per wake-up, so one listener cannot starve others
+BACKLOG_LIMIT = 4096  # connections taken from the kernel's queue when stopping
 
 
 def bind_sockets(settings: Settings) -> list[socket.socket]:
@@ -133,6 +134,23 @@ class Listener:
         if self.accepting:
             self.accepting = False
             self.loop.remove_reader(self.sock.fileno())
+
+    def accept_backlog(self) -> int:
+        """Accept the connections the kernel has queued, handing each to ``on_accept``
+        whatever it answers: called before closing, so that a client whose connection
+        the kernel completed is served instead of reset.  Returns how many."""
+        accepted = 0
+        while self.sock.fileno() >= 0 and accepted < BACKLOG_LIMIT:
+            try:
+                conn, _ = self.sock.accept()
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break  # out of descriptors, or aborted: nothing more can be taken
+            conn.setblocking(False)
+            self.on_accept(conn)
+            accepted += 1
+        return accepted
 
     def close(self, unlink: bool = True) -> None:
         """Stop accepting and close; ``unlink=False`` leaves a Unix socket's file (a

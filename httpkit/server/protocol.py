@@ -423,7 +423,7 @@ class HTTPConnection(asyncio.Protocol):
         self.write(data)
         self._log_access(exchange.connection, exchange.request, exchange.status, exchange)
         self._end_exchange(exchange)
-        if not exchange.keep_alive or self.ctx.draining:
+        if not exchange.keep_alive:
             self._close_after_response(body_unread=not exchange.body_complete)
         elif self.flow.paused:
             # Memory stays bounded: no next pipelined request until the client has read
@@ -447,6 +447,10 @@ class HTTPConnection(asyncio.Protocol):
         self._resume_reading()
         if self.parser.buffered or self._eof:
             self._read_head()  # a pipelined request, or the EOF that came meanwhile
+        elif self.ctx.draining:
+            # The response promised keep-alive before the stop began: the client may be
+            # sending its next request already.  It gets the drain's grace to arrive.
+            self.drain()
 
     def cut(self, exchange: Exchange) -> None:
         if exchange is self.exchange:

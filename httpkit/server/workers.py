@@ -57,6 +57,10 @@ class Supervisor:
     count: int
     graceful_timeout: float
     changed: Callable[[], bool] | None = None  # reload: True when the code has changed
+    # Called when stopping, before the workers are told to: it closes the supervisor's
+    # copy of the listening sockets, so that the kernel stops queueing connections that
+    # no worker would accept (they would be reset when the last copy closes).
+    stop_listening: Callable[[], None] | None = None
     workers: dict[int, _Worker] = field(default_factory=dict)
     _signals: list[int] = field(default_factory=list)
     _restart_at: list[float] = field(default_factory=list)
@@ -201,6 +205,8 @@ class Supervisor:
     # -- stopping ----------------------------------------------------------------------
 
     def _stop_all(self) -> None:
+        if self.stop_listening is not None:
+            self.stop_listening()
         for worker in self.workers.values():
             worker.retiring = True
             with contextlib.suppress(ProcessLookupError):
