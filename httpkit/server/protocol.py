@@ -379,15 +379,25 @@ class HTTPConnection(asyncio.Protocol):
         self.flow.hand_over(len(data), lambda: self.call_on_loop(self._write_handed_over, data))
 
     def _write_handed_over(self, data: bytes) -> None:
-        self.write(data)
-        self.flow.written(len(data))
+        try:
+            self.write(data)
+        finally:
+            self.flow.written(len(data))
 
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
-        self.ctx.loop.call_soon(callback, *args)
+        """Loop thread: run ``callback(*args)`` from the next loop iteration."""
+        self.ctx.loop.call_soon(self._guarded, callback, args)
 
     def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
         """Any thread: run ``callback(*args)`` on the loop thread, after earlier calls."""
-        self.ctx.loop.call_soon_threadsafe(callback, *args)
+        self.ctx.loop.call_soon_threadsafe(self._guarded, callback, args)
+
+    def _guarded(self, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """A callback this connection scheduled: like asyncio's, nothing may escape it."""
+        try:
+            callback(*args)
+        except BaseException as error:
+            self._internal_error(error)
 
     def run_on_loop(self, coroutine: Coroutine[Any, Any, None]) -> Future[None]:
         return asyncio.run_coroutine_threadsafe(coroutine, self.ctx.loop)
@@ -424,7 +434,11 @@ class HTTPConnection(asyncio.Protocol):
         self._log_access(exchange.connection, exchange.request, exchange.status, exchange)
         self._end_exchange(exchange)
         if not exchange.keep_alive:
-            self._close_after_response(body_unread=not exchange.body_complete)
+            # A body refused part-way (413) is still arriving: linger, or the reset the
+            # close would cause could destroy the answer (RFC 9112 9.6).
+            self._close_after_response(
+                body_unread=not exchange.body_complete or exchange.body_failed
+            )
         elif self.flow.paused:
             # Memory stays bounded: no next pipelined request until the client has read
             # this response (a list body is written whole).

@@ -282,18 +282,7 @@ MODES: dict[str, Callable[[Any], ExecutionMode]] = {"inline": InlineMode, "threa
 
 @pytest.mark.parametrize(
     "mode",
-    [
-        "inline",
-        pytest.param(
-            "threads",
-            marks=pytest.mark.xfail(
-                strict=True,
-                raises=AssertionError,
-                reason="bug: finish() decides lingering from body_complete, which a failed "
-                "StreamingBody also is, so a refused body is closed at once (RST risk)",
-            ),
-        ),
-    ],
+    ["inline", "threads"],
 )
 def test_a_body_refused_part_way_is_answered_and_the_rest_discarded(
     mode: str,
