@@ -12,7 +12,7 @@ import enum
 
 from httpkit.errors import ProtocolError
 from httpkit.h1.body import ChunkedReader, LengthReader
-from httpkit.h1.events import CLOSED, NEED_DATA, EndOfMessage, Event
+from httpkit.h1.events import CLOSED, NEED_DATA, Data, EndOfMessage, Event
 from httpkit.h1.head import parse_request_head
 from httpkit.h1.limits import Limits
 
@@ -44,6 +44,7 @@ class ServerConnection:
         "_body",
         "_buffer",
         "_closed",
+        "_direct",
         "_eof",
         "_keep_alive",
         "_limits",
@@ -56,6 +57,9 @@ class ServerConnection:
             raise TypeError(f"limits must be a Limits, not {type(limits).__name__}")
         self._limits = limits
         self._buffer = bytearray()
+        # A received piece of a Content-Length body, kept as the very bytes object the
+        # caller passed, so that it can reach the application without being copied.
+        self._direct: bytes | None = None
         self._eof = False
         self._closed = False
         # The body reader of the current request; None while reading a head.
@@ -76,7 +80,8 @@ class ServerConnection:
     @property
     def buffered(self) -> int:
         """Bytes received but not yet parsed."""
-        return len(self._buffer)
+        direct = self._direct
+        return len(self._buffer) + (0 if direct is None else len(direct))
 
     def receive_data(self, data: bytes) -> None:
         """Add bytes read from the peer; ``b""`` means the peer closed its side (EOF)."""
@@ -87,6 +92,19 @@ class ServerConnection:
         elif self._eof:
             raise RuntimeError("receive_data() called with data after EOF")
         else:
+            body = self._body
+            if (
+                type(body) is LengthReader
+                and body.remaining
+                and not self._buffer
+                and self._direct is None
+                and type(data) is bytes
+            ):
+                self._direct = data  # handed on as it is by the next body event
+                return
+            if self._direct is not None:
+                self._buffer += self._direct
+                self._direct = None
             self._buffer += data
 
     def next_event(self) -> Event:
@@ -104,10 +122,14 @@ class ServerConnection:
     def _close(self) -> None:
         self._closed = True
         self._body = None
+        self._direct = None
         self._buffer.clear()
 
     def _next_body_event(self) -> Event:
         assert self._body is not None  # only called while a body is being read
+        direct = self._direct
+        if direct is not None:
+            return self._direct_data(direct)
         event = self._body.read(self._buffer)
         if event is None:
             if self._eof:
@@ -119,6 +141,19 @@ class ServerConnection:
             if not self._keep_alive:
                 self._close()
         return event
+
+    def _direct_data(self, direct: bytes) -> Data:
+        """The body piece kept by receive_data: whole (no copy) if the body goes on."""
+        self._direct = None
+        body = self._body
+        assert type(body) is LengthReader
+        remaining = body.remaining
+        if len(direct) <= remaining:
+            body.remaining = remaining - len(direct)
+            return Data(direct)
+        self._buffer += direct[remaining:]  # the next request, pipelined (buffer is empty)
+        body.remaining = 0
+        return Data(direct[:remaining])
 
     def _next_head(self) -> Event:
         buffer = self._buffer

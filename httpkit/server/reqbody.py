@@ -17,6 +17,7 @@ from __future__ import annotations
 import errno
 import tempfile
 import threading
+from collections import deque
 from collections.abc import Callable
 from typing import IO
 
@@ -146,11 +147,15 @@ class StreamingBody(RequestBody):
     paused buffer below :data:`BODY_LOW_WATER`; it must only schedule work on the loop.
     """
 
-    __slots__ = ("_buffer", "_cond", "_lost", "_paused", "_resume")
+    __slots__ = ("_buffered", "_cond", "_lost", "_offset", "_paused", "_pieces", "_resume")
 
     def __init__(self, resume: Callable[[], None]) -> None:
         super().__init__()
-        self._buffer = bytearray()
+        # The pieces as received, never joined: a piece the reader takes whole reaches it
+        # without a copy.  ``_offset`` is how much of the first piece was taken already.
+        self._pieces: deque[bytes] = deque()
+        self._offset = 0
+        self._buffered = 0
         self._cond = threading.Condition(threading.Lock())
         self._paused = False
         self._lost = False
@@ -163,9 +168,10 @@ class StreamingBody(RequestBody):
 
     def push(self, data: bytes) -> bool:
         with self._cond:
-            self._buffer += data
+            self._pieces.append(data)
+            self._buffered += len(data)
             self._cond.notify()
-            if not self._paused and len(self._buffer) > BODY_HIGH_WATER:
+            if not self._paused and self._buffered > BODY_HIGH_WATER:
                 self._paused = True
                 return True
             return False
@@ -186,9 +192,9 @@ class StreamingBody(RequestBody):
         pieces: list[bytes] = []
         with self._cond:
             while True:
-                if self._buffer:
+                if self._buffered:
                     pieces.append(self._take(size))
-                    if self._paused and len(self._buffer) < BODY_LOW_WATER:
+                    if self._paused and self._buffered < BODY_LOW_WATER:
                         # Decided under the lock the loop pauses under: one resume per
                         # pause.  The callback only schedules work on the loop.
                         self._paused = False
@@ -205,11 +211,33 @@ class StreamingBody(RequestBody):
         return pieces[0] if len(pieces) == 1 else b"".join(pieces)
 
     def _take(self, size: int) -> bytes:
-        buffer = self._buffer
-        if size < 0 or size >= len(buffer):
-            data = bytes(buffer)
-            buffer.clear()
-        else:
-            data = bytes(buffer[:size])
-            del buffer[:size]
+        """Up to ``size`` buffered bytes (all if negative): the first piece itself when
+        it is all that was asked for, else one copy of what was."""
+        pieces = self._pieces
+        first = pieces[0]
+        offset = self._offset
+        left = len(first) - offset
+        if 0 <= size < left:
+            self._offset = offset + size
+            self._buffered -= size
+            return first[offset : offset + size]
+        pieces.popleft()
+        data = first[offset:] if offset else first
+        self._offset = 0
+        want = self._buffered if size < 0 else size
+        if len(data) < want and pieces:
+            parts = [data]
+            taken = len(data)
+            while pieces and taken < want:
+                piece = pieces[0]
+                if taken + len(piece) <= want:
+                    parts.append(pieces.popleft())
+                    taken += len(piece)
+                else:
+                    cut = want - taken
+                    parts.append(piece[:cut])
+                    self._offset = cut
+                    taken = want
+            data = b"".join(parts)
+        self._buffered -= len(data)
         return data
