@@ -25,6 +25,8 @@ __all__ = ["Listener", "bind_sockets"]
 error_log = logging.getLogger("httpkit.error")
 
 ACCEPT_BATCH = 64  # connections accepted per wake-up, so one listener cannot starve others
+# accept() errors that mean "no descriptor or buffer for a new socket now", not a bad client.
+OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 def bind_sockets(settings: Settings) -> list[socket.socket]:
@@ -104,18 +106,33 @@ def _bind_unix(path: str, backlog: int, mode: int | None = None) -> socket.socke
 
 
 class Listener:
-    """Accepts connections on one listening socket and hands them to ``on_accept``."""
+    """Accepts connections on one listening socket and hands them to ``on_accept``.
+
+    Out of file descriptors, it stops accepting for ``exhaustion_pause`` seconds, and
+    ``resume()`` is ignored until that pause has run out: the server calls it each time a
+    connection closes, and would otherwise re-arm the listener hundreds of times a second.
+    An episode of exhaustion, however many pauses it lasts, logs one error when it begins
+    and one line when it ends: when the backlog of waiting clients has been accepted.
+    """
+
+    exhaustion_pause = 1.0  # seconds without accepting once descriptors run out
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         sock: socket.socket,
         on_accept: Callable[[socket.socket], bool],
+        *,
+        exhaustion_pause: float | None = None,
     ) -> None:
         self.loop = loop
         self.sock = sock
         self.on_accept = on_accept  # returns False when no more should be accepted now
+        if exhaustion_pause is not None:
+            self.exhaustion_pause = exhaustion_pause
         self.accepting = False
+        self._pause_timer: asyncio.TimerHandle | None = None  # set while pausing
+        self._exhausted_since: float | None = None  # loop time the episode began
 
     @property
     def address(self) -> str | tuple[str, int]:
@@ -125,6 +142,9 @@ class Listener:
         return str(name)
 
     def resume(self) -> None:
+        """Start accepting, unless closed or in a pause for lack of descriptors."""
+        if self._pause_timer is not None:
+            return  # the pause's timer resumes
         if not self.accepting and self.sock.fileno() >= 0:
             self.accepting = True
             self.loop.add_reader(self.sock.fileno(), self._accept_some)
@@ -137,6 +157,9 @@ class Listener:
     def close(self, unlink: bool = True) -> None:
         """Stop accepting and close; ``unlink=False`` leaves a Unix socket's file (a
         worker process closing its copy of a socket that its supervisor keeps)."""
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
         self.pause()
         if unlink and self.sock.family == socket.AF_UNIX and self.sock.fileno() >= 0:
             with contextlib.suppress(OSError):
@@ -148,13 +171,11 @@ class Listener:
             try:
                 conn, _ = self.sock.accept()
             except (BlockingIOError, InterruptedError):
+                self._caught_up()
                 return
             except OSError as error:
-                if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    # Out of descriptors: wait a moment instead of spinning on accept().
-                    error_log.error("cannot accept: %s; pausing for 1 s", error.strerror)
-                    self.pause()
-                    self.loop.call_later(1.0, self.resume)
+                if error.errno in OUT_OF_DESCRIPTORS:
+                    self._pause_for_descriptors(error)
                     return
                 if error.errno == errno.ECONNABORTED:
                     continue
@@ -163,3 +184,38 @@ class Listener:
             if not self.on_accept(conn):
                 self.pause()
                 return
+
+    def _pause_for_descriptors(self, error: OSError) -> None:
+        # Waiting, rather than spinning on accept(): the connection stays in the kernel's
+        # backlog until a descriptor is free.
+        if self._exhausted_since is None:
+            self._exhausted_since = self.loop.time()
+            error_log.error(
+                "cannot accept connections on %s: %s; retrying every %g s",
+                self._where(),
+                error.strerror or error,
+                self.exhaustion_pause,
+            )
+        self.pause()
+        self._pause_timer = self.loop.call_later(self.exhaustion_pause, self._end_pause)
+
+    def _end_pause(self) -> None:
+        self._pause_timer = None
+        self.resume()
+
+    def _caught_up(self) -> None:
+        """The backlog is empty: every client that waited for a descriptor got one."""
+        if self._exhausted_since is not None:
+            error_log.info(
+                "accepting connections on %s again (descriptors ran out for %.1f s)",
+                self._where(),
+                self.loop.time() - self._exhausted_since,
+            )
+            self._exhausted_since = None
+
+    def _where(self) -> str:
+        address = self.address
+        if isinstance(address, tuple):
+            host, port = address
+            return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return address
