@@ -26,6 +26,8 @@ error_log = logging.getLogger("httpkit.error")
 
 ACCEPT_BATCH = 64  # connections accepted per wake-up, so one listener cannot starve others
 BACKLOG_LIMIT = 4096  # connections taken from the kernel's queue when stopping
+# accept() errors that mean "no descriptor or buffer for a new socket now", not a bad client.
+OUT_OF_DESCRIPTORS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 def bind_sockets(settings: Settings) -> list[socket.socket]:
@@ -105,18 +107,34 @@ def _bind_unix(path: str, backlog: int, mode: int | None = None) -> socket.socke
 
 
 class Listener:
-    """Accepts connections on one listening socket and hands them to ``on_accept``."""
+    """Accepts connections on one listening socket and hands them to ``on_accept``.
+
+    Out of file descriptors, it stops accepting for ``exhaustion_pause`` seconds rather
+    than spin on ``accept()``.  A connection that closes meanwhile frees a descriptor, so
+    the server's ``resume()`` tries again at once (one ``accept()`` per closed
+    connection, never a spin): waiting clients are served as fast as descriptors free up.
+    An episode of exhaustion, however many pauses it lasts, logs one error when it begins
+    and one line when it ends: when the backlog of waiting clients has been accepted.
+    """
+
+    exhaustion_pause = 1.0  # seconds without accepting once descriptors run out
 
     def __init__(
         self,
         loop: asyncio.AbstractEventLoop,
         sock: socket.socket,
         on_accept: Callable[[socket.socket], bool],
+        *,
+        exhaustion_pause: float | None = None,
     ) -> None:
         self.loop = loop
         self.sock = sock
         self.on_accept = on_accept  # returns False when no more should be accepted now
+        if exhaustion_pause is not None:
+            self.exhaustion_pause = exhaustion_pause
         self.accepting = False
+        self._pause_timer: asyncio.TimerHandle | None = None  # set while pausing
+        self._exhausted_since: float | None = None  # loop time the episode began
 
     @property
     def address(self) -> str | tuple[str, int]:
@@ -126,6 +144,11 @@ class Listener:
         return str(name)
 
     def resume(self) -> None:
+        """Start accepting (also during a pause for lack of descriptors: the caller
+        freed one), unless closed."""
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
         if not self.accepting and self.sock.fileno() >= 0:
             self.accepting = True
             self.loop.add_reader(self.sock.fileno(), self._accept_some)
@@ -155,6 +178,9 @@ class Listener:
     def close(self, unlink: bool = True) -> None:
         """Stop accepting and close; ``unlink=False`` leaves a Unix socket's file (a
         worker process closing its copy of a socket that its supervisor keeps)."""
+        if self._pause_timer is not None:
+            self._pause_timer.cancel()
+            self._pause_timer = None
         self.pause()
         if unlink and self.sock.family == socket.AF_UNIX and self.sock.fileno() >= 0:
             with contextlib.suppress(OSError):
@@ -166,13 +192,11 @@ class Listener:
             try:
                 conn, _ = self.sock.accept()
             except (BlockingIOError, InterruptedError):
+                self._caught_up()
                 return
             except OSError as error:
-                if error.errno in (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM):
-                    # Out of descriptors: wait a moment instead of spinning on accept().
-                    error_log.error("cannot accept: %s; pausing for 1 s", error.strerror)
-                    self.pause()
-                    self.loop.call_later(1.0, self.resume)
+                if error.errno in OUT_OF_DESCRIPTORS:
+                    self._pause_for_descriptors(error)
                     return
                 if error.errno == errno.ECONNABORTED:
                     continue
@@ -181,3 +205,38 @@ class Listener:
             if not self.on_accept(conn):
                 self.pause()
                 return
+
+    def _pause_for_descriptors(self, error: OSError) -> None:
+        # Waiting, rather than spinning on accept(): the connection stays in the kernel's
+        # backlog until a descriptor is free.
+        if self._exhausted_since is None:
+            self._exhausted_since = self.loop.time()
+            error_log.error(
+                "cannot accept connections on %s: %s; retrying every %g s",
+                self._where(),
+                error.strerror or error,
+                self.exhaustion_pause,
+            )
+        self.pause()
+        self._pause_timer = self.loop.call_later(self.exhaustion_pause, self._end_pause)
+
+    def _end_pause(self) -> None:
+        self._pause_timer = None
+        self.resume()
+
+    def _caught_up(self) -> None:
+        """The backlog is empty: every client that waited for a descriptor got one."""
+        if self._exhausted_since is not None:
+            error_log.info(
+                "accepting connections on %s again (descriptors ran out for %.1f s)",
+                self._where(),
+                self.loop.time() - self._exhausted_since,
+            )
+            self._exhausted_since = None
+
+    def _where(self) -> str:
+        address = self.address
+        if isinstance(address, tuple):
+            host, port = address
+            return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+        return address

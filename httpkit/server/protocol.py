@@ -328,6 +328,13 @@ class HTTPConnection(asyncio.Protocol):
 
     def _body_failed(self, exchange: Exchange, error: ProtocolError) -> None:
         assert exchange.body is not None
+        if self._eof:
+            # The client closed its side in the middle of the body: it went away, it did
+            # not send a bad request.  A reading handler gets ClientDisconnectedError.
+            error_log.debug("client closed the connection during the body: %s", error)
+            exchange.body.connection_lost()
+            self.close()
+            return
         exchange.body.end(error)
         self._enter(Phase.RESPONDING)
         if not self.mode.multithread:

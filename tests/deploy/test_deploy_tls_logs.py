@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import http.client
+import importlib.util
 import re
 import socket
 import ssl
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -122,6 +125,25 @@ def test_live_server_with_tls_gives_an_https_url(tmp_path: Path) -> None:
         assert https_get(server.port, context) == b"https"
 
 
+def asyncio_ssl_cannot_answer_close_notify(loop: str) -> bool:
+    """True where the server would run asyncio's SSL transport from before Python 3.11.
+
+    That transport closes the socket before writing the close_notify it owes a client that
+    sent one (CPython gh-74883, bpo-30698; fixed by the SSL rewrite in 3.11).  uvloop's
+    transport, which ``--loop auto`` picks when installed, answers it.
+    """
+    if sys.version_info >= (3, 11):
+        return False
+    return loop == "asyncio" or importlib.util.find_spec("uvloop") is None
+
+
+def send_close_notify(tls: ssl.SSLSocket) -> None:
+    """Send close_notify and leave without waiting for the server's, as curl does."""
+    tls.setblocking(False)
+    with contextlib.suppress(ssl.SSLWantReadError):
+        tls.unwrap()
+
+
 @pytest.mark.parametrize("loop", ["asyncio", "auto"])
 def test_clients_closing_tls_connections_leave_the_log_quiet(
     httpkit: Start, tmp_path: Path, loop: str
@@ -135,7 +157,26 @@ def test_clients_closing_tls_connections_leave_the_log_quiet(
             tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             assert tls.recv(4096).startswith(b"HTTP/1.1 200 ")
             if polite:
-                tls.unwrap().close()
+                send_close_notify(tls)
     assert server.stop() == 0
     assert "eof_received" not in server.stderr
+    assert "WARNING" not in server.stderr, server.stderr
+
+
+@pytest.mark.parametrize("loop", ["asyncio", "auto"])
+def test_server_answers_a_clients_close_notify(httpkit: Start, tmp_path: Path, loop: str) -> None:
+    if asyncio_ssl_cannot_answer_close_notify(loop):
+        pytest.skip(
+            "asyncio's SSL transport before Python 3.11 closes the connection without "
+            "answering the client's close_notify (CPython gh-74883); uvloop answers it"
+        )
+    cert, key = make_certificate(tmp_path, "server")
+    server = httpkit("--certfile", str(cert), "--keyfile", str(key), "--loop", loop)
+    context = ssl.create_default_context(cafile=str(cert))
+    raw = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    with context.wrap_socket(raw, server_hostname="127.0.0.1") as tls:
+        tls.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert tls.recv(4096).startswith(b"HTTP/1.1 200 ")
+        tls.unwrap().close()  # waits for the server's close_notify: an EOF raises
+    assert server.stop() == 0
     assert "WARNING" not in server.stderr, server.stderr

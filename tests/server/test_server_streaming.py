@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import http.client
 import socket
+import struct
 import threading
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from server_helpers import RawClient, Serve, hello_app
+from server_helpers import RawClient, Serve
 
+from httpkit.errors import ProtocolError
+from httpkit.server import ClientDisconnectedError
 from httpkit.testing import live_server
 
 MiB = 1024 * 1024
@@ -120,36 +125,65 @@ def upload(port: int, total: int) -> bytes:
     return data
 
 
+def numbered_pieces(count: int, size: int) -> Iterator[bytes]:
+    """``count`` pieces of ``size`` bytes, each starting with its index: a piece lost,
+    repeated or out of order changes the digest."""
+    filler = b"x" * (size - 8)
+    for index in range(count):
+        yield index.to_bytes(8, "big") + filler
+
+
+@functools.cache
+def digest_of_numbered(count: int, size: int) -> str:
+    sha = hashlib.sha256()
+    for piece in numbered_pieces(count, size):
+        sha.update(piece)
+    return sha.hexdigest()
+
+
 def test_large_upload_and_download_keep_memory_flat(serve: Serve) -> None:
     total = 256 * MiB
+    download_piece = 65536
 
-    def counting_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
+    def digest_app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
         stream = environ["wsgi.input"]
         received = 0
+        sha = hashlib.sha256()
         while block := stream.read(65536):
             received += len(block)
-        start_response("200 OK", [("Content-Length", str(total))])
-        piece = b"d" * 65536
-        for _ in range(total // len(piece)):
-            yield piece
-        yield str(received).encode()[:0]
+            sha.update(block)
+        start_response(
+            "200 OK",
+            [
+                ("Content-Length", str(total)),
+                ("X-Received-Length", str(received)),
+                ("X-Received-Sha256", sha.hexdigest()),
+            ],
+        )
+        yield from numbered_pieces(total // download_piece, download_piece)
 
-    with serve(counting_app, max_body=total) as server:
+    with serve(digest_app, max_body=total) as server:
         memory = PeakRss()
         connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
         connection.request(
             "PUT",
             "/",
-            body=iter([b"u" * MiB] * (total // MiB)),
+            body=numbered_pieces(total // MiB, MiB),
             headers={"Content-Length": str(total)},
         )
         response = connection.getresponse()
         downloaded = 0
+        sha = hashlib.sha256()
         while block := response.read(MiB):
             downloaded += len(block)
+            sha.update(block)
         connection.close()
         growth = memory.growth()
+    assert response.status == 200
+    assert response.headers["X-Received-Length"] == str(total)
+    assert response.headers["X-Received-Sha256"] == digest_of_numbered(total // MiB, MiB)
     assert downloaded == total
+    assert sha.hexdigest() == digest_of_numbered(total // download_piece, download_piece)
     assert growth < 48 * MiB, f"memory grew by {growth / MiB:.0f} MiB"
 
 
@@ -174,45 +208,71 @@ def test_client_gone_mid_download_closes_the_body(serve: Serve) -> None:
         sock.recv(100_000)
         sock.close()
         assert closed.wait(5)
-        assert timed_ok(server.port)
+        assert get_ok(server.port) == b"ok"  # the server still answers
         wait_for_no_connections(server)
 
 
-def test_client_gone_mid_upload_closes_the_body(serve: Serve, threads: int) -> None:
+@pytest.mark.parametrize("leaving", ["close", "reset"])
+def test_client_gone_mid_upload_closes_the_body(serve: Serve, threads: int, leaving: str) -> None:
     closed = threading.Event()
-    called = threading.Event()
+    uploads: list[str] = []  # what the application saw of each upload
+    read_errors: list[BaseException] = []
 
     def app(environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
-        called.set()
+        if environ["PATH_INFO"] == "/ok":
+            start_response("200 OK", [])
+            yield b"ok"
+            return
+        uploads.append(environ["PATH_INFO"])
         try:
             environ["wsgi.input"].read()
-            start_response("200 OK", [])
-            yield b"unexpected"
+        except BaseException as error:
+            read_errors.append(error)
+            raise
         finally:
             closed.set()
+        start_response("200 OK", [])
+        yield b"unexpected"
 
     with serve(app) as server:
-        sock = socket.create_connection(("127.0.0.1", server.port), timeout=5)
-        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n")
-        sock.sendall(b"a" * 5000)
-        time.sleep(0.1)
-        sock.close()
+        client = RawClient(server.port)
+        # The 100 proves the server has the head: inline, it is buffering the body; with
+        # threads, the application is reading it.
+        client.send(
+            b"POST /upload HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
+        assert client.read_until(b"\r\n\r\n").startswith(b"HTTP/1.1 100 ")
+        client.send(b"a" * 5000)
+        if leaving == "reset":
+            client.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        client.close()
+        # Once the server has let the connection go, the request can no longer reach
+        # the application: what it saw by then is all it will ever see.
+        wait_for_no_connections(server)
         if threads:
             assert closed.wait(5)  # the read failed, the generator was closed
+            assert uploads == ["/upload"]
+            [error] = read_errors  # a read that raised, not a short body
+            if leaving == "reset":
+                assert isinstance(error, ClientDisconnectedError), repr(error)
+            else:  # a FIN in the middle of the body: an incomplete request
+                assert isinstance(error, (ClientDisconnectedError, ProtocolError)), repr(error)
         else:
-            time.sleep(0.2)
-            assert not called.is_set()  # inline: the app never saw a half body
-        assert timed_ok(server.port)
+            assert uploads == []  # inline: the app never saw a half body
+        assert get_ok(server.port) == b"ok"  # the server still answers
         wait_for_no_connections(server)
 
 
-def timed_ok(port: int) -> bool:
+def get_ok(port: int) -> bytes:
+    """GET /ok on a new connection; the answer must be a 200."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
     connection.request("GET", "/ok")
     response = connection.getresponse()
-    response.read()
+    body = response.read()
     connection.close()
-    return response.status in (200, 500)
+    assert response.status == 200, (response.status, body)
+    return body
 
 
 def wait_for_no_connections(server: Any) -> None:
@@ -224,10 +284,31 @@ def wait_for_no_connections(server: Any) -> None:
 
 
 def test_live_server_stops_cleanly_with_requests_in_flight() -> None:
-    with live_server(hello_app, threads=2) as server:
-        connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+    in_app = threading.Event()
+    answers: list[tuple[int, str | None, bytes]] = []
+
+    def app_until_draining(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        in_app.set()
+        deadline = time.monotonic() + 5
+        while not live.server.draining and time.monotonic() < deadline:  # `live`: below
+            time.sleep(0.01)  # still working when the server is told to stop
+        start_response("200 OK", [("Content-Length", "8")])
+        return [b"finished"]
+
+    def request(port: int) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         connection.request("GET", "/")
-        connection.getresponse().read()
+        response = connection.getresponse()
+        answers.append((response.status, response.getheader("Connection"), response.read()))
+        connection.close()
+
+    with live_server(app_until_draining, threads=2) as live:
+        client = threading.Thread(target=request, args=(live.port,))
+        client.start()
+        assert in_app.wait(5)
+    client.join(10)
+    # The request in progress finished within the grace period, told not to keep alive.
+    assert answers == [(200, "close", b"finished")]
     threads = [thread.name for thread in threading.enumerate()]
     assert not any(name.startswith("httpkit") for name in threads), threads
 
