@@ -200,6 +200,15 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0.0,
     ),
     Setting(
+        "drain_grace",
+        float,
+        1.0,
+        "While stopping, seconds a kept-alive connection between requests has to deliver "
+        "a request its client may already have sent (answered with Connection: close) "
+        "before it is closed.",
+        minimum=0.0,
+    ),
+    Setting(
         "graceful_timeout",
         float,
         30.0,
@@ -373,6 +382,7 @@ class Settings:
     workers: int
     reload: bool
     linger_timeout: float
+    drain_grace: float
     graceful_timeout: float
     certfile: str | None
     keyfile: str | None

@@ -171,7 +171,12 @@ class Server:
         for conn in list(self.connections):
             conn.check_deadline(now)
         settings = self.settings
-        shortest = min(settings.header_timeout, settings.keepalive_timeout, settings.body_timeout)
+        shortest = min(
+            settings.header_timeout,
+            settings.keepalive_timeout,
+            settings.body_timeout,
+            settings.linger_timeout,
+        )
         # A deadline is honoured to within a quarter of the shortest timeout (at most 1 s).
         self._sweeper = self.loop.call_later(min(1.0, max(0.02, shortest / 4)), self._sweep)
 
@@ -200,8 +205,10 @@ class Server:
             listener.close(unlink=self.owns_sockets)
         deadline = time.monotonic() + grace
         while self.connections and time.monotonic() < deadline:
+            now = self.clock() if self.clock is not None else self.loop.time()
             for conn in list(self.connections):
                 conn.drain()
+                conn.check_deadline(now)  # the sweep's tick may be slower than a stop
             await asyncio.sleep(0.02)
         if self.connections:
             error_log.warning("graceful timeout: cutting %d connections", len(self.connections))

@@ -50,7 +50,6 @@ __all__ = ["HTTPConnection"]
 error_log = logging.getLogger("httpkit.error")
 
 PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being produced
-DRAIN_GRACE = 1.0  # while stopping, seconds an idle connection has to deliver a request
 # RFC 9110 9.3.7: what OPTIONS * answers; the application's own resources say more.
 SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
@@ -238,7 +237,7 @@ class HTTPConnection(asyncio.Protocol):
         close``), then closes; a busy one closes after its response."""
         if self.phase is Phase.IDLE and not self.parser.buffered:
             now = self.ctx.now()
-            self.deadline = min(self.deadline, now + DRAIN_GRACE)
+            self.deadline = min(self.deadline, now + self.settings.drain_grace)
             if now >= self.deadline:
                 self.close()
 

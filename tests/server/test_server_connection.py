@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator
 import pytest
 from fakes import BOUND, ManualThreads, connect, get, post
 
+from httpkit.config import Settings
 from httpkit.server.contract import HandlerExchange
 from httpkit.server.modes import ThreadMode
 from httpkit.server.phase import DEADLINE_OF, TRANSITIONS, Deadline, Phase, TransitionError
-from httpkit.server.protocol import DRAIN_GRACE, PIPELINE_LIMIT
+from httpkit.server.protocol import PIPELINE_LIMIT
 from httpkit.server.reqbody import BODY_HIGH_WATER
 
 EPSILON = 0.001
@@ -399,7 +400,7 @@ def test_draining_idle_connection_answers_a_request_in_the_grace_with_close() ->
     h.run()
     h.ctx.draining = True
     h.conn.drain()
-    h.advance(DRAIN_GRACE / 2)
+    h.advance(Settings().drain_grace / 2)
     assert not h.transport.closed
     h.feed(get())
     h.run()
@@ -413,7 +414,7 @@ def test_draining_idle_connection_closes_at_the_grace_deadline() -> None:
     h = connect(keepalive_timeout=60.0)
     h.ctx.draining = True
     h.conn.drain()
-    h.advance(DRAIN_GRACE - EPSILON)
+    h.advance(Settings().drain_grace - EPSILON)
     assert not h.transport.closed
     h.advance(EPSILON)
     assert h.transport.closed
@@ -461,7 +462,7 @@ def test_a_response_framed_before_the_drain_closes_after_the_grace() -> None:
     h.conn.drain()
     h.run()
     assert not h.transport.closed
-    h.advance(DRAIN_GRACE)
+    h.advance(Settings().drain_grace)
     assert h.transport.closed
     assert not h.transport.aborted
 
