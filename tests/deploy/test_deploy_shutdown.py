@@ -101,15 +101,17 @@ def test_graceful_timeout_bounds_the_wait(httpkit: type[HttpkitProcess]) -> None
     assert "graceful timeout: cutting 1 connections" in server.stderr
 
 
-def test_idle_keepalive_connections_are_closed_at_once(httpkit: type[HttpkitProcess]) -> None:
-    server = httpkit("--keepalive-timeout", "60")
+def test_idle_keepalive_connections_are_closed_after_the_drain_grace(
+    httpkit: type[HttpkitProcess],
+) -> None:
+    server = httpkit("--keepalive-timeout", "60", "--drain-grace", "0.2")
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     conn.request("GET", "/")
     assert conn.getresponse().read().startswith(b"pid=")
     started = time.monotonic()
     server.signal(signal.SIGTERM)
     assert server.process.wait(10) == 0, server.stderr
-    assert time.monotonic() - started < 5, server.stderr  # not the 60 s keep-alive
+    assert time.monotonic() - started < 5, server.stderr  # the grace, not the 60 s keep-alive
     assert conn.sock is not None
     with contextlib.suppress(ConnectionResetError):  # a reset is closed as well
         assert conn.sock.recv(1) == b""
