@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +15,9 @@ from httpkit.server.forwarded import ProxyTrust
 from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.modes import ExecutionMode
+from httpkit.server.phase import DEADLINE_OF, Deadline, Phase
 
-__all__ = ["ConnectionContext", "limits_of"]
+__all__ = ["ConnectionContext", "limits_of", "timeouts_by_phase"]
 
 
 @dataclass(slots=True, eq=False)
@@ -39,9 +41,30 @@ class ConnectionContext:
     tls: bool = False
     clock: Callable[[], float] | None = None  # None: the loop's clock
     draining: bool = False  # set by the server when it stops
+    # The seconds each phase's deadline gives, indexed by Phase.index (from settings).
+    phase_timeouts: list[float] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.phase_timeouts = timeouts_by_phase(self.settings)
 
     def now(self) -> float:
         return self.clock() if self.clock is not None else self.loop.time()
+
+
+def timeouts_by_phase(settings: Settings) -> list[float]:
+    """The seconds each phase's deadline gives, indexed by ``Phase.index``."""
+    seconds = {
+        Deadline.KEEPALIVE: settings.keepalive_timeout,
+        Deadline.HEADER: settings.header_timeout,
+        Deadline.BODY: settings.body_timeout,
+        Deadline.SEND: settings.send_timeout,
+        Deadline.LINGER: settings.linger_timeout,
+        Deadline.NONE: math.inf,
+    }
+    timeouts = [math.inf] * len(Phase)
+    for phase in Phase:
+        timeouts[phase.index] = seconds[DEADLINE_OF[phase]]
+    return timeouts
 
 
 def limits_of(settings: Settings) -> Limits:

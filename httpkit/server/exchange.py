@@ -23,6 +23,7 @@ from typing import IO, Any, Protocol
 
 from httpkit import h1
 from httpkit.errors import ResponseError
+from httpkit.h1 import ResponseFramer
 from httpkit.server.headers import ServerFields, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.reqbody import RequestBody
@@ -69,6 +70,9 @@ class Channel(Protocol):
     def finish(self, exchange: Exchange, data: bytes) -> None:
         """Loop thread: the last bytes of the response; go on with the next request."""
 
+    def finish_soon(self, exchange: Exchange, data: bytes) -> None:
+        """Loop thread: :meth:`finish` from the next loop iteration."""
+
     def cut(self, exchange: Exchange) -> None:
         """Loop thread: abort, so the client sees a truncated response."""
 
@@ -94,6 +98,7 @@ class Exchange:
         "head_sent",
         "multithread",
         "request",
+        "response_started",
         "started",
         "status",
     )
@@ -117,8 +122,9 @@ class Exchange:
         self.multithread = multithread
         # The access log's request duration; no clock read when nobody logs it.
         self.started = time.perf_counter() if timed else 0.0
-        self.framer = h1.ResponseFramer(request)
+        self.framer = ResponseFramer(request)
         self.status = 0  # 0 until start_response()
+        self.response_started = False  # start_response() succeeded once
         self.declared_length: int | None = None  # the application's Content-Length
         self.head_sent = False  # the head was handed to the transport
         self.bytes_sent = 0
@@ -151,10 +157,6 @@ class Exchange:
 
     # -- the response ------------------------------------------------------------------
 
-    @property
-    def response_started(self) -> bool:
-        return self.status != 0
-
     def start_response(self, status: int, reason: str, headers: list[tuple[str, str]]) -> None:
         """Check and record the status and fields; they go out with the first body bytes.
 
@@ -168,6 +170,7 @@ class Exchange:
             status, reason, headers, date=fields.date, server=fields.server
         )
         self.status = status
+        self.response_started = True
 
     def frame_head(self, body_length: int | None, exact: bool = False) -> bytes:
         """The checked head with its framing; the caller hands it to the transport."""
@@ -175,7 +178,10 @@ class Exchange:
             raise ResponseError("the application returned without starting a response")
         # Keep the connection only if the request body was read to its end, so that the
         # next request starts at a known byte; a draining server says it will close.
-        close = not self.body_complete or self.body_failed or self.channel.draining
+        body = self.body
+        close = (
+            body is not None and (not body.complete or body.error is not None)
+        ) or self.channel.draining
         return self.framer.emit_head(body_length=body_length, close=close, exact=exact)
 
     def frame_whole(self, pieces: list[bytes] | tuple[bytes, ...]) -> bytes:

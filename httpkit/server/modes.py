@@ -32,7 +32,7 @@ class ExecutionMode(Protocol):
         """The head is parsed.  False: no capacity left (answer 503)."""
 
     def body_complete(self, exchange: Exchange) -> None:
-        """The body is in (at once for a request without one)."""
+        """The body is in (never called for a request without one)."""
 
     def close(self, timeout: float) -> None:
         """Stop, letting running handlers finish for up to ``timeout`` seconds."""
@@ -51,6 +51,8 @@ class InlineMode:
         return SpooledBody()
 
     def start(self, exchange: Exchange) -> bool:
+        if exchange.body is None:
+            run_inline(self.handler, exchange)  # nothing to wait for
         return True
 
     def body_complete(self, exchange: Exchange) -> None:

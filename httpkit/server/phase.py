@@ -24,6 +24,12 @@ __all__ = ["DEADLINE_OF", "TRANSITIONS", "Deadline", "Phase", "TransitionError"]
 
 
 class Phase(enum.Enum):
+    # Filled in below from the tables: the connection reads these plain ints on every
+    # request, as hashing an Enum member (a Python-level __hash__) costs several times more.
+    bit: int  # this phase's bit in ``allowed``
+    index: int  # position in a per-phase list (the connection's timeouts)
+    allowed: int  # the bits of the phases this one may move to
+
     IDLE = "waiting for a request"  # no byte of the next request yet
     HEAD = "reading a request head"
     BODY = "reading a request body"  # the handler may already run (thread mode)
@@ -71,3 +77,10 @@ TRANSITIONS: dict[Phase, frozenset[Phase]] = {
 
 class TransitionError(RuntimeError):
     """A move the table does not allow: a bug in the server, never the client's doing."""
+
+
+for _index, _phase in enumerate(Phase):
+    _phase.bit = 1 << _index
+    _phase.index = _index
+for _phase, _targets in TRANSITIONS.items():
+    _phase.allowed = sum(target.bit for target in _targets)

@@ -41,7 +41,7 @@ from httpkit.server.exchange import Exchange
 from httpkit.server.flow import WriteFlow
 from httpkit.server.headers import empty_response, error_response
 from httpkit.server.info import ConnectionInfo
-from httpkit.server.phase import DEADLINE_OF, TRANSITIONS, Deadline, Phase, TransitionError
+from httpkit.server.phase import Phase, TransitionError
 from httpkit.server.proxyprotocol import parse_proxy_header
 from httpkit.server.reqbody import SpoolError
 
@@ -52,6 +52,14 @@ error_log = logging.getLogger("httpkit.error")
 PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being produced
 # RFC 9110 9.3.7: what OPTIONS * answers; the application's own resources say more.
 SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
+# The phases as module globals: read on every request, and ``Phase.IDLE`` (a lookup on
+# the Enum class) costs ten times a global's read.
+_IDLE, _HEAD, _BODY = Phase.IDLE, Phase.HEAD, Phase.BODY
+_RESPONDING, _FLUSHING = Phase.RESPONDING, Phase.FLUSHING
+_LINGER, _CLOSED = Phase.LINGER, Phase.CLOSED
+_NEVER = math.inf
 
 
 class HTTPConnection(asyncio.Protocol):
@@ -65,37 +73,44 @@ class HTTPConnection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.info = ConnectionInfo("", 0, "", 0, multithread=context.mode.multithread)
         self.exchange: Exchange | None = None
-        self.phase = Phase.IDLE
+        self.phase = _IDLE
         self.deadline = math.inf  # clock time at which the current phase's deadline ends
         self.flow = WriteFlow()
         self.requests_served = 0
+        # The server is stopping (set by drain(), or already when the connection is made):
+        # responses say Connection: close.  The exchange reads it on every response.
+        self.draining = context.draining
         self._eof = False
         self._reading_paused = False  # the transport's reading (loop thread only)
         self._resume_writing: Callable[[], None] | None = None
         self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
-        self._timeouts = {
-            Deadline.KEEPALIVE: self.settings.keepalive_timeout,
-            Deadline.HEADER: self.settings.header_timeout,
-            Deadline.BODY: self.settings.body_timeout,
-            Deadline.SEND: self.settings.send_timeout,
-            Deadline.LINGER: self.settings.linger_timeout,
-            Deadline.NONE: math.inf,
-        }
+        self._timeouts = context.phase_timeouts
+        self._now = context.clock if context.clock is not None else context.loop.time
 
     # -- the state machine -------------------------------------------------------------
 
     def _enter(self, phase: Phase) -> None:
         """Move to ``phase`` (only along the table) and start its deadline."""
-        if phase not in TRANSITIONS[self.phase]:
+        if not self.phase.allowed & phase.bit:
             raise TransitionError(f"{self.phase.name} -> {phase.name}")
         self.phase = phase
-        self._restart_deadline()
+        seconds = self._timeouts[phase.index]
+        if seconds == _NEVER:
+            self.deadline = _NEVER  # the application's time: no clock read
+        elif phase is _BODY and self._reading_paused:
+            self.deadline = _NEVER  # the handler is slow to read, not the client to send
+        else:
+            self.deadline = self._now() + seconds
 
     def _restart_deadline(self) -> None:
-        seconds = self._timeouts[DEADLINE_OF[self.phase]]
-        if self.phase is Phase.BODY and self._reading_paused:
-            seconds = math.inf  # the handler is slow to read, not the client to send
-        self.deadline = self.ctx.now() + seconds
+        phase = self.phase
+        seconds = self._timeouts[phase.index]
+        if seconds == _NEVER or (phase is _BODY and self._reading_paused):
+            # The application's time, or the handler is slow to read (not the client
+            # slow to send): no deadline, and no clock read.
+            self.deadline = _NEVER
+        else:
+            self.deadline = self._now() + seconds
 
     def check_deadline(self, now: float) -> None:
         """Called by the server's sweep: act on a passed deadline."""
@@ -111,15 +126,15 @@ class HTTPConnection(asyncio.Protocol):
     def _deadline_passed(self) -> None:
         self.deadline = math.inf
         phase = self.phase
-        if phase is Phase.HEAD:
+        if phase is _HEAD:
             # RFC 9110 15.5.9: 408 tells the client the server gave up on it.
             self._reject(None, ProtocolError("request head took too long", 408))
-        elif phase in (Phase.IDLE, Phase.LINGER):
+        elif phase in (_IDLE, _LINGER):
             self.close()
-        elif phase is Phase.BODY:
+        elif phase is _BODY:
             error_log.info("request body stalled; connection cut")
             self.abort()
-        elif phase is Phase.FLUSHING:
+        elif phase is _FLUSHING:
             error_log.info("client stopped reading the response; connection cut")
             self.abort()
 
@@ -140,16 +155,16 @@ class HTTPConnection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         try:
             phase = self.phase
-            if phase is Phase.LINGER:
+            if phase is _LINGER:
                 return  # the rest of a body nobody will read (see _close_after_response)
             if self._proxy_preamble is not None:
                 data = self._read_proxy_header(data)
                 if not data:
                     return
             self.parser.receive_data(data)
-            if phase is Phase.IDLE or phase is Phase.HEAD:
+            if phase is _IDLE or phase is _HEAD:
                 self._read_head()
-            elif phase is Phase.BODY:
+            elif phase is _BODY:
                 self._restart_deadline()
                 self._pull_body()
             elif self.parser.buffered > PIPELINE_LIMIT:
@@ -159,14 +174,14 @@ class HTTPConnection(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         try:
-            if self.phase is Phase.LINGER:
+            if self.phase is _LINGER:
                 self.close()
                 return False
             self._eof = True
             self.parser.receive_data(b"")
-            if self.phase in (Phase.IDLE, Phase.HEAD):
+            if self.phase in (_IDLE, _HEAD):
                 self._read_head()
-            elif self.phase is Phase.BODY:
+            elif self.phase is _BODY:
                 self._pull_body()
         except BaseException as error:
             self._internal_error(error)
@@ -177,7 +192,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         try:
-            self.phase = Phase.CLOSED
+            self.phase = _CLOSED
             self.deadline = math.inf
             self.ctx.closed(self)
             self.flow.lose()
@@ -197,7 +212,7 @@ class HTTPConnection(asyncio.Protocol):
         try:
             self.flow.resume()
             self._wake_writer()
-            if self.phase is Phase.FLUSHING:
+            if self.phase is _FLUSHING:
                 self.call_soon(self._flushed)
         except BaseException as error:
             self._internal_error(error)
@@ -222,8 +237,8 @@ class HTTPConnection(asyncio.Protocol):
             return b""
         if parsed is None:
             self._proxy_preamble = buffered
-            if self.phase is Phase.IDLE:
-                self._enter(Phase.HEAD)
+            if self.phase is _IDLE:
+                self._enter(_HEAD)
             return b""
         client, consumed = parsed
         self._proxy_preamble = None
@@ -235,8 +250,9 @@ class HTTPConnection(asyncio.Protocol):
         """The server is stopping.  A connection between requests gets a short grace to
         deliver a request its client may already have sent (answered with ``Connection:
         close``), then closes; a busy one closes after its response."""
-        if self.phase is Phase.IDLE and not self.parser.buffered:
-            now = self.ctx.now()
+        self.draining = True
+        if self.phase is _IDLE and not self.parser.buffered:
+            now = self._now()
             self.deadline = min(self.deadline, now + self.settings.drain_grace)
             if now >= self.deadline:
                 self.close()
@@ -251,8 +267,8 @@ class HTTPConnection(asyncio.Protocol):
         if type(event) is Request:
             self._start_exchange(event)
         elif event is NEED_DATA:
-            if self.phase is Phase.IDLE and parser.state is ParserState.HEAD:
-                self._enter(Phase.HEAD)
+            if self.phase is _IDLE and parser.state is ParserState.HEAD:
+                self._enter(_HEAD)
         elif event is CLOSED:
             self.close()
 
@@ -285,14 +301,12 @@ class HTTPConnection(asyncio.Protocol):
                 return
         if body is None:
             self.parser.next_event()  # a request without a body still ends with EndOfMessage
-            self._enter(Phase.RESPONDING)
+            self._enter(_RESPONDING)
         else:
-            self._enter(Phase.BODY)
+            self._enter(_BODY)
         if not mode.start(exchange):
             self._reject(request, None, 503)
-        elif body is None:
-            mode.body_complete(exchange)
-        else:
+        elif body is not None:
             if request.expect_continue and mode.continue_at_once:
                 self.write(CONTINUE)
             self._pull_body()
@@ -321,7 +335,7 @@ class HTTPConnection(asyncio.Protocol):
                 return
             if type(event) is EndOfMessage:
                 body.end()
-                self._enter(Phase.RESPONDING)
+                self._enter(_RESPONDING)
                 self.mode.body_complete(exchange)
             return  # NEED_DATA
 
@@ -335,7 +349,7 @@ class HTTPConnection(asyncio.Protocol):
             self.close()
             return
         exchange.body.end(error)
-        self._enter(Phase.RESPONDING)
+        self._enter(_RESPONDING)
         if not self.mode.multithread:
             self._reject(exchange.request, error)
         # Threaded: the handler sees the error on its next read; the driver answers it.
@@ -345,7 +359,7 @@ class HTTPConnection(asyncio.Protocol):
         self.call_on_loop(self._resume_body_on_loop)
 
     def _resume_body_on_loop(self) -> None:
-        if self.phase is Phase.BODY and self._reading_paused:
+        if self.phase is _BODY and self._reading_paused:
             self._resume_reading()
             self._restart_deadline()
             self._pull_body()
@@ -365,15 +379,11 @@ class HTTPConnection(asyncio.Protocol):
     @property
     def closing(self) -> bool:
         """Lost, or about to be: the transport drops writes before connection_lost runs."""
-        return self.phase is Phase.CLOSED or self.transport is None or self.transport.is_closing()
+        return self.phase is _CLOSED or self.transport is None or self.transport.is_closing()
 
     @property
     def writing_paused(self) -> bool:
         return self.flow.paused
-
-    @property
-    def draining(self) -> bool:
-        return self.ctx.draining
 
     def write(self, data: bytes) -> None:
         """Loop thread: write bytes now (asyncio buffers them; see pause_writing)."""
@@ -432,29 +442,41 @@ class HTTPConnection(asyncio.Protocol):
             assert self.transport is not None
             await self.ctx.loop.sendfile(self.transport, file, offset, count)
 
+    def finish_soon(self, exchange: Exchange, data: bytes) -> None:
+        """Loop thread: :meth:`finish` from the next loop iteration."""
+        self.ctx.loop.call_soon(self.finish, exchange, data)  # finish guards itself
+
     def finish(self, exchange: Exchange, data: bytes) -> None:
         """Loop thread: the last bytes of a response; go on with the next request."""
-        if self.closing or exchange is not self.exchange:
+        transport = self.transport
+        if exchange is not self.exchange or transport is None or transport.is_closing():
             return
-        self.write(data)
-        self._log_access(exchange.connection, exchange.request, exchange.status, exchange)
-        self._end_exchange(exchange)
-        if not exchange.keep_alive:
-            # A body refused part-way (413) is still arriving: linger, or the reset the
-            # close would cause could destroy the answer (RFC 9112 9.6).
-            self._close_after_response(
-                body_unread=not exchange.body_complete or exchange.body_failed
-            )
-        elif self.flow.paused:
-            # Memory stays bounded: no next pipelined request until the client has read
-            # this response (a list body is written whole).
-            self._enter(Phase.FLUSHING)
-            self._pause_reading()
-        else:
-            self._next_request()
+        try:  # scheduled by the exchange: like asyncio's own callbacks, nothing escapes
+            transport.write(data)
+            if self.ctx.access_log is not None:
+                self._log_access(exchange.connection, exchange.request, exchange.status, exchange)
+            if exchange.body is not None:
+                exchange.close()
+            self.exchange = None
+            self.requests_served += 1
+            if not exchange.framer.keep_alive:
+                # A body refused part-way (413) is still arriving: linger, or the reset the
+                # close would cause could destroy the answer (RFC 9112 9.6).
+                self._close_after_response(
+                    body_unread=not exchange.body_complete or exchange.body_failed
+                )
+            elif self.flow.paused:
+                # Memory stays bounded: no next pipelined request until the client has
+                # read this response (a list body is written whole).
+                self._enter(_FLUSHING)
+                self._pause_reading()
+            else:
+                self._next_request()
+        except BaseException as error:
+            self._internal_error(error)
 
     def _flushed(self) -> None:
-        if self.phase is Phase.FLUSHING and not self.flow.paused:
+        if self.phase is _FLUSHING and not self.flow.paused:
             self._next_request()
 
     def _end_exchange(self, exchange: Exchange) -> None:
@@ -463,9 +485,10 @@ class HTTPConnection(asyncio.Protocol):
         self.requests_served += 1
 
     def _next_request(self) -> None:
-        self._enter(Phase.IDLE)
-        self._resume_reading()
-        if self.parser.buffered or self._eof:
+        self._enter(_IDLE)
+        if self._reading_paused:
+            self._resume_reading()
+        if self._eof or self.parser.buffered:
             self._read_head()  # a pipelined request, or the EOF that came meanwhile
         elif self.ctx.draining:
             # The response promised keep-alive before the stop began: the client may be
@@ -478,7 +501,7 @@ class HTTPConnection(asyncio.Protocol):
 
     def abort(self) -> None:
         """Cut the connection so that the client sees a truncated response."""
-        if self.transport is not None and self.phase is not Phase.CLOSED:
+        if self.transport is not None and self.phase is not _CLOSED:
             self.transport.abort()
 
     def close(self) -> None:
@@ -494,7 +517,7 @@ class HTTPConnection(asyncio.Protocol):
         allow = [("Allow", SERVER_METHODS)]
         data = empty_response(framer, 200, self.ctx.fields, allow)
         has_body = request.chunked or bool(request.content_length)
-        self._enter(Phase.RESPONDING)
+        self._enter(_RESPONDING)
         self.write(data)
         self._log_access(self.info, request, 200, None)
         self.requests_served += 1
@@ -552,12 +575,12 @@ class HTTPConnection(asyncio.Protocol):
         FIN, discards what still comes for up to the linger timeout, then closes.
         """
         transport = self.transport
-        if self.phase is Phase.LINGER or self.phase is Phase.CLOSED:
+        if self.phase is _LINGER or self.phase is _CLOSED:
             return
         if not body_unread or transport is None or not transport.can_write_eof():
             self.close()
             return
-        self._enter(Phase.LINGER)
+        self._enter(_LINGER)
         transport.write_eof()
         self._resume_reading()
 
