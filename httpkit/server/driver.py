@@ -99,10 +99,7 @@ def _call_handler(handler: Handler, exchange: Exchange) -> Iterable[bytes] | Non
     except ClientDisconnectedError:
         return None
     except BaseException as error:  # SystemExit from an app must not stop the server
-        if exchange.multithread:
-            exchange.channel.call_on_loop(answer_failure, exchange, error)
-        else:
-            answer_failure(exchange, error)
+        exchange.side.call(answer_failure, exchange, error)
         return None
 
 

@@ -28,7 +28,7 @@ from httpkit.server.headers import ServerFields, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.reqbody import RequestBody
 
-__all__ = ["Channel", "Exchange"]
+__all__ = ["Channel", "Exchange", "HandlerSide"]
 
 
 class Channel(Protocol):
@@ -83,6 +83,17 @@ class Channel(Protocol):
         """Loop thread: ``count`` bytes of ``file`` from ``offset``, by the kernel."""
 
 
+class HandlerSide(Protocol):
+    """How code on the handler's thread reaches the connection: directly on the loop
+    thread (inline), by handing over to the loop (a worker).  Chosen by the mode."""
+
+    def write(self, data: bytes) -> None:
+        """Send response bytes, waiting (on a worker) while the client reads slowly."""
+
+    def call(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run ``callback(*args)`` on the loop thread."""
+
+
 class Exchange:
     """One request and its response (see the module documentation)."""
 
@@ -96,9 +107,9 @@ class Exchange:
         "declared_length",
         "framer",
         "head_sent",
-        "multithread",
         "request",
         "response_started",
+        "side",
         "started",
         "status",
     )
@@ -111,7 +122,8 @@ class Exchange:
         *,
         fields: ServerFields,
         body: RequestBody | None,
-        multithread: bool,
+        side: HandlerSide,
+        continue_on_read: bool,
         timed: bool,
     ) -> None:
         self.channel = channel
@@ -119,7 +131,7 @@ class Exchange:
         self.connection = connection
         self._fields = fields
         self.body = body
-        self.multithread = multithread
+        self.side = side
         # The access log's request duration; no clock read when nobody logs it.
         self.started = time.perf_counter() if timed else 0.0
         self.framer = ResponseFramer(request)
@@ -128,7 +140,8 @@ class Exchange:
         self.declared_length: int | None = None  # the application's Content-Length
         self.head_sent = False  # the head was handed to the transport
         self.bytes_sent = 0
-        self._continue_pending = body is not None and request.expect_continue and multithread
+        # Thread mode sends 100 Continue on the first read; inline, it went out at once.
+        self._continue_pending = body is not None and request.expect_continue and continue_on_read
 
     # -- the request body --------------------------------------------------------------
 
@@ -152,7 +165,7 @@ class Exchange:
         if self._continue_pending:
             self._continue_pending = False
             # RFC 9110 10.1.1: the client waits for this before sending the body.
-            self.channel.call_on_loop(self.channel.send_continue, self)
+            self.side.call(self.channel.send_continue, self)
         return body.read(size)
 
     # -- the response ------------------------------------------------------------------
@@ -219,11 +232,7 @@ class Exchange:
         """
         if not piece:
             return
-        data = self.frame_piece(piece)
-        if self.multithread:
-            self.channel.write_from_thread(data)
-        else:
-            self.channel.write(data)
+        self.side.write(self.frame_piece(piece))
 
     def frame_end(self) -> bytes:
         """What is left to send once the body iterable is exhausted."""

@@ -10,20 +10,48 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
+from httpkit.errors import ProtocolError
 from httpkit.server.contract import Handler
 from httpkit.server.driver import run_inline, run_threaded
-from httpkit.server.exchange import Exchange
+from httpkit.server.exchange import Channel, Exchange, HandlerSide
 from httpkit.server.pool import WorkerPool
 from httpkit.server.reqbody import RequestBody, SpooledBody, StreamingBody
 
-__all__ = ["ExecutionMode", "InlineMode", "ThreadMode"]
+__all__ = ["ExecutionMode", "InlineMode", "LoopSide", "ThreadMode", "WorkerSide"]
+
+
+class LoopSide:
+    """The handler runs on the loop thread: it writes and calls directly."""
+
+    __slots__ = ("call", "write")
+
+    def __init__(self, channel: Channel) -> None:
+        self.write = channel.write
+
+        def call(callback: Callable[..., Any], *args: Any) -> None:
+            callback(*args)
+
+        self.call = call
+
+
+class WorkerSide:
+    """The handler runs on a worker thread: everything goes through the loop."""
+
+    __slots__ = ("call", "write")
+
+    def __init__(self, channel: Channel) -> None:
+        self.write = channel.write_from_thread  # waits while the client reads slowly
+        self.call = channel.call_on_loop
 
 
 class ExecutionMode(Protocol):
     multithread: bool  # handlers run on other threads than the loop's
     continue_at_once: bool  # 100 Continue goes out when the head is read
+
+    def side(self, channel: Channel) -> HandlerSide:
+        """How the handlers of one connection reach it."""
 
     def new_body(self, resume: Callable[[], None]) -> RequestBody:
         """A buffer for a request body; ``resume`` asks the loop to read on."""
@@ -33,6 +61,13 @@ class ExecutionMode(Protocol):
 
     def body_complete(self, exchange: Exchange) -> None:
         """The body is in (never called for a request without one)."""
+
+    def body_failed(self, exchange: Exchange, error: ProtocolError) -> bool:
+        """The body stopped with ``error``: True if the connection must answer it now
+        (no handler runs to see it)."""
+
+    def connection_lost(self, exchange: Exchange) -> None:
+        """The client went away in the middle of ``exchange``."""
 
     def close(self, timeout: float) -> None:
         """Stop, letting running handlers finish for up to ``timeout`` seconds."""
@@ -47,6 +82,9 @@ class InlineMode:
     def __init__(self, handler: Handler) -> None:
         self.handler = handler
 
+    def side(self, channel: Channel) -> HandlerSide:
+        return LoopSide(channel)
+
     def new_body(self, resume: Callable[[], None]) -> RequestBody:
         return SpooledBody()
 
@@ -57,6 +95,12 @@ class InlineMode:
 
     def body_complete(self, exchange: Exchange) -> None:
         run_inline(self.handler, exchange)
+
+    def body_failed(self, exchange: Exchange, error: ProtocolError) -> bool:
+        return True  # the handler was waiting for the whole body: it never runs
+
+    def connection_lost(self, exchange: Exchange) -> None:
+        exchange.close()  # nothing else reads the spooled body
 
     def close(self, timeout: float) -> None:
         pass
@@ -72,6 +116,9 @@ class ThreadMode:
         self.pool = WorkerPool(threads, max_pending)
         self._job = functools.partial(run_threaded, handler)
 
+    def side(self, channel: Channel) -> HandlerSide:
+        return WorkerSide(channel)
+
     def new_body(self, resume: Callable[[], None]) -> RequestBody:
         return StreamingBody(resume)
 
@@ -80,6 +127,12 @@ class ThreadMode:
 
     def body_complete(self, exchange: Exchange) -> None:
         pass
+
+    def body_failed(self, exchange: Exchange, error: ProtocolError) -> bool:
+        return False  # the running handler's next read raises it; the driver answers
+
+    def connection_lost(self, exchange: Exchange) -> None:
+        pass  # the worker's read raises ClientDisconnectedError; it closes the exchange
 
     def close(self, timeout: float) -> None:
         self.pool.shutdown(timeout)

@@ -24,9 +24,8 @@ from httpkit.server.driver import run_threaded
 from httpkit.server.exchange import Exchange
 from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
-from httpkit.server.modes import ExecutionMode, InlineMode
+from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
 from httpkit.server.protocol import HTTPConnection
-from httpkit.server.reqbody import RequestBody, StreamingBody
 
 __all__ = [
     "FakeClock",
@@ -194,6 +193,9 @@ class FakeTransport:
         if self.on_write is not None:
             self.on_write(bytes(data))
 
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self.write_limits = (high, low)
+
     def pause_reading(self) -> None:
         self.pause_calls += 1
         self.reading = False
@@ -233,32 +235,24 @@ class FakeTransport:
         )
 
 
-class ManualThreads:
+class ManualThreads(ThreadMode):
     """Thread mode without threads: the test runs each handler with :meth:`run_next`.
 
     Deterministic where a real pool is not needed: the handler runs ``run_threaded``
     on the test thread, so it must not wait for body bytes that have not been fed.
+    Everything else (the body buffer, how handlers reach the loop) is ThreadMode's.
     """
 
-    multithread = True
-    continue_at_once = False
-
-    def __init__(self, handler: Handler, *, capacity: int = 1) -> None:
+    def __init__(self, handler: Handler, *, capacity: int = 1) -> None:  # no pool
         self.handler = handler
         self.capacity = capacity
         self.queued: list[Exchange] = []
-
-    def new_body(self, resume: Callable[[], None]) -> RequestBody:
-        return StreamingBody(resume)
 
     def start(self, exchange: Exchange) -> bool:
         if len(self.queued) >= self.capacity:
             return False
         self.queued.append(exchange)
         return True
-
-    def body_complete(self, exchange: Exchange) -> None:
-        pass
 
     def close(self, timeout: float) -> None:
         pass
