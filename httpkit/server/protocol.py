@@ -50,7 +50,6 @@ __all__ = ["HTTPConnection"]
 error_log = logging.getLogger("httpkit.error")
 
 PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being produced
-TRANSPORT_HIGH_WATER = 256 * 1024  # bytes buffered in the transport before pausing
 # RFC 9110 9.3.7: what OPTIONS * answers; the application's own resources say more.
 SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
@@ -146,10 +145,6 @@ class HTTPConnection(asyncio.Protocol):
         try:
             # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
             self.transport = transport  # type: ignore[assignment]
-            # Pause writing above 256 KiB rather than asyncio's 64 KiB: a streamed body
-            # resumes from a callback of its own (never inside the transport's), and a
-            # quarter as many pauses cost a quarter as many loop iterations.
-            transport.set_write_buffer_limits(high=TRANSPORT_HIGH_WATER)  # type: ignore[attr-defined]
             self.info = self.ctx.describe(transport)
             self.ctx.opened(self)
             if self.info.trusted_proxy and self.settings.proxy_protocol:

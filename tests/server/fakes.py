@@ -193,9 +193,6 @@ class FakeTransport:
         if self.on_write is not None:
             self.on_write(bytes(data))
 
-    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
-        self.write_limits = (high, low)
-
     def pause_reading(self) -> None:
         self.pause_calls += 1
         self.reading = False
