@@ -159,15 +159,12 @@ async def _send_file(exchange: Exchange, body: FileBody, count: int) -> None:
         span = body.sendfile_span()
         if span is None or span[1] < count:
             raise ResponseError("the file changed before it could be sent")
-        head = exchange.frame_head(count, exact=True)
-        exchange.head_sent = True
-        channel.write(head)
+        channel.write(exchange.frame_file_head(count))
         if not exchange.framer.remaining:
             pass  # no body to send (HEAD, 304, an empty file)
         elif channel.can_sendfile():
-            exchange.framer.sent_around(count)
+            exchange.count_sent_around(count)
             await channel.sendfile(body.file, span[0], count)
-            exchange.bytes_sent = count
         else:
             await _send_blocks(exchange, body, count)
         channel.finish(exchange, exchange.framer.end())
@@ -186,8 +183,7 @@ async def _send_blocks(exchange: Exchange, body: FileBody, count: int) -> None:
         if not block:
             raise ResponseError(f"the file ended {left} bytes short of its size")
         left -= len(block)
-        channel.write(exchange.framer.body(bytes(block)))
-        exchange.bytes_sent += len(block)
+        channel.write(exchange.frame_piece(bytes(block)))
         if channel.writing_paused:
             await _writable(channel)
     if left:

@@ -197,6 +197,18 @@ class Exchange:
         ) or self.channel.draining
         return self.framer.emit_head(body_length=body_length, close=close, exact=exact)
 
+    def frame_file_head(self, length: int) -> bytes:
+        """The head of a file body of exactly ``length`` bytes (the file's real size, which
+        wins over the application's Content-Length); the caller writes it at once."""
+        head = self.frame_head(length, exact=True)
+        self.head_sent = True
+        return head
+
+    def count_sent_around(self, count: int) -> None:
+        """``count`` body bytes go out without framing, by ``os.sendfile``."""
+        self.framer.sent_around(count)
+        self.bytes_sent += count
+
     def frame_whole(self, pieces: list[bytes] | tuple[bytes, ...]) -> bytes:
         """Head, body and end of a response whose body is known in full.
 

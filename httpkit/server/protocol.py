@@ -281,25 +281,26 @@ class HTTPConnection(asyncio.Protocol):
         if method == "OPTIONS" and request.target == "*":
             self._answer_options(request)
             return
+        connection = self.info
+        if self.ctx.proxy is not None:
+            try:  # who sent it, as the trusted proxy's headers say
+                connection = self.ctx.proxy.apply(request, connection)
+            except ProtocolError as error:
+                self._reject(request, error)
+                return
         mode = self.mode
         has_body = request.chunked or bool(request.content_length)
         body = mode.new_body(self._resume_body) if has_body else None
         exchange = self.exchange = Exchange(
             self,
             request,
-            self.info,
+            connection,
             fields=self.ctx.fields,
             body=body,
             side=self.side,
             continue_on_read=not mode.continue_at_once,
             timed=self.ctx.access_log is not None,
         )
-        if self.ctx.proxy is not None:
-            try:
-                exchange.connection = self.ctx.proxy.apply(request, self.info)
-            except ProtocolError as error:
-                self._reject(request, error)
-                return
         if body is None:
             self.parser.next_event()  # a request without a body still ends with EndOfMessage
             self._enter(_RESPONDING)
@@ -542,7 +543,6 @@ class HTTPConnection(asyncio.Protocol):
         self._log_access(self.info, request, status, None)
         exchange = self.exchange
         if exchange is not None:
-            exchange.status = status
             self._end_exchange(exchange)
         self.write(data)
         self._close_after_response(body_unread=True)
