@@ -8,12 +8,7 @@ from email.utils import formatdate
 
 from httpkit.h1 import ResponseFramer, field_line
 
-__all__ = ["ServerFields", "empty_response", "error_response", "http_date"]
-
-
-def http_date() -> str:
-    """The current time as an IMF-fixdate (RFC 9110 5.6.7)."""
-    return formatdate(time.time(), usegmt=True)
+__all__ = ["ServerFields", "empty_response", "error_response"]
 
 
 class ServerFields:

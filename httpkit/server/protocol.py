@@ -95,13 +95,7 @@ class HTTPConnection(asyncio.Protocol):
         if not self.phase.allowed & phase.bit:
             raise TransitionError(f"{self.phase.name} -> {phase.name}")
         self.phase = phase
-        seconds = self._timeouts[phase.index]
-        if seconds == _NEVER:
-            self.deadline = _NEVER  # the application's time: no clock read
-        elif phase is _BODY and self._reading_paused:
-            self.deadline = _NEVER  # the handler is slow to read, not the client to send
-        else:
-            self.deadline = self._now() + seconds
+        self._restart_deadline()
 
     def _restart_deadline(self) -> None:
         phase = self.phase
