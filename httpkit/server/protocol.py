@@ -18,10 +18,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import time
-from collections.abc import Callable, Coroutine
-from concurrent.futures import Future
-from typing import IO, Any
 
 from httpkit.errors import ProtocolError
 from httpkit.h1 import (
@@ -35,10 +31,10 @@ from httpkit.h1 import (
     ResponseFramer,
     ServerConnection,
 )
+from httpkit.server.channel import TransportChannel
 from httpkit.server.context import ConnectionContext
 from httpkit.server.driver import answer_failure
 from httpkit.server.exchange import Exchange
-from httpkit.server.flow import WriteFlow
 from httpkit.server.headers import empty_response, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.phase import Phase, TransitionError
@@ -62,28 +58,24 @@ _LINGER, _CLOSED = Phase.LINGER, Phase.CLOSED
 _NEVER = math.inf
 
 
-class HTTPConnection(asyncio.Protocol):
+class HTTPConnection(TransportChannel):
     """The server side of one connection (see the module documentation)."""
 
     def __init__(self, context: ConnectionContext) -> None:
-        self.ctx = context
+        super().__init__(context)
         self.settings = context.settings
         self.mode = context.mode
         self.parser = ServerConnection(context.limits)
-        self.transport: asyncio.Transport | None = None
         self.info = ConnectionInfo("", 0, "", 0, multithread=context.mode.multithread)
         self.exchange: Exchange | None = None
         self.phase = _IDLE
         self.deadline = math.inf  # clock time at which the current phase's deadline ends
-        self.flow = WriteFlow()
         self.side = context.mode.side(self)  # how this connection's handlers reach it
         self.requests_served = 0
         # The server is stopping (set by drain(), or already when the connection is made):
         # responses say Connection: close.  The exchange reads it on every response.
         self.draining = context.draining
         self._eof = False
-        self._reading_paused = False  # the transport's reading (loop thread only)
-        self._resume_writing: Callable[[], None] | None = None
         self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
         self._timeouts = context.phase_timeouts
         self._now = context.clock if context.clock is not None else context.loop.time
@@ -199,9 +191,6 @@ class HTTPConnection(asyncio.Protocol):
         except BaseException as error:
             error_log.critical("error closing a connection", exc_info=error)
 
-    def pause_writing(self) -> None:
-        self.flow.pause(self.ctx.now())
-
     def resume_writing(self) -> None:
         try:
             self.flow.resume()
@@ -210,13 +199,6 @@ class HTTPConnection(asyncio.Protocol):
                 self.call_soon(self._flushed)
         except BaseException as error:
             self._internal_error(error)
-
-    def _wake_writer(self) -> None:
-        """Let an inline body waiting for the transport go on, from its own callback:
-        resuming it inside the transport's callback can re-enter the transport."""
-        resume, self._resume_writing = self._resume_writing, None
-        if resume is not None:
-            self.call_soon(resume)
 
     # -- reading requests --------------------------------------------------------------
 
@@ -359,87 +341,7 @@ class HTTPConnection(asyncio.Protocol):
             self._restart_deadline()
             self._pull_body()
 
-    def _pause_reading(self) -> None:
-        if not self._reading_paused and self.transport is not None:
-            self._reading_paused = True
-            self.transport.pause_reading()
-
-    def _resume_reading(self) -> None:
-        if self._reading_paused and self.transport is not None and not self.closing:
-            self._reading_paused = False
-            self.transport.resume_reading()
-
-    # -- the channel an exchange writes through ----------------------------------------
-
-    @property
-    def closing(self) -> bool:
-        """Lost, or about to be: the transport drops writes before connection_lost runs."""
-        return self.phase is _CLOSED or self.transport is None or self.transport.is_closing()
-
-    @property
-    def writing_paused(self) -> bool:
-        return self.flow.paused
-
-    def write(self, data: bytes) -> None:
-        """Loop thread: write bytes now (asyncio buffers them; see pause_writing)."""
-        if not self.closing:
-            self.transport.write(data)  # type: ignore[union-attr]
-
-    def write_from_thread(self, data: bytes) -> None:
-        """Worker thread: hand bytes to the loop, waiting while the client reads slowly."""
-        self.flow.hand_over(len(data), lambda: self.call_on_loop(self._write_handed_over, data))
-
-    def _write_handed_over(self, data: bytes) -> None:
-        try:
-            self.write(data)
-        finally:
-            self.flow.written(len(data))
-
-    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
-        """Loop thread: run ``callback(*args)`` from the next loop iteration."""
-        self.ctx.loop.call_soon(self._guarded, callback, args)
-
-    def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
-        """Any thread: run ``callback(*args)`` on the loop thread, after earlier calls."""
-        self.ctx.loop.call_soon_threadsafe(self._guarded, callback, args)
-
-    def _guarded(self, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
-        """A callback this connection scheduled: like asyncio's, nothing may escape it."""
-        try:
-            callback(*args)
-        except BaseException as error:
-            self._internal_error(error)
-
-    def run_on_loop(self, coroutine: Coroutine[Any, Any, None]) -> Future[None]:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.ctx.loop)
-
-    def when_writable(self, resume: Callable[[], None]) -> None:
-        """Loop thread: call ``resume`` from a later callback once writes may go on."""
-        if self.flow.paused and not self.closing:
-            self._resume_writing = resume
-        else:
-            self.call_soon(resume)
-
-    def send_continue(self, exchange: Exchange) -> None:
-        """Loop thread: a 100 Continue, unless a final response has started meanwhile."""
-        if exchange is self.exchange and not exchange.head_sent:
-            self.write(CONTINUE)
-
-    def can_sendfile(self) -> bool:
-        transport = self.transport
-        if transport is None or self.ctx.tls:
-            return False
-        # uvloop's loop has no sendfile for its transports: blocks are written instead.
-        return isinstance(self.ctx.loop, asyncio.BaseEventLoop)
-
-    async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
-        if count and not self.closing:
-            assert self.transport is not None
-            await self.ctx.loop.sendfile(self.transport, file, offset, count)
-
-    def finish_soon(self, exchange: Exchange, data: bytes) -> None:
-        """Loop thread: :meth:`finish` from the next loop iteration."""
-        self.ctx.loop.call_soon(self.finish, exchange, data)  # finish guards itself
+    # -- the rest of the channel an exchange writes through (see TransportChannel) -----
 
     def finish(self, exchange: Exchange, data: bytes) -> None:
         """Loop thread: the last bytes of a response; go on with the next request."""
@@ -490,20 +392,6 @@ class HTTPConnection(asyncio.Protocol):
             # sending its next request already.  It gets the drain's grace to arrive.
             self.drain()
 
-    def cut(self, exchange: Exchange) -> None:
-        if exchange is self.exchange:
-            self.abort()
-
-    def abort(self) -> None:
-        """Cut the connection so that the client sees a truncated response."""
-        if self.transport is not None and self.phase is not _CLOSED:
-            self.transport.abort()
-
-    def close(self) -> None:
-        """Close after the buffered bytes are written."""
-        if self.transport is not None and not self.transport.is_closing():
-            self.transport.close()
-
     # -- answers the server gives itself -----------------------------------------------
 
     def _answer_options(self, request: Request) -> None:
@@ -552,14 +440,6 @@ class HTTPConnection(asyncio.Protocol):
             except BaseException as again:
                 error_log.critical("cannot answer the internal error", exc_info=again)
         self.abort()
-
-    def _log_access(
-        self, info: ConnectionInfo, request: Request | None, status: int, ex: Exchange | None
-    ) -> None:
-        access_log = self.ctx.access_log
-        if access_log is not None:
-            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (0, 0.0)
-            access_log(info, request, status, sent, took)
 
     def _close_after_response(self, body_unread: bool) -> None:
         """Close; if the client may still be sending a body, linger first.

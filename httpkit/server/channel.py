@@ -1,0 +1,164 @@
+"""The I/O side of a connection: its transport and the loop, as an exchange needs them.
+
+:class:`TransportChannel` is the base of :class:`~httpkit.server.protocol.HTTPConnection`:
+it owns the transport (writes, pausing and resuming reading), the write back-pressure
+(:class:`~httpkit.server.flow.WriteFlow`), the hand-over of work to the loop thread and
+``sendfile``.  The request state machine -- phases, deadlines, what a byte means -- is
+the subclass's; it tells this class only what every callback must do on an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Coroutine
+from concurrent.futures import Future
+from typing import IO, Any
+
+from httpkit.h1 import CONTINUE, Request
+from httpkit.server.context import ConnectionContext
+from httpkit.server.exchange import Exchange
+from httpkit.server.flow import WriteFlow
+from httpkit.server.info import ConnectionInfo
+from httpkit.server.phase import Phase
+
+__all__ = ["TransportChannel"]
+
+error_log = logging.getLogger("httpkit.error")
+
+_CLOSED = Phase.CLOSED  # read on every write: a global is quicker than Phase.CLOSED
+
+
+class TransportChannel(asyncio.Protocol):
+    """A connection's transport, write flow and loop (see the module documentation)."""
+
+    phase: Phase  # the subclass's state; CLOSED once the connection is lost
+    exchange: Exchange | None  # the request being answered, if any
+
+    def __init__(self, context: ConnectionContext) -> None:
+        self.ctx = context
+        self.transport: asyncio.Transport | None = None
+        self.flow = WriteFlow()
+        self._reading_paused = False  # the transport's reading (loop thread only)
+        self._resume_writing: Callable[[], None] | None = None
+
+    def _internal_error(self, error: BaseException) -> None:
+        """What a scheduled callback that failed must do (the subclass decides)."""
+        raise NotImplementedError
+
+    def finish(self, exchange: Exchange, data: bytes) -> None:
+        """The last bytes of a response, and what follows (the subclass decides)."""
+        raise NotImplementedError
+
+    def pause_writing(self) -> None:
+        self.flow.pause(self.ctx.now())
+
+    def _wake_writer(self) -> None:
+        """Let an inline body waiting for the transport go on, from its own callback:
+        resuming it inside the transport's callback can re-enter the transport."""
+        resume, self._resume_writing = self._resume_writing, None
+        if resume is not None:
+            self.call_soon(resume)
+
+    def _pause_reading(self) -> None:
+        if not self._reading_paused and self.transport is not None:
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        if self._reading_paused and self.transport is not None and not self.closing:
+            self._reading_paused = False
+            self.transport.resume_reading()
+
+    @property
+    def closing(self) -> bool:
+        """Lost, or about to be: the transport drops writes before connection_lost runs."""
+        return self.phase is _CLOSED or self.transport is None or self.transport.is_closing()
+
+    @property
+    def writing_paused(self) -> bool:
+        return self.flow.paused
+
+    def write(self, data: bytes) -> None:
+        """Loop thread: write bytes now (asyncio buffers them; see pause_writing)."""
+        if not self.closing:
+            self.transport.write(data)  # type: ignore[union-attr]
+
+    def write_from_thread(self, data: bytes) -> None:
+        """Worker thread: hand bytes to the loop, waiting while the client reads slowly."""
+        self.flow.hand_over(len(data), lambda: self.call_on_loop(self._write_handed_over, data))
+
+    def _write_handed_over(self, data: bytes) -> None:
+        try:
+            self.write(data)
+        finally:
+            self.flow.written(len(data))
+
+    def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Loop thread: run ``callback(*args)`` from the next loop iteration."""
+        self.ctx.loop.call_soon(self._guarded, callback, args)
+
+    def call_on_loop(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Any thread: run ``callback(*args)`` on the loop thread, after earlier calls."""
+        self.ctx.loop.call_soon_threadsafe(self._guarded, callback, args)
+
+    def _guarded(self, callback: Callable[..., Any], args: tuple[Any, ...]) -> None:
+        """A callback this connection scheduled: like asyncio's, nothing may escape it."""
+        try:
+            callback(*args)
+        except BaseException as error:
+            self._internal_error(error)
+
+    def run_on_loop(self, coroutine: Coroutine[Any, Any, None]) -> Future[None]:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.ctx.loop)
+
+    def when_writable(self, resume: Callable[[], None]) -> None:
+        """Loop thread: call ``resume`` from a later callback once writes may go on."""
+        if self.flow.paused and not self.closing:
+            self._resume_writing = resume
+        else:
+            self.call_soon(resume)
+
+    def can_sendfile(self) -> bool:
+        transport = self.transport
+        if transport is None or self.ctx.tls:
+            return False
+        # uvloop's loop has no sendfile for its transports: blocks are written instead.
+        return isinstance(self.ctx.loop, asyncio.BaseEventLoop)
+
+    async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
+        if count and not self.closing:
+            assert self.transport is not None
+            await self.ctx.loop.sendfile(self.transport, file, offset, count)
+
+    def abort(self) -> None:
+        """Cut the connection so that the client sees a truncated response."""
+        if self.transport is not None and self.phase is not _CLOSED:
+            self.transport.abort()
+
+    def close(self) -> None:
+        """Close after the buffered bytes are written."""
+        if self.transport is not None and not self.transport.is_closing():
+            self.transport.close()
+
+    def send_continue(self, exchange: Exchange) -> None:
+        """Loop thread: a 100 Continue, unless a final response has started meanwhile."""
+        if exchange is self.exchange and not exchange.head_sent:
+            self.write(CONTINUE)
+
+    def cut(self, exchange: Exchange) -> None:
+        if exchange is self.exchange:
+            self.abort()
+
+    def finish_soon(self, exchange: Exchange, data: bytes) -> None:
+        """Loop thread: :meth:`finish` from the next loop iteration."""
+        self.ctx.loop.call_soon(self.finish, exchange, data)  # finish guards itself
+
+    def _log_access(
+        self, info: ConnectionInfo, request: Request | None, status: int, ex: Exchange | None
+    ) -> None:
+        access_log = self.ctx.access_log
+        if access_log is not None:
+            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (0, 0.0)
+            access_log(info, request, status, sent, took)
