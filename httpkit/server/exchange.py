@@ -262,10 +262,6 @@ class Exchange:
         close = not self.body_complete or self.body_failed or self.channel.draining
         return error_response(self.framer, status, self._fields, close=close)
 
-    @property
-    def keep_alive(self) -> bool:
-        return self.framer.keep_alive
-
     def close(self) -> None:
         """Loop thread: the exchange is over; free its body."""
         if self.body is not None:
