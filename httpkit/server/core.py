@@ -24,7 +24,7 @@ from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
 from httpkit.server.protocol import HTTPConnection
-from httpkit.server.tls import client_subject, make_ssl_context
+from httpkit.server.tls import client_issuer, client_subject, make_ssl_context
 
 __all__ = ["Server"]
 
@@ -161,7 +161,9 @@ class Server:
         if self.proxy is not None:
             info.trusted_proxy = self.proxy.trusts(info.peer_host)
         if self.settings.ca_certs is not None:
-            info.client_subject = client_subject(transport.get_extra_info("ssl_object"))
+            ssl_object = transport.get_extra_info("ssl_object")
+            info.client_subject = client_subject(ssl_object)
+            info.client_issuer = client_issuer(ssl_object)
         return info
 
     # -- timeouts ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ class ConnectionInfo:
     multithread: bool = True
     trusted_proxy: bool = False  # the peer is a trusted proxy whose headers are believed
     client_subject: str = ""  # with --ca-certs: the client certificate's subject, "CN=..."
+    client_issuer: str = ""  # and its issuer, both RFC 4514 strings
     # A handler's own values for this connection (the WSGI edge keeps the environ keys
     # that do not change from request to request).  Not copied by dataclasses.replace(),
     # so an info rewritten from a proxy's headers never reuses the proxy's values.

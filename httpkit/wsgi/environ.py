@@ -56,6 +56,7 @@ def connection_environ(base: Environ, info: ConnectionInfo) -> Environ:
     environ["wsgi.url_scheme"] = info.url_scheme
     if info.client_subject:  # mod_ssl's name for it, which applications already read
         environ["SSL_CLIENT_S_DN"] = info.client_subject
+        environ["SSL_CLIENT_I_DN"] = info.client_issuer
     return environ
 
 

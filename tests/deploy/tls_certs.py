@@ -12,10 +12,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def make_certificate(directory: Path, name: str, server: bool = True) -> tuple[Path, Path]:
-    """(certificate, key) PEM files of a self-signed certificate for 127.0.0.1."""
+def make_certificate(
+    directory: Path, name: str, server: bool = True, subject: x509.Name | None = None
+) -> tuple[Path, Path]:
+    """(certificate, key) PEM files of a self-signed certificate for 127.0.0.1; its
+    subject (and issuer) is ``CN=name`` unless ``subject`` is given."""
     key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    if subject is None:
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
     now = datetime.datetime.now(datetime.timezone.utc)
     builder = (
         x509.CertificateBuilder()
