@@ -20,9 +20,28 @@ from typing import Any
 from httpkit.errors import ConfigError
 from httpkit.setting import ENV_PREFIX, Setting, check_host
 
-__all__ = ["ENV_PREFIX", "SETTINGS", "Setting", "Settings", "parse_networks", "split_list"]
+__all__ = [
+    "ENV_PREFIX",
+    "PROXY_HEADER_NAMES",
+    "SETTINGS",
+    "Setting",
+    "Settings",
+    "parse_networks",
+    "split_list",
+    "trusted_header_names",
+]
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+# The forwarding headers of each proxy_headers kind (what trusted_proxy_headers picks from).
+PROXY_HEADER_NAMES = {
+    "x-forwarded": (
+        "x-forwarded-for",
+        "x-forwarded-proto",
+        "x-forwarded-host",
+        "x-forwarded-port",
+    ),
+    "forwarded": ("forwarded",),
+}
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -257,6 +276,16 @@ SETTINGS: tuple[Setting, ...] = (
         "Trusted proxies open each connection with a PROXY protocol v1 or v2 header "
         "(e.g. HAProxy, AWS NLB); it gives the client's address.",
     ),
+    Setting(
+        "trusted_proxy_headers",
+        str,
+        "",
+        "Only these forwarding headers are believed from trusted proxies, the others "
+        "removed (comma-separated, repeatable; e.g. x-forwarded-for,x-forwarded-proto). "
+        "Empty: every header of the proxy_headers kind.",
+        metavar="NAMES",
+        repeatable=True,
+    ),
     Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
     Setting(
         "access_log_format",
@@ -300,6 +329,9 @@ def _check_combination(values: dict[str, Any]) -> None:
     if values["proxy_protocol"] and values["certfile"] is not None:
         # The header precedes the TLS handshake, which asyncio starts on the first byte.
         raise ConfigError("proxy_protocol: not supported together with certfile")
+    trusted_header_names(values["trusted_proxy_headers"], values["proxy_headers"])
+    if values["trusted_proxy_headers"] and not values["trusted_proxy"]:
+        raise ConfigError("trusted_proxy_headers: needs trusted_proxy (whose headers they are)")
     for name in ("server_header", "access_log_format"):
         if any(ord(char) < 32 or ord(char) == 127 for char in values[name]):
             raise ConfigError(f"{name}: must not contain control characters")
@@ -349,6 +381,26 @@ def parse_networks(text: str) -> tuple[list[Network], bool]:
     return networks, unix
 
 
+def trusted_header_names(text: str, kind: str) -> frozenset[str] | None:
+    """The ``trusted_proxy_headers`` setting, lowercased; None when empty (every header
+    of the ``proxy_headers`` kind is believed and no other is removed)."""
+    names = [name.lower() for name in split_list(text)]
+    if not names:
+        return None
+    known = sorted(name for names_of_kind in PROXY_HEADER_NAMES.values() for name in names_of_kind)
+    for name in names:
+        if name not in known:
+            raise ConfigError(
+                f"trusted_proxy_headers: unknown header {name!r}; known: {', '.join(known)}"
+            )
+        if name not in PROXY_HEADER_NAMES[kind]:
+            raise ConfigError(
+                f"trusted_proxy_headers: {name} is not read with proxy_headers={kind} "
+                f"(which reads {', '.join(PROXY_HEADER_NAMES[kind])})"
+            )
+    return frozenset(names)
+
+
 def _with_suggestion(name: str, prefix: str = "") -> str:
     """``name``, and the setting it probably meant: "thread (did you mean threads?)"."""
     known = [prefix + setting.name.upper() if prefix else setting.name for setting in SETTINGS]
@@ -390,6 +442,7 @@ class Settings:
     trusted_proxy: str
     proxy_headers: str
     proxy_protocol: bool
+    trusted_proxy_headers: str
     access_log: bool
     access_log_format: str
     access_log_file: str | None

@@ -14,7 +14,7 @@ import ipaddress
 import re
 from dataclasses import replace
 
-from httpkit.config import Settings, parse_networks
+from httpkit.config import Settings, parse_networks, trusted_header_names
 from httpkit.errors import ProtocolError
 from httpkit.h1 import Request
 from httpkit.server.info import ConnectionInfo
@@ -42,6 +42,11 @@ class ProxyTrust:
     def __init__(self, settings: Settings) -> None:
         self.networks, self.trust_unix = parse_networks(settings.trusted_proxy)
         self.use_forwarded = settings.proxy_headers == "forwarded"
+        # trusted_proxy_headers: the forwarding headers not named are removed from a
+        # trusted proxy's requests too (they are its client's, passed on), so nothing --
+        # this module or the application -- believes them.  Unset, none is removed.
+        chosen = trusted_header_names(settings.trusted_proxy_headers, settings.proxy_headers)
+        self.removed_from_trusted = FORWARDING_HEADERS - chosen if chosen else frozenset()
 
     def trusts(self, host: str) -> bool:
         """Whether a peer (an address, or "" for a Unix socket peer) is a trusted proxy."""
@@ -59,6 +64,9 @@ class ProxyTrust:
             if any(name in FORWARDING_HEADERS for name, _ in request.headers):
                 request.headers = [h for h in request.headers if h[0] not in FORWARDING_HEADERS]
             return info
+        removed = self.removed_from_trusted
+        if removed and any(name in removed for name, _ in request.headers):
+            request.headers = [h for h in request.headers if h[0] not in removed]
         if self.use_forwarded:
             found = self._from_forwarded(request)
         else:

@@ -97,11 +97,7 @@ def escape_dn_value(value: str) -> str:
     escaped = []
     last = len(value) - 1
     for index, char in enumerate(value):
-        if (
-            char in _SPECIAL
-            or (index == 0 and char in "# ")
-            or (index == last and char == " ")
-        ):
+        if char in _SPECIAL or (index == 0 and char in "# ") or (index == last and char == " "):
             escaped.append("\\" + char)
         elif char < " " or char == "\x7f":
             escaped.append(f"\\{ord(char):02X}")

@@ -20,7 +20,7 @@ OPENSSL = shutil.which("openssl")
 
 
 def names_app(environ: dict[str, str], start_response: Callable[..., object]) -> list[bytes]:
-    body = (environ.get("SSL_CLIENT_S_DN", "-") + "\n" + environ.get("SSL_CLIENT_I_DN", "-"))
+    body = environ.get("SSL_CLIENT_S_DN", "-") + "\n" + environ.get("SSL_CLIENT_I_DN", "-")
     data = body.encode("utf-8")
     start_response("200 OK", [("Content-Length", str(len(data)))])
     return [data]
@@ -31,7 +31,16 @@ def openssl_name(certificate: Path, which: str) -> str:
     if OPENSSL is None:
         pytest.skip("the openssl program is not installed")
     printed = subprocess.run(
-        [OPENSSL, "x509", "-noout", f"-{which}", "-nameopt", "RFC2253,-esc_msb", "-in", certificate],
+        [
+            OPENSSL,
+            "x509",
+            "-noout",
+            f"-{which}",
+            "-nameopt",
+            "RFC2253,-esc_msb",
+            "-in",
+            certificate,
+        ],
         capture_output=True,
         check=True,
         text=True,
@@ -54,7 +63,9 @@ TRICKY = x509.Name(
             ]
         ),
         x509.RelativeDistinguishedName([attribute(NameOID.LOCALITY_NAME, '#1 "Main" <St>; ')]),
-        x509.RelativeDistinguishedName([attribute(NameOID.STATE_OR_PROVINCE_NAME, " back\\slash")]),
+        x509.RelativeDistinguishedName(
+            [attribute(NameOID.STATE_OR_PROVINCE_NAME, " back\\slash")]
+        ),
         x509.RelativeDistinguishedName([attribute(NameOID.DOMAIN_COMPONENT, "example")]),
         x509.RelativeDistinguishedName([attribute(NameOID.EMAIL_ADDRESS, "a@example.org")]),
         x509.RelativeDistinguishedName([attribute(NameOID.COMMON_NAME, "Zoë Müller")]),
