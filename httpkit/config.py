@@ -326,9 +326,6 @@ def _check_combination(values: dict[str, Any]) -> None:
     parse_networks(values["trusted_proxy"])
     if values["proxy_protocol"] and not values["trusted_proxy"]:
         raise ConfigError("proxy_protocol: needs trusted_proxy (who may send the header)")
-    if values["proxy_protocol"] and values["certfile"] is not None:
-        # The header precedes the TLS handshake, which asyncio starts on the first byte.
-        raise ConfigError("proxy_protocol: not supported together with certfile")
     trusted_header_names(values["trusted_proxy_headers"], values["proxy_headers"])
     if values["trusted_proxy_headers"] and not values["trusted_proxy"]:
         raise ConfigError("trusted_proxy_headers: needs trusted_proxy (whose headers they are)")

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 from httpkit.config import Settings
@@ -23,7 +23,9 @@ from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
+from httpkit.server.preamble import PreambleReader
 from httpkit.server.protocol import HTTPConnection
+from httpkit.server.proxyprotocol import Address
 from httpkit.server.tls import client_issuer, client_subject, make_ssl_context
 
 __all__ = ["Server"]
@@ -58,6 +60,7 @@ class Server:
         self.connections: set[HTTPConnection] = set()
         self.open_count = 0  # accepted, including those whose transport is being made
         self.listeners: list[Listener] = []
+        self.preambles: set[PreambleReader] = set()  # PROXY headers before TLS, being read
         self.draining = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._sweeper: asyncio.TimerHandle | None = None
@@ -110,25 +113,58 @@ class Server:
 
     # -- connections -------------------------------------------------------------------
 
-    def new_connection(self) -> HTTPConnection:
-        """The protocol object of one accepted connection."""
+    def new_connection(self, proxied: Address | None = None) -> HTTPConnection:
+        """The protocol object of one accepted connection (``proxied``: the client's
+        address from a PROXY header read before TLS)."""
         assert self.context is not None, "start() first"
-        return HTTPConnection(self.context)
+        return HTTPConnection(self.context, proxied)
 
     def _accepted(self, sock: socket.socket) -> bool:
         self.open_count += 1
         if self.ssl_context is None:
             made = self.loop.connect_accepted_socket(self.new_connection, sock)
-        else:
-            made = self.loop.connect_accepted_socket(
-                self.new_connection,
-                sock,
-                ssl=self.ssl_context,
-                ssl_handshake_timeout=self.settings.header_timeout,
+        elif self._preamble_expected(sock):
+            # The PROXY header comes before the ClientHello: read it first (preamble.py).
+            reader = PreambleReader(
+                self.loop, sock, self.settings.header_timeout, self._start_tls, self._lost
             )
+            self.preambles.add(reader)
+            return self.open_count < self.settings.max_connections and not self.draining
+        else:
+            made = self._connect_tls(sock, self.new_connection)
         task = self.loop.create_task(made)
         task.add_done_callback(lambda done: self._transport_made(done, sock))
         return self.open_count < self.settings.max_connections and not self.draining
+
+    def _connect_tls(
+        self, sock: socket.socket, factory: Callable[[], HTTPConnection]
+    ) -> Coroutine[Any, Any, Any]:
+        return self.loop.connect_accepted_socket(
+            factory,
+            sock,
+            ssl=self.ssl_context,
+            ssl_handshake_timeout=self.settings.header_timeout,
+        )
+
+    def _preamble_expected(self, sock: socket.socket) -> bool:
+        if not self.settings.proxy_protocol or self.proxy is None:
+            return False
+        try:
+            peer = sock.getpeername()
+        except OSError:
+            return False  # gone already: the TLS transport will notice
+        return self.proxy.trusts(peer[0] if isinstance(peer, tuple) else "")
+
+    def _start_tls(self, sock: socket.socket, client: Address | None) -> None:
+        self.preambles = {reader for reader in self.preambles if not reader.finished}
+        made = self._connect_tls(sock, lambda: self.new_connection(client))
+        task = self.loop.create_task(made)
+        task.add_done_callback(lambda done: self._transport_made(done, sock))
+
+    def _lost(self, sock: socket.socket) -> None:
+        self.preambles = {reader for reader in self.preambles if not reader.finished}
+        sock.close()
+        self._one_fewer()
 
     def _transport_made(self, task: asyncio.Task[Any], sock: socket.socket) -> None:
         if task.cancelled() or task.exception() is not None:
@@ -188,6 +224,8 @@ class Server:
         """Abort every connection now: their clients see truncated responses."""
         for conn in list(self.connections):
             conn.abort()
+        for reader in list(self.preambles):
+            reader.cancel()
 
     async def shutdown(self, grace: float | None = None) -> None:
         """Drain: stop accepting, close idle connections, let requests in progress finish.

@@ -38,7 +38,7 @@ from httpkit.server.exchange import Exchange
 from httpkit.server.headers import empty_response, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.phase import Phase, TransitionError
-from httpkit.server.proxyprotocol import parse_proxy_header
+from httpkit.server.proxyprotocol import Address, parse_proxy_header
 from httpkit.server.reqbody import SpoolError
 
 __all__ = ["HTTPConnection"]
@@ -61,8 +61,9 @@ _NEVER = math.inf
 class HTTPConnection(TransportChannel):
     """The server side of one connection (see the module documentation)."""
 
-    def __init__(self, context: ConnectionContext) -> None:
+    def __init__(self, context: ConnectionContext, proxied: Address | None = None) -> None:
         super().__init__(context)
+        self._proxied = proxied  # the client, from a PROXY header read before TLS
         self.settings = context.settings
         self.mode = context.mode
         self.parser = ServerConnection(context.limits)
@@ -133,8 +134,10 @@ class HTTPConnection(TransportChannel):
             self.transport = transport  # type: ignore[assignment]
             self.info = self.ctx.describe(transport)
             self.ctx.opened(self)
-            if self.info.trusted_proxy and self.settings.proxy_protocol:
-                self._proxy_preamble = b""
+            if self._proxied is not None:
+                self.info.peer_host, self.info.peer_port = self._proxied
+            elif self.info.trusted_proxy and self.settings.proxy_protocol and not self.ctx.tls:
+                self._proxy_preamble = b""  # with TLS, the server read it before the handshake
             self._restart_deadline()
         except BaseException as error:
             self._internal_error(error)

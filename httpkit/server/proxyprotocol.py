@@ -13,7 +13,7 @@ import struct
 
 from httpkit.errors import ProtocolError
 
-__all__ = ["V1_MAX", "V2_SIGNATURE", "parse_proxy_header"]
+__all__ = ["V1_MAX", "V2_SIGNATURE", "Address", "parse_proxy_header"]
 
 V1_MAX = 107  # spec 2.1: the longest version 1 line, CRLF included
 V2_SIGNATURE = b"\r\n\r\n\x00\r\nQUIT\n"

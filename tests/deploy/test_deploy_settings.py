@@ -44,10 +44,6 @@ def test_max_body_none_is_unlimited_and_zero_refuses_every_body() -> None:
         ({"workers": 0}, "workers: must be at least 1"),
         ({"graceful_timeout": -1.0}, "graceful_timeout"),
         ({"proxy_headers": "x-real-ip"}, "must be one of"),
-        (
-            {"proxy_protocol": True, "trusted_proxy": "127.0.0.1", "certfile": "c.pem"},
-            "not supported together with certfile",
-        ),
     ],
 )
 def test_bad_combinations_are_one_line_errors(values: dict[str, Any], message: str) -> None:
