@@ -12,6 +12,7 @@ and nothing else.
 from __future__ import annotations
 
 import difflib
+import importlib.util
 import ipaddress
 import logging
 from collections.abc import Mapping
@@ -26,6 +27,7 @@ __all__ = [
     "SETTINGS",
     "Setting",
     "Settings",
+    "parse_bind",
     "parse_networks",
     "split_list",
     "trusted_header_names",
@@ -286,6 +288,15 @@ SETTINGS: tuple[Setting, ...] = (
         metavar="NAMES",
         repeatable=True,
     ),
+    Setting(
+        "metrics_bind",
+        str,
+        None,
+        "Serve the server's statistics in Prometheus's text format at /metrics on this "
+        "address of its own (HOST:PORT, e.g. 127.0.0.1:9100); needs the metrics extra.",
+        optional=True,
+        metavar="HOST:PORT",
+    ),
     Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
     Setting(
         "access_log_format",
@@ -327,6 +338,12 @@ def _check_combination(values: dict[str, Any]) -> None:
     if values["proxy_protocol"] and not values["trusted_proxy"]:
         raise ConfigError("proxy_protocol: needs trusted_proxy (who may send the header)")
     trusted_header_names(values["trusted_proxy_headers"], values["proxy_headers"])
+    if values["metrics_bind"] is not None:
+        parse_bind(values["metrics_bind"])
+        if importlib.util.find_spec("prometheus_client") is None:
+            raise ConfigError(
+                "metrics_bind: needs prometheus_client (pip install 'httpkit[metrics]')"
+            )
     if values["trusted_proxy_headers"] and not values["trusted_proxy"]:
         raise ConfigError("trusted_proxy_headers: needs trusted_proxy (whose headers they are)")
     for name in ("server_header", "access_log_format"):
@@ -376,6 +393,22 @@ def parse_networks(text: str) -> tuple[list[Network], bool]:
         except ValueError:
             raise ConfigError(f"trusted_proxy: not an address or CIDR range: {item!r}") from None
     return networks, unix
+
+
+def parse_bind(text: str) -> tuple[str, int]:
+    """``metrics_bind``: (host, port) of ``HOST:PORT`` or ``[IPv6]:PORT``."""
+    host, colon, port = text.rpartition(":")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    elif ":" in host:
+        host = ""  # an IPv6 address needs its brackets
+    if not colon or not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
+        raise ConfigError(f"metrics_bind: expected HOST:PORT, got {text!r}")
+    try:
+        check_host(host)
+    except ConfigError as error:
+        raise ConfigError(f"metrics_bind: {str(error).removeprefix('host: ')}") from None
+    return host, int(port)
 
 
 def trusted_header_names(text: str, kind: str) -> frozenset[str] | None:
@@ -440,6 +473,7 @@ class Settings:
     proxy_headers: str
     proxy_protocol: bool
     trusted_proxy_headers: str
+    metrics_bind: str | None
     access_log: bool
     access_log_format: str
     access_log_file: str | None

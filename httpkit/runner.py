@@ -18,7 +18,8 @@ from httpkit.errors import ConfigError
 from httpkit.reloader import SourceWatcher
 from httpkit.server import Server
 from httpkit.server.accesslog import compile_format
-from httpkit.server.listeners import bind_sockets
+from httpkit.server.listeners import bind_sockets, bind_tcp
+from httpkit.server.metrics import StatsShare
 from httpkit.server.workers import Supervisor
 from httpkit.wsgi import WSGIHandler, load_app
 from httpkit.wsgitypes import WSGIApp
@@ -127,6 +128,7 @@ def run(
     *,
     sockets: list[socket.socket] | None = None,
     banner: bool = True,
+    stats_share: StatsShare | None = None,
 ) -> None:
     """Start a server for ``app``, serve until SIGINT/SIGTERM, then drain and stop.
 
@@ -138,10 +140,13 @@ def run(
     server = make_server(app, settings)
     # An inherited socket (a worker's, or --fd from systemd) is not ours to unlink.
     server.owns_sockets = sockets is None and settings.fd is None
+    server.stats_share = stats_share  # a worker's: its siblings' figures, for /metrics
     try:
         loop.run_until_complete(server.start(sockets))
         if banner:
             log_banner(server.addresses, settings)
+            if server.metrics is not None:
+                log_metrics(server.metrics.addresses[0])
         if on_started is not None:
             on_started(server)
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -181,6 +186,11 @@ def log_banner(addresses: list[str | tuple[str, int]], settings: Settings) -> No
         )
 
 
+def log_metrics(address: str | tuple[str, int]) -> None:
+    if isinstance(address, tuple):
+        server_log.info("httpkit metrics on %s/metrics", _url("http", *address))
+
+
 def run_spec(spec: str, settings: Settings) -> int:
     """Serve the application ``spec`` (MODULE:APP) as the settings say: in this process,
     or in supervised worker processes (``workers`` > 1 or ``reload``) that each load it."""
@@ -198,6 +208,8 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
     configure_logging(settings)
     compile_format(settings.access_log_format)  # a bad format stops us before binding
     sockets = bind_sockets(settings)
+    # The workers share one metrics listener, and add up each other's figures.
+    share = StatsShare.create(settings, bind_tcp) if settings.metrics_bind else None
 
     supervisor_pid = os.getpid()
 
@@ -213,7 +225,7 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
             ready()
             _stop_when_orphaned(server, supervisor_pid)
 
-        run(app, settings, started, sockets=inherited, banner=False)
+        run(app, settings, started, sockets=inherited, banner=False, stats_share=share)
         return 0
 
     supervisor = Supervisor(
@@ -225,11 +237,19 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
         stop_listening=lambda: _close_all(sockets, unlink=settings.fd is None),
     )
     addresses = [_address_of(sock) for sock in sockets]
+
+    def ready() -> None:
+        log_banner(addresses, settings)
+        if share is not None:
+            log_metrics(_address_of(share.sock))
+
     try:
-        return supervisor.run(on_ready=lambda: log_banner(addresses, settings))
+        return supervisor.run(on_ready=ready)
     finally:
         for sock in sockets:
             _close_listening(sock, unlink=settings.fd is None)
+        if share is not None:
+            share.close()
 
 
 def print_cause(error: ConfigError, settings: Settings) -> None:

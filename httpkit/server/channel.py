@@ -42,6 +42,9 @@ class TransportChannel(asyncio.Protocol):
         self.flow = WriteFlow()
         self._reading_paused = False  # the transport's reading (loop thread only)
         self._resume_writing: Callable[[], None] | None = None
+        # Statistics (loop thread; the server adds them up when the connection closes).
+        self.bytes_in = 0
+        self.bytes_out = 0
 
     def _internal_error(self, error: BaseException) -> None:
         """What a scheduled callback that failed must do (the subclass decides)."""
@@ -84,6 +87,7 @@ class TransportChannel(asyncio.Protocol):
         """Loop thread: write bytes now (asyncio buffers them; see pause_writing)."""
         if not self.closing:
             self.transport.write(data)  # type: ignore[union-attr]
+            self.bytes_out += len(data)
 
     def write_from_thread(self, data: bytes) -> None:
         """Worker thread: hand bytes to the loop, waiting while the client reads slowly."""
@@ -130,7 +134,7 @@ class TransportChannel(asyncio.Protocol):
     async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
         if count and not self.closing:
             assert self.transport is not None
-            await self.ctx.loop.sendfile(self.transport, file, offset, count)
+            self.bytes_out += await self.ctx.loop.sendfile(self.transport, file, offset, count)
 
     def abort(self) -> None:
         """Cut the connection so that the client sees a truncated response."""
@@ -141,6 +145,10 @@ class TransportChannel(asyncio.Protocol):
         """Close after the buffered bytes are written."""
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
+
+    def answered_itself(self, status: int) -> None:
+        """Loop thread: the server (not the handler) answered with ``status``."""
+        self.ctx.tally.answered(status)
 
     def send_continue(self, exchange: Exchange) -> None:
         """Loop thread: a 100 Continue, unless a final response has started meanwhile."""

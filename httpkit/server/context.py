@@ -16,6 +16,7 @@ from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.modes import ExecutionMode
 from httpkit.server.phase import DEADLINE_OF, Deadline, Phase
+from httpkit.server.stats import Tally
 
 __all__ = ["ConnectionContext", "limits_of", "timeouts_by_phase"]
 
@@ -41,6 +42,7 @@ class ConnectionContext:
     tls: bool = False
     clock: Callable[[], float] | None = None  # None: the loop's clock
     draining: bool = False  # set by the server when it stops
+    tally: Tally = field(default_factory=Tally)  # the server's statistics (loop thread)
     # The seconds each phase's deadline gives, indexed by Phase.index (from settings).
     phase_timeouts: list[float] = field(init=False)
 

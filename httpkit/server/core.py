@@ -8,6 +8,7 @@ lets requests in progress finish and closes everything.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import socket
 import time
@@ -22,10 +23,12 @@ from httpkit.server.forwarded import ProxyTrust
 from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
+from httpkit.server.metrics import PUBLISH_PERIOD, StatsShare, metrics_handler, metrics_settings
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
 from httpkit.server.preamble import PreambleReader
 from httpkit.server.protocol import HTTPConnection
 from httpkit.server.proxyprotocol import Address
+from httpkit.server.stats import Stats, Tally
 from httpkit.server.tls import client_issuer, client_subject, make_ssl_context
 
 __all__ = ["Server"]
@@ -59,6 +62,10 @@ class Server:
         self.context: ConnectionContext | None = None
         self.connections: set[HTTPConnection] = set()
         self.open_count = 0  # accepted, including those whose transport is being made
+        self.tally = Tally()  # statistics: see stats()
+        self.metrics: Server | None = None  # the metrics_bind listener's own server
+        self.stats_share: StatsShare | None = None  # set in a supervised worker process
+        self._publisher: asyncio.TimerHandle | None = None
         self.listeners: list[Listener] = []
         self.preambles: set[PreambleReader] = set()  # PROXY headers before TLS, being read
         self.draining = False
@@ -101,10 +108,13 @@ class Server:
             proxy=self.proxy,
             tls=self.ssl_context is not None,
             clock=self.clock,
+            tally=self.tally,
         )
         for listener in self.listeners:
             listener.resume()
         self._sweep()
+        if settings.metrics_bind is not None:
+            await self._start_metrics()
 
     async def serve_forever(self) -> None:
         """Wait until :meth:`shutdown` has finished."""
@@ -121,6 +131,7 @@ class Server:
 
     def _accepted(self, sock: socket.socket) -> bool:
         self.open_count += 1
+        self.tally.connections += 1
         if self.ssl_context is None:
             made = self.loop.connect_accepted_socket(self.new_connection, sock)
         elif self._preamble_expected(sock):
@@ -176,6 +187,10 @@ class Server:
 
     def connection_closed(self, conn: HTTPConnection) -> None:
         if conn in self.connections:
+            tally = self.tally
+            tally.requests += conn.requests_served
+            tally.bytes_in += conn.bytes_in
+            tally.bytes_out += conn.bytes_out
             self.connections.discard(conn)
             self._one_fewer()
 
@@ -201,6 +216,82 @@ class Server:
             info.client_subject = client_subject(ssl_object)
             info.client_issuer = client_issuer(ssl_object)
         return info
+
+    # -- statistics --------------------------------------------------------------------
+
+    def stats(self) -> Stats:
+        """The server's figures now (see :class:`~httpkit.server.stats.Stats`).
+
+        Callable from any thread: off the loop's thread, the loop computes them (so that
+        they are consistent) and this waits for the answer.
+        """
+        loop = self._loop
+        if loop is None or not loop.is_running() or _running_loop() is loop:
+            return self.stats_now()
+        answer: concurrent.futures.Future[Stats] = concurrent.futures.Future()
+
+        def compute() -> None:
+            try:
+                answer.set_result(self.stats_now())
+            except BaseException as error:
+                answer.set_exception(error)
+
+        loop.call_soon_threadsafe(compute)
+        return answer.result(timeout=10)
+
+    def stats_now(self) -> Stats:
+        """Loop thread (or a server not running): :meth:`stats`."""
+        tally = self.tally
+        connections = list(self.connections)
+        busy, pending = self.mode.occupancy() if self.mode is not None else (0, 0)
+        return Stats(
+            connections=self.open_count,
+            connections_total=tally.connections,
+            threads=self.settings.threads,
+            threads_busy=busy,
+            requests_pending=pending,
+            requests_total=tally.requests + sum(conn.requests_served for conn in connections),
+            responses_by_server=dict(tally.own_responses),
+            bytes_in=tally.bytes_in + sum(conn.bytes_in for conn in connections),
+            bytes_out=tally.bytes_out + sum(conn.bytes_out for conn in connections),
+        )
+
+    async def _start_metrics(self) -> None:
+        self.metrics = Server(metrics_handler(self._all_figures), metrics_settings(self.settings))
+        share = self.stats_share
+        if share is None:
+            await self.metrics.start()
+            return
+        self.metrics.owns_sockets = False  # the supervisor's listener, shared by its workers
+        await self.metrics.start([share.sock])
+        self._publish()
+
+    def _all_figures(self) -> Stats:
+        """What a scrape reports: this server's figures, and its sibling workers'."""
+        figures = self.stats_now()
+        if self.stats_share is not None:
+            for other in self.stats_share.others():
+                figures += other
+        return figures
+
+    def _publish(self) -> None:
+        assert self.stats_share is not None
+        try:
+            self.stats_share.publish(self.stats_now())
+        except OSError as error:
+            error_log.warning("cannot publish the statistics: %s", error)
+        self._publisher = self.loop.call_later(PUBLISH_PERIOD, self._publish)
+
+    async def _stop_metrics(self) -> None:
+        if self._publisher is not None:
+            self._publisher.cancel()
+        if self.stats_share is not None:
+            try:  # the last word: a replaced worker's requests still count in the totals
+                self.stats_share.publish(self.stats_now().stopped())
+            except OSError as error:
+                error_log.warning("cannot publish the statistics: %s", error)
+        if self.metrics is not None:
+            await self.metrics.shutdown(0.5)
 
     # -- timeouts ----------------------------------------------------------------------
 
@@ -257,5 +348,13 @@ class Server:
             self._sweeper.cancel()
         if self.mode is not None:
             await self.loop.run_in_executor(None, self.mode.close, 1.0)
+        await self._stop_metrics()
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -222,6 +222,7 @@ def answer_failure(exchange: Exchange, error: BaseException) -> None:
     else:
         _log_failure(exchange, error, "; answered 500")
         status = 500
+    channel.answered_itself(status)
     channel.finish(exchange, exchange.error_response(status))
 
 

@@ -67,6 +67,9 @@ class Channel(Protocol):
     def send_continue(self, exchange: Exchange) -> None:
         """Loop thread: ``100 Continue``, unless the final response has started."""
 
+    def answered_itself(self, status: int) -> None:
+        """Loop thread: the server (not the handler) answered with ``status``."""
+
     def finish(self, exchange: Exchange, data: bytes) -> None:
         """Loop thread: the last bytes of the response; go on with the next request."""
 

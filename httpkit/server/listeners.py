@@ -20,7 +20,7 @@ from collections.abc import Callable
 from httpkit.config import Settings, split_list
 from httpkit.errors import ConfigError
 
-__all__ = ["Listener", "bind_sockets"]
+__all__ = ["Listener", "bind_sockets", "bind_tcp"]
 
 error_log = logging.getLogger("httpkit.error")
 
@@ -46,7 +46,7 @@ def bind_sockets(settings: Settings) -> list[socket.socket]:
             for path in split_list(settings.unix):
                 sockets.append(_bind_unix(path, settings.listen_backlog, mode))
         for host in split_list(settings.host):
-            sockets.append(_bind_tcp(host, settings.port, settings.listen_backlog))
+            sockets.append(bind_tcp(host, settings.port, settings.listen_backlog))
     except ConfigError:
         for sock in sockets:  # a TCP address in use must not leave a Unix socket file
             if sock.family == socket.AF_UNIX:
@@ -71,7 +71,8 @@ def inherit_socket(fd: int) -> socket.socket:
     return sock
 
 
-def _bind_tcp(host: str, port: int, backlog: int) -> socket.socket:
+def bind_tcp(host: str, port: int, backlog: int = 128) -> socket.socket:
+    """A listening, non-blocking TCP socket; ConfigError if it cannot be bound."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:

@@ -72,6 +72,9 @@ class ExecutionMode(Protocol):
     def close(self, timeout: float) -> None:
         """Stop, letting running handlers finish for up to ``timeout`` seconds."""
 
+    def occupancy(self) -> tuple[int, int]:
+        """(threads running a handler, requests waiting for one), for statistics."""
+
 
 class InlineMode:
     """Handlers run on the loop thread once their whole body has arrived."""
@@ -105,6 +108,9 @@ class InlineMode:
     def close(self, timeout: float) -> None:
         pass
 
+    def occupancy(self) -> tuple[int, int]:
+        return 0, 0  # asked on the loop thread, which is then running no handler
+
 
 class ThreadMode:
     """Handlers run on a worker pool as soon as their head is parsed."""
@@ -136,3 +142,8 @@ class ThreadMode:
 
     def close(self, timeout: float) -> None:
         self.pool.shutdown(timeout)
+
+    def occupancy(self) -> tuple[int, int]:
+        outstanding = self.pool.outstanding  # queued or running: a free thread takes a job
+        busy = min(outstanding, self.pool.threads)
+        return busy, outstanding - busy

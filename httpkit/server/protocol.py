@@ -144,6 +144,7 @@ class HTTPConnection(TransportChannel):
 
     def data_received(self, data: bytes) -> None:
         try:
+            self.bytes_in += len(data)
             phase = self.phase
             if phase is _LINGER:
                 return  # the rest of a body nobody will read (see _close_after_response)
@@ -353,6 +354,7 @@ class HTTPConnection(TransportChannel):
             return
         try:  # scheduled by the exchange: like asyncio's own callbacks, nothing escapes
             transport.write(data)
+            self.bytes_out += len(data)
             if self.ctx.access_log is not None:
                 self._log_access(exchange.connection, exchange.request, exchange.status, exchange)
             if exchange.body is not None:
@@ -426,9 +428,12 @@ class HTTPConnection(TransportChannel):
             extra = [("Retry-After", str(self.settings.retry_after))]
         data = error_response(ResponseFramer(request), status, self.ctx.fields, extra=extra)
         self._log_access(self.info, request, status, None)
+        self.answered_itself(status)
         exchange = self.exchange
         if exchange is not None:
             self._end_exchange(exchange)
+        else:
+            self.requests_served += 1  # a request the parser refused is answered too
         self.write(data)
         self._close_after_response(body_unread=True)
 

@@ -1,0 +1,136 @@
+"""Instructions per hello-world keep-alive request, counted by callgrind (not timed).
+
+The server runs under ``valgrind --tool=callgrind`` and serves ``N`` requests on one
+keep-alive connection from a client in another process, for two values of N; the
+difference of the two totals over the difference of N is the cost of one request,
+without the start-up.  Instruction counts do not depend on the machine's load, so this
+compares two revisions on a busy machine where timings would not:
+
+    python bench/callgrind_hello.py                   # this checkout, threads 0 and 4
+    python bench/callgrind_hello.py --tree ../old     # another revision's httpkit
+
+Needs valgrind (``apt-get install valgrind``); ``--small`` makes a smoke run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
+BODY = b"Hello, world!"
+
+SERVER = """
+import sys
+import httpkit.runner as runner
+from httpkit.config import Settings
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/quit":
+        loop.call_soon(loop.stop)
+    start_response("200 OK", [("Content-Type", "text/plain"), ("Content-Length", "13")])
+    return [b"Hello, world!"]
+
+settings = Settings(port=int(sys.argv[1]), threads=int(sys.argv[2]), loop="asyncio")
+loop = runner.new_event_loop("asyncio")
+server = runner.make_server(app, settings)
+loop.run_until_complete(server.start())
+print("ready", flush=True)
+loop.run_forever()
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def drive(port: int, count: int) -> None:
+    """``count`` requests on one connection, one at a time, then /quit."""
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=120)
+            break
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    with sock:
+        for _ in range(count):
+            sock.sendall(REQUEST)
+            received = b""
+            while not received.endswith(BODY):
+                piece = sock.recv(65536)
+                if not piece:
+                    raise RuntimeError("the server closed the connection")
+                received += piece
+        sock.sendall(b"GET /quit HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n")
+        while sock.recv(65536):
+            pass
+
+
+def instructions(tree: Path, threads: int, count: int) -> int:
+    """Total instructions of a server process that answered ``count`` + 1 requests."""
+    port = free_port()
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch) / "callgrind.out"
+        script = Path(scratch) / "server.py"
+        script.write_text(SERVER)
+        env = {**os.environ, "PYTHONPATH": str(tree), "PYTHONHASHSEED": "0"}
+        server = subprocess.Popen(
+            [
+                "valgrind",
+                "--tool=callgrind",
+                f"--callgrind-out-file={out}",
+                sys.executable,
+                str(script),
+                str(port),
+                str(threads),
+            ],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert server.stdout is not None
+            server.stdout.readline()  # "ready"
+            drive(port, count)
+            _, stderr = server.communicate(timeout=300)
+        finally:
+            server.kill()
+        match = re.search(r"Collected : (\d+)", stderr)
+        if match is None:
+            raise RuntimeError(f"no instruction count from callgrind:\n{stderr[-2000:]}")
+        return int(match.group(1))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tree", type=Path, default=Path(__file__).resolve().parent.parent)
+    parser.add_argument("--threads", type=int, action="append")
+    parser.add_argument("--small", action="store_true", help="a smoke run: few requests")
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    low, high = (20, 60) if args.small else (500, 2500)
+    for threads in args.threads or [0, 4]:
+        first = instructions(args.tree, threads, low)
+        second = instructions(args.tree, threads, high)
+        per_request = (second - first) / (high - low)
+        print(f"threads={threads}: {per_request:,.0f} instructions per request")
+
+
+if __name__ == "__main__":
+    main()
