@@ -276,7 +276,8 @@ SETTINGS: tuple[Setting, ...] = (
         bool,
         False,
         "Trusted proxies open each connection with a PROXY protocol v1 or v2 header "
-        "(e.g. HAProxy, AWS NLB); it gives the client's address.",
+        "(e.g. HAProxy, AWS NLB; with certfile, before the TLS handshake); it gives the "
+        "client's address.",
     ),
     Setting(
         "trusted_proxy_headers",

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from server_helpers import Serve
 
+from httpkit.server.metrics import StatsShare
 from httpkit.server.stats import Stats
 
 HELLO = b"Hello, world!"
@@ -126,3 +131,20 @@ def test_busy_threads_and_pending_requests(serve: Serve) -> None:
             release.set()
             for sock in socks:
                 sock.close()
+
+
+def test_a_dead_workers_figures_count_as_stopped(tmp_path: Path) -> None:
+    figures = Stats(2, 9, 4, 3, 1, 40, {400: 2}, 1000, 5000)
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    (tmp_path / f"{gone.stdout.strip()}.json").write_text(json.dumps(figures.as_dict()))
+    with socket.socket() as sock:
+        share = StatsShare(str(tmp_path), sock)
+        share.publish(figures)  # this process's own file is not among the others
+        [dead] = share.others()
+    assert dead == Stats(0, 9, 0, 0, 0, 40, {400: 2}, 1000, 5000)
+    assert (dead + figures).requests_total == 80
