@@ -16,6 +16,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from httpkit.config import Settings
+from httpkit.errors import ConfigError
 from httpkit.server.accesslog import AccessLog
 from httpkit.server.context import ConnectionContext, limits_of
 from httpkit.server.contract import Handler
@@ -260,7 +261,10 @@ class Server:
         self.metrics = Server(metrics_handler(self._all_figures), metrics_settings(self.settings))
         share = self.stats_share
         if share is None:
-            await self.metrics.start()
+            try:
+                await self.metrics.start()
+            except ConfigError as error:
+                raise ConfigError(f"metrics_bind: {error}") from None
             return
         self.metrics.owns_sockets = False  # the supervisor's listener, shared by its workers
         await self.metrics.start([share.sock])

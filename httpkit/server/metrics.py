@@ -23,6 +23,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from httpkit.config import Settings, parse_bind
+from httpkit.errors import ConfigError
 from httpkit.server.contract import Handler, HandlerExchange
 from httpkit.server.stats import Stats
 
@@ -143,7 +144,10 @@ class StatsShare:
     @classmethod
     def create(cls, settings: Settings, bind: Callable[[str, int], socket.socket]) -> StatsShare:
         host, port = parse_bind(settings.metrics_bind or "")
-        sock = bind(host, port)
+        try:
+            sock = bind(host, port)
+        except ConfigError as error:
+            raise ConfigError(f"metrics_bind: {error}") from None
         return cls(tempfile.mkdtemp(prefix="httpkit-stats-"), sock)
 
     def publish(self, stats: Stats) -> None:

@@ -111,6 +111,16 @@ def test_bad_metrics_bind_is_refused(value: str, message: str) -> None:
         Settings(metrics_bind=value)
 
 
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_metrics_port_in_use_is_a_one_line_error(httpkit: Start, workers: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match=f"metrics_bind: cannot listen on 127.0.0.1:{port}"):
+            httpkit("--workers", workers, "--metrics-bind", f"127.0.0.1:{port}")
+
+
 def metrics_address(server: HttpkitProcess) -> str:
     deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
