@@ -8,6 +8,7 @@ nothing of WSGI itself; a handler sees only the
 from httpkit.server.contract import ClientDisconnectedError, FileBody, Handler, HandlerExchange
 from httpkit.server.core import Server
 from httpkit.server.info import ConnectionInfo
+from httpkit.server.stats import Stats
 
 __all__ = [
     "ClientDisconnectedError",
@@ -16,4 +17,5 @@ __all__ = [
     "Handler",
     "HandlerExchange",
     "Server",
+    "Stats",
 ]

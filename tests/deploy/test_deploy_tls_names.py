@@ -84,8 +84,12 @@ def https_names(port: int, context: ssl.SSLContext) -> list[str]:
 
 @pytest.mark.parametrize(
     "subject",
-    [TRICKY, x509.Name([attribute(NameOID.COMMON_NAME, "alice")])],
-    ids=["escaped-multivalued", "plain"],
+    [
+        TRICKY,
+        x509.Name([attribute(NameOID.COMMON_NAME, "alice")]),
+        x509.Name([attribute(NameOID.COMMON_NAME, "a\x01b\x7fc=d")]),
+    ],
+    ids=["escaped-multivalued", "plain", "control-characters"],
 )
 def test_client_dn_is_what_openssl_prints_in_rfc2253(tmp_path: Path, subject: x509.Name) -> None:
     cert, key = make_certificate(tmp_path, "server")
