@@ -140,7 +140,9 @@ class Server:
             reader = PreambleReader(
                 self.loop, sock, self.settings.header_timeout, self._start_tls, self._lost
             )
-            self.preambles.add(reader)
+            reader.start()
+            if not reader.finished:
+                self.preambles.add(reader)
             return self.open_count < self.settings.max_connections and not self.draining
         else:
             made = self._connect_tls(sock, self.new_connection)

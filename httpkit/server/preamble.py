@@ -51,8 +51,17 @@ class PreambleReader:
         self._header = b""  # the header's bytes taken so far
         self.finished = False
         self._fd = sock.fileno()
-        loop.add_reader(self._fd, self._readable)
-        self._timer: asyncio.TimerHandle | None = loop.call_later(timeout, self._timed_out)
+        self._timeout = timeout
+        self._timer: asyncio.TimerHandle | None = None
+
+    def start(self) -> None:
+        """Read what has arrived; wait for the rest (if any) on the loop."""
+        # The proxy sends its header as it connects: it is usually there by the time the
+        # connection is accepted, and then neither a reader nor a timer is needed.
+        self._readable()
+        if not self.finished:
+            self.loop.add_reader(self._fd, self._readable)
+            self._timer = self.loop.call_later(self._timeout, self._timed_out)
 
     def _readable(self) -> None:
         try:
