@@ -16,7 +16,7 @@ from examples.atompub.handlers import (
     MemberEntry,
     ServiceDocument,
 )
-from examples.atompub.store import COLLECTIONS, open_store
+from examples.atompub.store import COLLECTIONS, Store, open_store
 from httpkit.web import Router
 
 __all__ = ["DEFAULT_DB", "MEDIA_TYPES", "make_app"]
@@ -50,13 +50,15 @@ def make_app(
     title: str = "httpkit AtomPub",
     author: str = "httpkit",
     sanitize: bool | None = None,
+    store: Store | None = None,
 ) -> Router:
     """The service as a WSGI application, storing into ``database``.
 
     ``database`` is a SQLite file path or a PostgreSQL URL (``postgresql://...``, which
     needs ``psycopg[binary,pool]``).  Without it: the ``ATOMPUB_DB`` environment
     variable, else ``atompub.db`` in the current directory.  The file, or the tables,
-    are created on the first request.
+    are created on the first request.  ``store`` is an open store instead (one from
+    :func:`examples.atompub.store.open_store`, which the caller closes).
 
     ``sanitize`` (default on; the environment variable ``ATOMPUB_SANITIZE=off`` turns it
     off) removes script, event handlers, ``javascript:`` links and style from the HTML
@@ -66,9 +68,12 @@ def make_app(
         raise ValueError(f"page_size must be a whole number >= 1, not {page_size!r}")
     if sanitize is None:
         sanitize = os.environ.get(SANITIZE_ENV_VAR, "on").strip().lower() not in _OFF
-    location = database or os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+    if store is None:
+        store = open_store(database or os.environ.get(DB_ENV_VAR) or DEFAULT_DB)
+    elif database is not None:
+        raise ValueError("make_app takes a database or a store, not both")
     service = AtomService(
-        store=open_store(location),
+        store=store,
         page_size=page_size,
         title=title,
         author=author,
