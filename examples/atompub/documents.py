@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from examples.atompub.atom import (
+    APP,
     ATOM,
     FEED_TYPE,
     XHTML,
@@ -82,6 +83,7 @@ def member_entry(member: Member, edit_url: str, media_url: str | None) -> ET.Ele
 def render_feed(page: FeedPage, title: str, author: str, member_urls: MemberUrls) -> bytes:
     """A valid Atom feed of one page, newest ``app:edited`` first."""
     feed = ET.Element(atom("feed"))
+    feed.set("xmlns:app", APP)  # once for the feed, not once per entry's app:edited
     set_child(feed, atom("id"), page.state.feed_id)
     set_child(feed, atom("title"), title)
     set_child(feed, atom("updated"), page.state.updated)
