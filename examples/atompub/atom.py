@@ -20,9 +20,9 @@ from examples.atompub.xmlio import ATOM, XHTML, parse_untrusted, serialize
 __all__ = [
     "APP",
     "ATOM",
-    "XHTML",
     "ENTRY_TYPE",
     "FEED_TYPE",
+    "XHTML",
     "Category",
     "categories_document",
     "parse_entry",

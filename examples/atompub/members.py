@@ -16,8 +16,8 @@ from examples.atompub.xmlio import parse_trusted
 
 __all__ = [
     "build_member",
-    "new_entry_id",
     "media_summary",
+    "new_entry_id",
     "new_media_entry",
     "pick_slug",
     "refresh_media_summary",

@@ -112,10 +112,10 @@ def _content(content: ET.Element | None) -> Markup:
         return Markup("")
     kind = content.get("type", "text").split(";", 1)[0].strip().lower()
     if kind in ("html", "text/html"):
-        return Markup(clean_html(content.text or ""))  # noqa: S704 (cleaned just now)
+        return Markup(clean_html(content.text or ""))
     if kind in ("xhtml", "application/xhtml+xml"):
         div = content.find(f"{{{XHTML}}}div")
-        return Markup("") if div is None else Markup(clean_html(inner_html(div)))  # noqa: S704
+        return Markup("") if div is None else Markup(clean_html(inner_html(div)))
     if kind == "text" or kind.startswith("text/"):
         return Markup("<p>%s</p>") % (content.text or "")
     return Markup("<p><em>%s content</em></p>") % kind

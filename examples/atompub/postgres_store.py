@@ -13,6 +13,7 @@ the whole request, so a feed's body matches the ETag sent with it.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import threading
 import uuid
@@ -146,7 +147,6 @@ def _ensure_schema(connection: Any) -> None:
 
 
 def _rollback(connection: Any) -> None:
-    try:
+    # A broken connection cannot roll back: the pool discards it.
+    with contextlib.suppress(psycopg.Error):
         connection.execute("ROLLBACK")
-    except psycopg.Error:
-        pass  # a broken connection: the pool discards it

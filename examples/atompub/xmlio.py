@@ -37,7 +37,8 @@ PREFERRED_PREFIXES = {"http://www.w3.org/2007/app": "app", XHTML: "xhtml", ATOM:
 # HTML's void elements (WHATWG HTML 13.1.2): the only XHTML elements written as <x/>;
 # a feed reader pasting <span/> into HTML would leave the span open.
 VOID_ELEMENTS = frozenset(
-    "area base br col embed hr img input link meta source track wbr".split()
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+    | {"track", "wbr"}
 )
 
 
@@ -82,9 +83,7 @@ def _with_declarations(events: Iterable[tuple[str, object]]) -> ET.Element:
     return root
 
 
-def serialize(
-    root: ET.Element, default_namespaces: Collection[str] = DEFAULT_NAMESPACES
-) -> bytes:
+def serialize(root: ET.Element, default_namespaces: Collection[str] = DEFAULT_NAMESPACES) -> bytes:
     """UTF-8 XML with a declaration; the namespaces of ``default_namespaces`` are
     written unprefixed where an element of theirs appears, others keep a prefix."""
     parts = ['<?xml version="1.0" encoding="utf-8"?>\n']

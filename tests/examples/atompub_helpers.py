@@ -125,4 +125,3 @@ def atompub_client(kind: str, database: Path | str, **options: Any) -> Iterator[
         finally:
             live.close()
             store.close()
-

@@ -64,7 +64,7 @@ class PostgresServer:
     def _run(self, *command: str) -> None:
         prefix = ["runuser", "-u", SERVER_USER, "--"] if os.geteuid() == 0 else []
         result = subprocess.run(
-            [*prefix, *command], capture_output=True, text=True, timeout=START_SECONDS
+            [*prefix, *command], capture_output=True, text=True, timeout=START_SECONDS, check=False
         )
         if result.returncode != 0:
             raise RuntimeError(f"{command[0]} failed: {result.stdout}{result.stderr}")

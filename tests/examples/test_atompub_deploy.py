@@ -154,7 +154,9 @@ def site(tmp_path: Path, postgres_url: str) -> Iterator[str]:
             process.stop()
 
 
-def race(count: int, attempt: Callable[[httpx.Client, int], httpx.Response]) -> list[httpx.Response]:
+def race(
+    count: int, attempt: Callable[[httpx.Client, int], httpx.Response]
+) -> list[httpx.Response]:
     """``attempt`` from ``count`` threads released at once, each with its own client."""
     start = threading.Barrier(count, timeout=REQUEST_SECONDS)
     results: list[httpx.Response | BaseException | None] = [None] * count
@@ -191,8 +193,8 @@ def test_racing_edits_through_nginx_lose_no_update(site: str) -> None:
             headers = {**ENTRY_HEADERS, "If-Match": etag}
             responses = race(
                 CLIENTS,
-                lambda http, n, r=round_number: http.put(
-                    url, content=entry_xml(f"Round {r} edit {n}"), headers=headers
+                lambda http, n, r=round_number, h=headers: http.put(
+                    url, content=entry_xml(f"Round {r} edit {n}"), headers=h
                 ),
             )
             statuses = sorted(response.status_code for response in responses)

@@ -90,7 +90,7 @@ def test_the_two_representations_have_their_own_etags(client: Any) -> None:
 
 
 def test_pages_escape_titles_and_clean_content_even_unsanitized(tmp_path: Path) -> None:
-    hostile = "&lt;p onclick=\"steal()\"&gt;Hi&lt;script&gt;steal()&lt;/script&gt;&lt;/p&gt;"
+    hostile = '&lt;p onclick="steal()"&gt;Hi&lt;script&gt;steal()&lt;/script&gt;&lt;/p&gt;'
     body = (
         '<entry xmlns="http://www.w3.org/2005/Atom"><title>&lt;b&gt;Bold&lt;/b&gt;</title>'
         f'<content type="html">{hostile}</content></entry>'
