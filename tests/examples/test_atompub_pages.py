@@ -38,7 +38,7 @@ def test_the_home_page_links_each_collection(client: Any) -> None:
     post(client, "One", "one")
     page = browse(client, "/")
     assert page.content_type == "text/html"
-    assert '<a href="/entries">Entries</a> (1 members)' in page.text
+    assert '<a href="/entries">Entries</a> (1 member)' in page.text
     assert '<a href="/media">Media</a>' in page.text
     assert 'href="/service"' in page.text
 

@@ -78,3 +78,17 @@ def test_the_curl_session_answers_as_the_tutorial_shows(tmp_path: Path) -> None:
                 expected = line.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
                 assert expected in answer.replace("\r\n", "\n"), (command, answer)
     assert (tmp_path / "atompub.db").is_file()
+
+
+@pytest.mark.skipif(CURL is None, reason="curl is not installed (apt-get install curl)")
+def test_the_readme_curl_command_publishes_an_entry(tmp_path: Path) -> None:
+    readme = README.read_text()
+    found = re.search(r"^ *\$ (curl .*?)$\n\n", readme, re.MULTILINE | re.DOTALL)
+    assert found is not None
+    command = " ".join(part.strip() for part in found.group(1).split("\\\n"))
+    with httpkit_serve("examples.atompub:app", tmp_path, environ={"ATOMPUB_DB": ""}) as port:
+        command = command.replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        result = subprocess.run(
+            shlex.split(command), capture_output=True, timeout=20, check=True, cwd=tmp_path
+        )
+    assert result.stdout.startswith(b"HTTP/1.1 201 Created"), result.stdout
