@@ -43,7 +43,13 @@ from examples.atompub.members import (
     slug_title,
     stored_entry,
 )
-from examples.atompub.pages import HTML_TAG_SUFFIX, entry_view, html_page, wants_html
+from examples.atompub.pages import (
+    HTML_TAG_SUFFIX,
+    collection_page,
+    entry_view,
+    html_page,
+    wants_html,
+)
 from examples.atompub.sanitize import sanitize_entry
 from examples.atompub.store import CollectionState, Member, Store, Transaction, entity_tag
 from httpkit.web import Handler, Request
@@ -218,19 +224,7 @@ class Collection(AtomPubHandler):
 
     def _html_page(self, request: Request, page: FeedPage, title: str) -> webob.Response:
         entries = [entry_view(m, *self.member_urls(request, m)) for m in page.members]
-        return html_page(
-            "collection.html",
-            self.page_context(
-                request,
-                title=title,
-                entries=entries,
-                feed_url=page.url(page.number),
-                number=page.number,
-                last_number=page.last_number,
-                previous_url=page.url(page.number - 1) if page.number > 1 else None,
-                next_url=page.url(page.number + 1) if page.number < page.last_number else None,
-            ),
-        )
+        return collection_page(self.page_context(request), page, title, entries)
 
     def post(self, request: Request, collection: str) -> webob.Response:
         info = self.service.collections[collection]
@@ -301,14 +295,12 @@ class MemberEntry(AtomPubHandler):
             with self.service.store.read() as transaction:
                 member = existing(transaction.member(collection, slug))
         if wants_html(request):
-            info = self.service.collections[collection]
-            view = entry_view(member, *self.member_urls(request, member))
             return html_page(
                 "entry.html",
                 self.page_context(
                     request,
-                    entry=view,
-                    collection_title=info.title,
+                    entry=entry_view(member, *self.member_urls(request, member)),
+                    collection_title=self.service.collections[collection].title,
                     collection_url=request.url_for("collection", collection=collection),
                 ),
             )

@@ -22,12 +22,13 @@ import webob
 from markupsafe import Markup
 
 from examples.atompub.atom import atom, text_of
+from examples.atompub.documents import FeedPage
 from examples.atompub.sanitize import clean_html
 from examples.atompub.store import Member
 from examples.atompub.xmlio import XHTML, inner_html, parse_trusted
 from httpkit.web import Request
 
-__all__ = ["EntryView", "entry_view", "html_page", "wants_html"]
+__all__ = ["EntryView", "collection_page", "entry_view", "html_page", "wants_html"]
 
 HTML_TYPE = "text/html"
 ATOM_TYPE = "application/atom+xml"
@@ -72,6 +73,28 @@ def html_page(template: str, context: Mapping[str, Any]) -> webob.Response:
     response = webob.Response(body=body.encode(), content_type=HTML_TYPE, charset="UTF-8")
     response.vary = ("Accept",)
     return response
+
+
+def collection_page(
+    context: Mapping[str, Any], page: FeedPage, title: str, entries: list[EntryView]
+) -> webob.Response:
+    """One page of a collection, newest first, with links to its neighbours."""
+    neighbours = {
+        "previous_url": page.url(page.number - 1) if page.number > 1 else None,
+        "next_url": page.url(page.number + 1) if page.number < page.last_number else None,
+    }
+    return html_page(
+        "collection.html",
+        {
+            **context,
+            **neighbours,
+            "title": title,
+            "entries": entries,
+            "feed_url": page.url(page.number),
+            "number": page.number,
+            "last_number": page.last_number,
+        },
+    )
 
 
 def entry_view(member: Member, url: str, media_url: str | None) -> EntryView:
