@@ -180,7 +180,7 @@ def _refuse_async(responder: Callable[..., Any], what: str) -> None:
     router calls handlers as plain WSGI code, where the coroutine would never run and
     every request would fail."""
     # An object whose __call__ is async is as much an async handler as an async def.
-    call = responder if inspect.isroutine(responder) else getattr(responder, "__call__", None)
+    call: object = responder if inspect.isroutine(responder) else type(responder).__call__
     for candidate in (responder, call):
         if inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate):
             raise TypeError(
