@@ -136,9 +136,11 @@ def test_a_port_in_use_is_raised_in_the_callers_thread_before_the_block() -> Non
         taken.listen()
         port = taken.getsockname()[1]
         entered = False
-        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"):
-            with httpkit.serving(hello, port=port):
-                entered = True
+        with (
+            pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}"),
+            httpkit.serving(hello, port=port),
+        ):
+            entered = True
         assert not entered
     assert not [t for t in threading.enumerate() if t.name == "httpkit-server"]
 
@@ -156,15 +158,16 @@ def test_a_port_in_use_is_raised_in_the_callers_thread_before_the_block() -> Non
 def test_bad_settings_are_refused_as_serve_refuses_them(
     settings: dict[str, Any], message: str
 ) -> None:
-    with pytest.raises(ConfigError, match=message):
-        with httpkit.serving(hello, port=0, **settings):
-            pytest.fail("the block must not run")
+    with pytest.raises(ConfigError, match=message), httpkit.serving(hello, port=0, **settings):
+        pytest.fail("the block must not run")
 
 
 def test_a_factory_passed_instead_of_its_app_is_refused() -> None:
-    with pytest.raises(ConfigError, match=r"make_app is an application factory.*make_app\(\)"):
-        with httpkit.serving(make_app, port=0):
-            pytest.fail("the block must not run")
+    with (
+        pytest.raises(ConfigError, match=r"make_app is an application factory.*make_app\(\)"),
+        httpkit.serving(make_app, port=0),
+    ):
+        pytest.fail("the block must not run")
 
 
 def test_serving_on_a_unix_socket(tmp_path: Any) -> None:
