@@ -79,6 +79,7 @@ class AsyncServer:
         self.settings = settings
         self._core: Server | None = None
         self._addresses: list[str | tuple[str, int]] = []
+        self._starting = False
         self._stopped = False
 
     @property
@@ -113,11 +114,15 @@ class AsyncServer:
     async def start(self) -> None:
         """Bind and start accepting; returns once the server listens.  A setting that
         cannot be put to work (an address in use) raises :class:`ConfigError`."""
-        if self._core is not None:
+        if self._starting or self._core is not None:
             raise RuntimeError("the server is started already (a server starts once)")
-        core = make_server(self.app, self.settings)
-        core.owns_sockets = self.settings.fd is None  # an inherited socket is not ours
-        await core.start()  # binding comes first: a failure leaves nothing to clean up
+        self._starting = True
+        try:
+            core = make_server(self.app, self.settings)
+            core.owns_sockets = self.settings.fd is None  # an inherited socket is not ours
+            await core.start()  # binding comes first: a failure leaves nothing to clean up
+        finally:
+            self._starting = False  # a failed start may be tried again
         self._core = core
         self._addresses = core.addresses  # still known once the sockets are closed
         log_banner(core.addresses, self.settings)

@@ -267,14 +267,18 @@ def test_serve_forever_drains_and_stops_when_cancelled() -> None:
     asyncio.run(program())
 
 
-def test_a_start_up_error_is_raised_by_start() -> None:
+def test_a_start_up_error_is_raised_by_start_which_may_be_tried_again() -> None:
     async def program() -> None:
         with socket.socket() as taken:
             taken.bind(("127.0.0.1", 0))
             taken.listen()
-            server = httpkit.AsyncServer(hello, port=taken.getsockname()[1])
+            port = taken.getsockname()[1]
+            server = httpkit.AsyncServer(hello, port=port)
             with pytest.raises(ConfigError, match="cannot listen on"):
                 await server.start()
+        # The port is free now: a failed start may be tried again.
+        async with server:
+            assert await get(port, "/again") == b"hello from /again"
 
     asyncio.run(program())
 
