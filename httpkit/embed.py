@@ -113,7 +113,7 @@ class AsyncServer:
 
     async def start(self) -> None:
         """Bind and start accepting; returns once the server listens.  A setting that
-        cannot be put to work (an address in use) raises :class:`ConfigError`."""
+        cannot be put to work (an address in use) raises :class:`~httpkit.errors.ConfigError`."""
         if self._starting or self._core is not None:
             raise RuntimeError("the server is started already (a server starts once)")
         self._starting = True
