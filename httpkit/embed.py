@@ -68,7 +68,7 @@ class AsyncServer:
         self._prepare(app, embedded_settings(settings, own_loop=False))
 
     @classmethod
-    def with_settings(cls, app: WSGIApp, settings: Settings) -> AsyncServer:
+    def _with_settings(cls, app: WSGIApp, settings: Settings) -> AsyncServer:
         """A server with ``settings`` checked already (a background server's)."""
         server = cls.__new__(cls)
         server._prepare(app, settings)
@@ -171,7 +171,7 @@ class BackgroundServer:
 
     def __init__(self, app: WSGIApp, **settings: Any) -> None:
         self.settings = embedded_settings(settings, own_loop=True)
-        self._server = AsyncServer.with_settings(app, self.settings)
+        self._server = AsyncServer._with_settings(app, self.settings)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
