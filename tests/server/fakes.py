@@ -25,6 +25,7 @@ from httpkit.server.exchange import Exchange
 from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
+from httpkit.server.streams import StreamSlots
 from httpkit.server.protocol import HTTPConnection
 
 __all__ = [
@@ -244,6 +245,7 @@ class ManualThreads(ThreadMode):
         self.handler = handler
         self.capacity = capacity
         self.queued: list[Exchange] = []
+        self.streams = StreamSlots(1)
 
     def start(self, exchange: Exchange) -> bool:
         if len(self.queued) >= self.capacity:
