@@ -124,6 +124,15 @@ class Subscription:
             if not self._queue and not self.ended:
                 self._cond.wait(timeout)
 
+    def end(self) -> None:
+        """Any thread: no more events; the stream sends what is queued, then ends."""
+        with self._cond:
+            self.ended = True
+            wake, self._wake = self._wake, None
+            self._cond.notify_all()
+        if wake is not None:
+            wake()
+
     def close(self) -> None:
         with self._cond:
             self.ended = True

@@ -70,6 +70,14 @@ class EventHub:
         subscription = self.subscribe(request.last_event_id)
         return EventStream(subscription, heartbeat=heartbeat, retry=retry)
 
+    def end_streams(self) -> None:
+        """End every open stream (each response finishes; a browser's ``EventSource``
+        reconnects after its retry delay and resumes from ``Last-Event-ID``)."""
+        with self._lock:
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            subscriber.end()
+
     @property
     def streams(self) -> int:
         """How many streams are open on this hub."""

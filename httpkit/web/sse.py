@@ -84,7 +84,12 @@ class EventStream:
             raise ValueError(f"heartbeat must be a positive number of seconds, not {heartbeat!r}")
         self.source = source
         self.heartbeat = float(heartbeat)
-        self.preamble = Event(retry=retry).encode() if retry is not None else _OPENED
+        if retry is not None:
+            Event(retry=retry)  # checks it
+            # The field alone: with a data line the page would get an empty message.
+            self.preamble = f"retry: {retry}\n\n".encode()
+        else:
+            self.preamble = _OPENED
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         control: StreamControl | None = environ.get(STREAM_ENVIRON_KEY)

@@ -25,8 +25,8 @@ from httpkit.server.exchange import Exchange
 from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
-from httpkit.server.streams import StreamSlots
 from httpkit.server.protocol import HTTPConnection
+from httpkit.server.streams import StreamSlots
 
 __all__ = [
     "FakeClock",

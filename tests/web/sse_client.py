@@ -48,8 +48,8 @@ def read_events(response: httpx.Response) -> Iterator[Received]:
 
 
 def next_event(events: Iterator[Received]) -> Received:
-    """The next dispatched event, skipping comments."""
+    """The next dispatched event, skipping comments and blocks without data (retry)."""
     for received in events:
-        if received.comment is None:
+        if "data" in received.fields:
             return received
     raise AssertionError("the stream ended")
