@@ -43,7 +43,8 @@ class TransportChannel(asyncio.Protocol):
         self._reading_paused = False  # the transport's reading (loop thread only)
         self._resume_writing: Callable[[], None] | None = None
         # A body waiting for events (pause_body) ends when the client leaves: see when_gone.
-        self._on_gone: Callable[[], None] | None = None
+        # The exchange is kept with it: a registration that outlived its exchange is void.
+        self._on_gone: tuple[Exchange | None, Callable[[], None]] | None = None
         self._gone = False
 
     def _internal_error(self, error: BaseException) -> None:
@@ -134,17 +135,17 @@ class TransportChannel(asyncio.Protocol):
             self.close()
             self.call_soon(callback)
         else:
-            self._on_gone = callback
+            self._on_gone = (self.exchange, callback)
 
     def _end_waiting_body(self) -> None:
         """The client left, closed its side, or the server stops: a waiting body (an
         event stream nobody will read, or that would keep the stop waiting) ends, and
         its connection closes."""
         self._gone = True
-        callback, self._on_gone = self._on_gone, None
-        if callback is not None:
+        waiting, self._on_gone = self._on_gone, None
+        if waiting is not None and waiting[0] is self.exchange:
             self.close()
-            self.call_soon(callback)
+            self.call_soon(waiting[1])
 
     def can_sendfile(self) -> bool:
         transport = self.transport

@@ -66,8 +66,6 @@ Rendered: TypeAlias = "Reply | webob.Response | EventStream"  # what the router 
 
 def render(result: object) -> Rendered:
     """Convert a handler's return value; raise TypeError for anything else."""
-    if isinstance(result, HTML):
-        return Reply(*result.parts())
     if isinstance(result, str):
         if type(result) is not str and hasattr(result, "__html__"):
             return Reply(*HTML(str(result)).parts())  # markupsafe.Markup: escaped markup
@@ -77,6 +75,8 @@ def render(result: object) -> Rendered:
         )
     if isinstance(result, webob.Response):
         return result
+    if isinstance(result, HTML):
+        return Reply(*result.parts())
     if isinstance(result, EventStream):
         return result
     if isinstance(result, bytes):
