@@ -105,7 +105,7 @@ class EventStream:
                     "server (--threads 0) while it waits: publish into an EventHub and "
                     "return hub.stream(request), or run with worker threads"
                 )
-            control = None  # a generator blocks its worker thread by itself
+        # A slot either way: a generator holds its worker thread just the same.
         if control is not None and not control.open_stream():
             self.close()
             start_response(
@@ -116,7 +116,7 @@ class EventStream:
         start_response("200 OK", list(_HEADERS))
         if isinstance(self.source, Subscription):
             return _SubscriptionBody(self.source, self.heartbeat, self.preamble, control)
-        return _IterableBody(iter(self.source), self.preamble)
+        return _IterableBody(iter(self.source), self.preamble)  # blocks by itself
 
     def close(self) -> None:
         close = getattr(self.source, "close", None)

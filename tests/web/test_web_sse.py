@@ -200,6 +200,29 @@ def test_a_generator_source_runs_on_worker_threads_and_is_refused_inline(
     assert "would block the single-threaded server (--threads 0)" in caplog.text
 
 
+def test_a_generator_stream_takes_a_slot_too_and_head_sends_no_body() -> None:
+    release = threading.Event()
+
+    def slow(request: Request) -> EventStream:
+        def events() -> Iterator[str]:
+            release.wait(WAIT)  # blocks its worker thread, as a generator does
+            yield "late"
+
+        return EventStream(events())
+
+    router = Router()
+    router.add("/events", slow)
+    with live_server(router, threads=2, max_streams=1) as server, ExitStack() as streams:
+        first = streams.enter_context(httpx.stream("GET", server.url + "/events", timeout=WAIT))
+        assert first.status_code == 200
+        assert httpx.get(server.url + "/events", timeout=WAIT).status_code == 503
+        release.set()
+        assert first.read().endswith(b"data: late\n\n")
+        head = httpx.head(server.url + "/events", timeout=WAIT)
+        assert head.headers["content-type"] == "text/event-stream; charset=utf-8"
+        assert head.content == b""
+
+
 @MODES
 def test_streams_past_max_streams_get_503(threads: int) -> None:
     hub = EventHub()
