@@ -62,7 +62,7 @@ class EventStream:
     """Server-sent events a handler returns (see the module documentation).
 
     :param source: an :class:`~httpkit.web.events.Subscription` (``hub.subscribe()``;
-        :meth:`EventHub.stream <httpkit.web.events.EventHub>` makes one from a request),
+        :meth:`EventHub.stream <httpkit.web.EventHub.stream>` makes one from a request),
         or an iterable of :class:`~httpkit.web.events.Event`, ``str`` (the data of an
         event) or ``None`` (send a heartbeat now).
     :param heartbeat: seconds of quiet after which a comment line is sent.

@@ -50,6 +50,8 @@ class Templates:
     :param whole_limit: a page up to this many bytes is sent whole with a
         ``Content-Length``; a longer one streams (see :class:`HTML`).
     :param auto_reload: check the files for changes on every render (Jinja's default).
+    :param strict: a name a template uses but its context lacks is an error (Jinja's
+        ``StrictUndefined``); ``False`` renders it empty, as Jinja does by default.
     """
 
     def __init__(
@@ -60,6 +62,7 @@ class Templates:
         globals: Mapping[str, Any] | None = None,
         whole_limit: int = WHOLE_PAGE_LIMIT,
         auto_reload: bool = True,
+        strict: bool = True,
     ) -> None:
         jinja = _jinja()
         if directory is None and not strings:
@@ -77,7 +80,8 @@ class Templates:
                 disabled_extensions=_PLAIN_TEXT, default_for_string=True, default=True
             ),
             auto_reload=auto_reload,
-            undefined=jinja.StrictUndefined,  # a misspelt name is an error, not ""
+            # A misspelt name is an error, not "" (unless the user asks for Jinja's way).
+            undefined=jinja.StrictUndefined if strict else jinja.Undefined,
         )
         self.environment.globals.update(globals or {})
         self.whole_limit = whole_limit

@@ -108,6 +108,15 @@ def test_mistakes_in_templates_are_500s_that_say_why(caplog: pytest.LogCaptureFi
     assert "nowhere.html" in caplog.text
 
 
+def test_lenient_templates_render_a_missing_name_empty() -> None:
+    templates = Templates(
+        strings={"page.html": "<p>{% if error %}{{ error }}{% endif %}</p>"}, strict=False
+    )
+    router = Router(templates=templates)
+    router.add("/", lambda request: request.render("page.html"))
+    assert TestApp(router).get("/").text == "<p></p>"
+
+
 def test_a_router_without_templates_says_so(caplog: pytest.LogCaptureFixture) -> None:
     router = Router()
     router.add("/", lambda request: request.render("page.html"))
