@@ -97,14 +97,14 @@ class EventStream:
             self.close()
             start_response("200 OK", list(_HEADERS))
             return []
-        if control is not None and not isinstance(self.source, Subscription):
-            if not environ.get("wsgi.multithread"):
-                self.close()
-                raise TypeError(
-                    "an EventStream over a generator would block the single-threaded "
-                    "server (--threads 0) while it waits: publish into an EventHub and "
-                    "return hub.stream(request), or run with worker threads"
-                )
+        blocking = not isinstance(self.source, Subscription)
+        if control is not None and blocking and not environ.get("wsgi.multithread"):
+            self.close()
+            raise TypeError(
+                "an EventStream over a generator would block the single-threaded "
+                "server (--threads 0) while it waits: publish into an EventHub and "
+                "return hub.stream(request), or run with worker threads"
+            )
         # A slot either way: a generator holds its worker thread just the same.
         if control is not None and not control.open_stream():
             self.close()
