@@ -146,11 +146,12 @@ def test_the_handler_gets_last_event_id() -> None:
 
 
 @MODES
-def test_the_stream_ends_promptly_when_the_client_goes_away(threads: int) -> None:
+@pytest.mark.parametrize("loop", ["asyncio", "auto"])  # auto: uvloop when installed
+def test_the_stream_ends_promptly_when_the_client_goes_away(threads: int, loop: str) -> None:
     """No event and no heartbeat is due (heartbeat 60 s): the server itself notices the
     client closing and closes the stream's source at once."""
     hub = EventHub()
-    with live_server(hub_app(hub, heartbeat=60.0), threads=threads) as server:
+    with live_server(hub_app(hub, heartbeat=60.0), threads=threads, loop=loop) as server:
         for _ in range(3):
             with httpx.stream("GET", server.url + "/events", timeout=WAIT) as response:
                 events = read_events(response)  # kept: dropping it would close the response
