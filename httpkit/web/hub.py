@@ -33,6 +33,9 @@ class EventHub:
     def __init__(self, *, history: int = 100, max_queued: int = 1000) -> None:
         if history < 0 or max_queued < 1:
             raise ValueError("history must be >= 0 and max_queued >= 1")
+        if history > max_queued:
+            # A reconnection replaying the history would fall behind at once.
+            raise ValueError(f"history ({history}) cannot be more than max_queued ({max_queued})")
         self._lock = threading.Lock()
         self._history: deque[tuple[str, bytes]] = deque(maxlen=history)
         self._subscribers: set[Subscription] = set()
@@ -53,9 +56,10 @@ class EventHub:
             encoded = made.encode()
             if made.id is not None:
                 self._history.append((made.id, encoded))
-            subscribers = list(self._subscribers)
-        for subscriber in subscribers:
-            subscriber.put(encoded)
+            # Under the lock, so that every stream gets the events in the same order;
+            # put() never blocks (a wake only schedules the stream's next pull).
+            for subscriber in self._subscribers:
+                subscriber.put(encoded)
         return made
 
     def stream(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 import threading
 import time
@@ -263,8 +264,31 @@ def test_stopping_the_server_ends_open_streams(threads: int) -> None:
         assert hub.streams == 0
 
 
+def test_events_reach_every_stream_in_the_order_published() -> None:
+    hub = EventHub(history=0, max_queued=10_000)
+    subscriptions = [hub.subscribe() for _ in range(3)]
+
+    def publish_many() -> None:
+        for _ in range(500):
+            hub.publish("x")
+
+    publishers = [threading.Thread(target=publish_many) for _ in range(4)]
+    for thread in publishers:
+        thread.start()
+    for thread in publishers:
+        thread.join(WAIT)
+    orders = [
+        [int(re.search(rb"id: (\d+)", event).group(1)) for event in subscription.take()]  # type: ignore[union-attr]
+        for subscription in subscriptions
+    ]
+    assert orders[0] == sorted(orders[0]) and len(orders[0]) == 2000
+    assert orders[0] == orders[1] == orders[2]
+
+
 def test_a_slow_stream_falls_behind_and_ends_for_a_resume() -> None:
-    hub = EventHub(max_queued=3)
+    with pytest.raises(ValueError, match="history"):
+        EventHub(history=10, max_queued=3)
+    hub = EventHub(history=3, max_queued=3)
     subscription = hub.subscribe()
     for number in range(5):
         hub.publish(str(number))
