@@ -33,9 +33,11 @@ class HTML:
     :param headers: more response fields (a mapping or ``(name, value)`` pairs).
     :param whole_limit: read ahead this many bytes of a page given in pieces: a page
         that ends within it gets a ``Content-Length``, a longer one streams.
+    :param content_type: the ``Content-Type``, for a rendered document of another kind
+        (a template of plain text or XML); UTF-8 all the same.
     """
 
-    __slots__ = ("content", "headers", "status", "whole_limit")
+    __slots__ = ("content", "content_type", "headers", "status", "whole_limit")
 
     def __init__(
         self,
@@ -44,6 +46,7 @@ class HTML:
         status: int = 200,
         headers: Headers | None = None,
         whole_limit: int = WHOLE_PAGE_LIMIT,
+        content_type: str = HTML_TYPE,
     ) -> None:
         if status not in webob.util.status_reasons:
             raise ValueError(f"{status!r} is not an HTTP status code")
@@ -59,6 +62,7 @@ class HTML:
         self.status = status
         self.headers = list(headers.items() if isinstance(headers, Mapping) else headers or ())
         self.whole_limit = whole_limit
+        self.content_type = content_type
 
     def __html__(self) -> str:
         """Jinja's (MarkupSafe's) protocol: whole markup inserts into a template as is."""
@@ -71,7 +75,7 @@ class HTML:
     def parts(self) -> tuple[str, list[tuple[str, str]], Iterable[bytes]]:
         """Status line, fields and body: whole with a Content-Length, or streamed."""
         status = f"{self.status} {webob.util.status_reasons[self.status]}"
-        headers = [("Content-Type", HTML_TYPE), *self.headers]
+        headers = [("Content-Type", self.content_type), *self.headers]
         content = self.content
         if isinstance(content, (str, bytes)):
             body = content.encode() if isinstance(content, str) else content

@@ -13,11 +13,12 @@ asking for templates without it raises an ImportError that says what to install.
 
 from __future__ import annotations
 
+import mimetypes
 import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from httpkit.web.html import HTML, WHOLE_PAGE_LIMIT
+from httpkit.web.html import HTML, HTML_TYPE, WHOLE_PAGE_LIMIT
 
 if TYPE_CHECKING:
     import jinja2
@@ -29,6 +30,19 @@ __all__ = ["Templates"]
 INSTALL_HINT = "templates need Jinja2: pip install 'httpkit[templates]'"
 # Escaping is on unless a name says the template is not markup.
 _PLAIN_TEXT = ("txt", "text")
+# The usual kinds of template, whatever the machine's mime.types says.
+_KINDS = {
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".xml": "application/xml",
+    ".svg": "image/svg+xml",
+    ".txt": "text/plain",
+    ".text": "text/plain",
+    ".csv": "text/csv",
+    ".css": "text/css",
+    ".js": "text/javascript",
+    ".json": "application/json",
+}
 
 
 def _jinja() -> Any:
@@ -96,12 +110,15 @@ class Templates:
         headers: Mapping[str, str] | None = None,
         **context: Any,
     ) -> HTML:
-        """The template ``name`` with ``context``, as a response a handler returns.
+        """The template ``name`` with ``context``, as a response a handler returns; its
+        Content-Type follows the name's extension (HTML unless it says otherwise).
 
         Raises ``jinja2.TemplateNotFound`` for an unknown name (a 500, logged).
         """
         template = self.environment.get_template(name)
-        return self._html(template, request, status, headers, context)
+        return self._html(
+            template, request, context, status=status, headers=headers, kind=content_type_of(name)
+        )
 
     def render_string(
         self,
@@ -115,17 +132,37 @@ class Templates:
     ) -> HTML:
         """A one-off template given as a string (compiled on every call)."""
         template = self.environment.from_string(source)
-        return self._html(template, request, status, headers, context)
+        return self._html(
+            template, request, context, status=status, headers=headers, kind=HTML_TYPE
+        )
 
     def _html(
         self,
         template: jinja2.Template,
         request: Request,
+        context: dict[str, Any],
+        *,
         status: int,
         headers: Mapping[str, str] | None,
-        context: dict[str, Any],
+        kind: str,
     ) -> HTML:
         context.setdefault("request", request)
         context.setdefault("url_for", request.url_for)
         pieces = template.generate(context)
-        return HTML(pieces, status=status, headers=headers, whole_limit=self.whole_limit)
+        return HTML(
+            pieces,
+            status=status,
+            headers=headers,
+            whole_limit=self.whole_limit,
+            content_type=kind,
+        )
+
+
+def content_type_of(name: str) -> str:
+    """The Content-Type of a template's output, by its name: ``page.html`` (or a name
+    without a known extension) is HTML, ``note.txt`` plain text, ``feed.atom`` Atom..."""
+    extension = os.path.splitext(name)[1].lower()
+    kind = _KINDS.get(extension) or mimetypes.guess_type(name, strict=False)[0]
+    if kind is None or kind == "text/html":
+        return HTML_TYPE
+    return f"{kind}; charset=utf-8"

@@ -80,8 +80,24 @@ def test_text_templates_are_not_escaped_and_render_string_is(template_dir: Path)
     router.add("/text", lambda request: templates.render(request, "note.txt", text="a < b"))
     router.add("/one-off", lambda request: templates.render_string(request, "{{ v }}", v="<&>"))
     client = TestApp(router)
-    assert client.get("/text").text == "plain: a < b"
-    assert client.get("/one-off").text == "&lt;&amp;&gt;"
+    text = client.get("/text")
+    assert text.text == "plain: a < b"
+    assert text.headers["Content-Type"] == "text/plain; charset=utf-8"
+    one_off = client.get("/one-off")
+    assert one_off.text == "&lt;&amp;&gt;"
+    assert one_off.headers["Content-Type"] == "text/html; charset=utf-8"
+
+
+def test_a_template_of_another_kind_gets_its_content_type() -> None:
+    feed = '<feed xmlns="http://www.w3.org/2005/Atom"><title>{{ title }}</title></feed>'
+    router = Router(templates=Templates(strings={"feed.atom": feed, "page": "<p>{{ x }}</p>"}))
+    router.add("/feed", lambda request: request.render("feed.atom", title="A & B"))
+    router.add("/page", lambda request: request.render("page", x=1))
+    client = TestApp(router)
+    atom = client.get("/feed")
+    assert atom.headers["Content-Type"] == "application/atom+xml; charset=utf-8"
+    assert "<title>A &amp; B</title>" in atom.text
+    assert client.get("/page").headers["Content-Type"] == "text/html; charset=utf-8"
 
 
 def test_status_and_headers_of_a_rendered_page() -> None:
