@@ -1,7 +1,8 @@
 """Jinja2 templates for the router (the optional extra ``httpkit[templates]``).
 
 :class:`Templates` loads templates from a directory, from inline strings, or both, with
-autoescaping on for HTML (and for any name without a ``.txt`` extension).  Rendering
+autoescaping on for HTML, XML and any name that does not say it is text, JSON, a
+script or a style sheet.  Rendering
 gives an :class:`~httpkit.web.html.HTML` over the template's ``generate()``: the page
 is made in pieces as it is sent, and a page smaller than the read-ahead limit still
 goes out whole with a ``Content-Length``.  Every template sees ``request`` and
@@ -28,8 +29,9 @@ if TYPE_CHECKING:
 __all__ = ["Templates"]
 
 INSTALL_HINT = "templates need Jinja2: pip install 'httpkit[templates]'"
-# Escaping is on unless a name says the template is not markup.
-_PLAIN_TEXT = ("txt", "text")
+# Escaping is on unless a name says the template is not markup (HTML escapes would
+# corrupt JSON, scripts and style sheets).
+_NOT_MARKUP = ("txt", "text", "csv", "json", "js", "css")
 # The usual kinds of template, whatever the machine's mime.types says.
 _KINDS = {
     ".atom": "application/atom+xml",
@@ -91,7 +93,7 @@ class Templates:
         self.environment: jinja2.Environment = jinja.Environment(
             loader=loaders[0] if len(loaders) == 1 else jinja.ChoiceLoader(loaders),
             autoescape=jinja.select_autoescape(
-                disabled_extensions=_PLAIN_TEXT, default_for_string=True, default=True
+                disabled_extensions=_NOT_MARKUP, default_for_string=True, default=True
             ),
             auto_reload=auto_reload,
             # A misspelt name is an error, not "" (unless the user asks for Jinja's way).

@@ -100,6 +100,14 @@ def test_a_template_of_another_kind_gets_its_content_type() -> None:
     assert client.get("/page").headers["Content-Type"] == "text/html; charset=utf-8"
 
 
+def test_json_is_not_html_escaped() -> None:
+    router = Router(templates=Templates(strings={"data.json": '{"name": {{ name|tojson }}}'}))
+    router.add("/", lambda request: request.render("data.json", name='say "hi"'))
+    response = TestApp(router).get("/")
+    assert response.headers["Content-Type"] == "application/json; charset=utf-8"
+    assert response.json == {"name": 'say "hi"'}
+
+
 def test_status_and_headers_of_a_rendered_page() -> None:
     router = Router(templates=Templates(strings={"form.html": "<p>{{ error }}</p>"}))
     router.add(
