@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from httpkit.errors import ProtocolError as ProtocolError
     from httpkit.errors import ResponseError as ResponseError
     from httpkit.runner import serve as serve
+    from httpkit.web import HTML as HTML
     from httpkit.web import Handler as Handler
     from httpkit.web import Router as Router
     from httpkit.web import check_preconditions as check_preconditions
@@ -32,6 +33,7 @@ _EXPORTS: dict[str, str] = {
     "ConfigError": "httpkit.errors",
     "Router": "httpkit.web",
     "Handler": "httpkit.web",
+    "HTML": "httpkit.web",
     "check_preconditions": "httpkit.web",
     "serve": "httpkit.runner",
     "serving": "httpkit.embed",

@@ -153,6 +153,18 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
+        "max_streams",
+        int,
+        None,
+        "Server-sent event streams (responses that wait for events, such as an "
+        "EventStream's) open at once; past it a new one gets 503. On worker threads each "
+        "holds a thread while open: the default is half of --threads, so that the rest "
+        "serve other requests; inline (--threads 0) a stream costs no thread and the "
+        "default is --max-connections.",
+        optional=True,
+        minimum=0,
+    ),
+    Setting(
         "retry_after",
         int,
         1,
@@ -383,6 +395,7 @@ class Settings:
     send_timeout: float
     max_connections: int
     max_pending: int
+    max_streams: int | None
     retry_after: int
     listen_backlog: int
     workers: int

@@ -42,6 +42,10 @@ class TransportChannel(asyncio.Protocol):
         self.flow = WriteFlow()
         self._reading_paused = False  # the transport's reading (loop thread only)
         self._resume_writing: Callable[[], None] | None = None
+        # A body waiting for events (pause_body) ends when the client leaves: see when_gone.
+        # The exchange is kept with it: a registration that outlived its exchange is void.
+        self._on_gone: tuple[Exchange | None, Callable[[], None]] | None = None
+        self._gone = False
 
     def _internal_error(self, error: BaseException) -> None:
         """What a scheduled callback that failed must do (the subclass decides)."""
@@ -119,6 +123,29 @@ class TransportChannel(asyncio.Protocol):
             self._resume_writing = resume
         else:
             self.call_soon(resume)
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """Loop thread: run ``callback()`` in ``delay`` seconds (guarded), unless cancelled."""
+        return self.ctx.loop.call_later(delay, self._guarded, callback, ())
+
+    def when_gone(self, callback: Callable[[], None]) -> None:
+        """Loop thread: call ``callback`` from a later callback once a body waiting for
+        events must end -- at once if it already must.  One waiter at a time."""
+        if self._gone or self.closing:
+            self.close()
+            self.call_soon(callback)
+        else:
+            self._on_gone = (self.exchange, callback)
+
+    def _end_waiting_body(self) -> None:
+        """The client left, closed its side, or the server stops: a waiting body (an
+        event stream nobody will read, or that would keep the stop waiting) ends, and
+        its connection closes."""
+        self._gone = True
+        waiting, self._on_gone = self._on_gone, None
+        if waiting is not None and waiting[0] is self.exchange:
+            self.close()
+            self.call_soon(waiting[1])
 
     def can_sendfile(self) -> bool:
         transport = self.transport

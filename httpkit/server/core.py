@@ -24,6 +24,7 @@ from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
 from httpkit.server.protocol import HTTPConnection
+from httpkit.server.streams import stream_limit
 from httpkit.server.tls import client_subject, make_ssl_context
 
 __all__ = ["Server"]
@@ -81,10 +82,11 @@ class Server:
         for sock in sockets if sockets is not None else bind_sockets(self.settings):
             self.listeners.append(Listener(self._loop, sock, self._accepted))
         settings = self.settings
+        streams = stream_limit(settings)
         if settings.threads > 0:
-            self.mode = ThreadMode(self.handler, settings.threads, settings.max_pending)
+            self.mode = ThreadMode(self.handler, settings.threads, settings.max_pending, streams)
         else:
-            self.mode = InlineMode(self.handler)
+            self.mode = InlineMode(self.handler, streams)
         self.context = ConnectionContext(
             settings=settings,
             mode=self.mode,

@@ -27,8 +27,9 @@ from httpkit.h1 import ResponseFramer
 from httpkit.server.headers import ServerFields, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.reqbody import RequestBody
+from httpkit.server.streams import StreamSlots
 
-__all__ = ["Channel", "Exchange", "HandlerSide"]
+__all__ = ["BodyPause", "Cancellable", "Channel", "Exchange", "HandlerSide"]
 
 
 class Channel(Protocol):
@@ -82,10 +83,23 @@ class Channel(Protocol):
     async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
         """Loop thread: ``count`` bytes of ``file`` from ``offset``, by the kernel."""
 
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        """Loop thread: run ``callback()`` in ``delay`` seconds, unless cancelled."""
+
+    def when_gone(self, callback: Callable[[], None]) -> None:
+        """Loop thread: call ``callback`` (from a later callback) once a body waiting for
+        events must end: the client left, closed its side, or the server stops."""
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
 
 class HandlerSide(Protocol):
     """How code on the handler's thread reaches the connection: directly on the loop
     thread (inline), by handing over to the loop (a worker).  Chosen by the mode."""
+
+    streams: StreamSlots  # the bound on open event streams
 
     def write(self, data: bytes) -> None:
         """Send response bytes, waiting (on a worker) while the client reads slowly."""
@@ -94,12 +108,17 @@ class HandlerSide(Protocol):
         """Run ``callback(*args)`` on the loop thread."""
 
 
+WakeRegistration = Callable[[Callable[[], None]], None]
+BodyPause = tuple[WakeRegistration, float]  # (when_ready, timeout)
+
+
 class Exchange:
     """One request and its response (see the module documentation)."""
 
     __slots__ = (
         "_continue_pending",
         "_fields",
+        "_stream_slot",
         "body",
         "bytes_sent",
         "channel",
@@ -107,6 +126,7 @@ class Exchange:
         "declared_length",
         "framer",
         "head_sent",
+        "pause",
         "request",
         "response_started",
         "side",
@@ -140,6 +160,8 @@ class Exchange:
         self.declared_length: int | None = None  # the application's Content-Length
         self.head_sent = False  # the head was handed to the transport
         self.bytes_sent = 0
+        self.pause: BodyPause | None = None  # the body's request to wait (pause_body)
+        self._stream_slot = False  # holds one of the server's stream slots
         # Thread mode sends 100 Continue on the first read; inline, it went out at once.
         self._continue_pending = body is not None and request.expect_continue and continue_on_read
 
@@ -245,6 +267,29 @@ class Exchange:
         if not piece:
             return
         self.side.write(self.frame_piece(piece))
+
+    # -- long-lived responses (event streams) --------------------------------------------
+
+    def open_stream(self) -> bool:
+        """Take one of the server's stream slots; False at the bound (answer 503)."""
+        if not self._stream_slot:
+            self._stream_slot = self.side.streams.take()
+        return self._stream_slot
+
+    def pause_body(self, when_ready: WakeRegistration, timeout: float) -> None:
+        """The body's next piece is ``b""``: wait for ``when_ready``'s wake, ``timeout``
+        seconds or the client's leaving, instead of asking for a piece at once."""
+        self.pause = (when_ready, timeout)
+
+    def take_pause(self) -> BodyPause | None:
+        pause, self.pause = self.pause, None
+        return pause
+
+    def end_stream(self) -> None:
+        """The body is closed: give its stream slot back."""
+        if self._stream_slot:
+            self._stream_slot = False
+            self.side.streams.give_back()
 
     def frame_end(self) -> bytes:
         """What is left to send once the body iterable is exhausted."""

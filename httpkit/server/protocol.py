@@ -170,6 +170,8 @@ class HTTPConnection(TransportChannel):
                 self._read_head()
             elif self.phase is _BODY:
                 self._pull_body()
+            elif self.phase is _RESPONDING:
+                self._end_waiting_body()  # an event stream's reader closed: it left
         except BaseException as error:
             self._internal_error(error)
         # Keep the transport open for writing: a client may half-close after its request.
@@ -188,6 +190,7 @@ class HTTPConnection(TransportChannel):
                 exchange.body.connection_lost()
                 self.mode.connection_lost(exchange)
             self._wake_writer()
+            self._end_waiting_body()
         except BaseException as error:
             error_log.critical("error closing a connection", exc_info=error)
 
@@ -227,6 +230,7 @@ class HTTPConnection(TransportChannel):
         deliver a request its client may already have sent (answered with ``Connection:
         close``), then closes; a busy one closes after its response."""
         self.draining = True
+        self._end_waiting_body()  # an event stream would keep the stop waiting
         if self.phase is _IDLE and not self.parser.buffered:
             now = self._now()
             self.deadline = min(self.deadline, now + self.settings.drain_grace)

@@ -10,6 +10,7 @@ import webob
 import webob.exc
 
 if TYPE_CHECKING:
+    from httpkit.web.html import HTML
     from httpkit.web.router import Router
     from httpkit.web.routing import Route
 
@@ -52,6 +53,24 @@ class Request(webob.Request):  # type: ignore[misc]
         script_name = quote(self.environ.get("SCRIPT_NAME", "").encode("latin-1"), safe="/")
         url = script_name + path
         return self.host_url + url if _qualified else url
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The ``Last-Event-ID`` a reconnecting ``EventSource`` sends: the ``id`` of the
+        last server-sent event it received (None on a first connection)."""
+        value: str | None = self.environ.get("HTTP_LAST_EVENT_ID")
+        return value
+
+    def render(self, name: str, /, **context: Any) -> HTML:
+        """The router's template ``name`` with ``context`` (see
+        :meth:`httpkit.web.Templates.render`; ``status=`` and ``headers=`` too)."""
+        templates = None if self.router is None else self.router.templates
+        if templates is None:
+            raise LookupError(
+                "this router has no templates: make it with Router(templates=...) "
+                "(pip install 'httpkit[templates]')"
+            )
+        return templates.render(self, name, **context)
 
     @property
     def json(self) -> Any:
