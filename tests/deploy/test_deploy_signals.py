@@ -1,0 +1,166 @@
+"""A stop from outside drains in every mode; only a second, deliberate stop cuts.
+
+The server runs in its own session with a pseudo-terminal as its controlling terminal,
+as under an interactive shell: Ctrl-C (a ``\\x03`` written to the terminal) and
+``os.killpg`` reach every process of its group at once -- the supervisor and each
+worker -- as does systemd's stop with ``KillMode=control-group``.  A worker thus gets
+the stop twice (from the source and from its supervisor) and must still drain.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import http.client
+import os
+import pty
+import signal
+import termios
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+import pytest
+from deploy_helpers import HttpkitProcess
+
+Start = Callable[..., HttpkitProcess]
+
+MODES = {"single": [], "workers": ["--workers", "2"], "reload": ["--reload"]}
+SLOW = 1.0  # seconds the request in flight takes
+
+
+def _take_terminal() -> None:  # in the child, after setsid()
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+
+@dataclass
+class Terminal:
+    """A pseudo-terminal; the server gets its other end as controlling terminal."""
+
+    master: int
+    slave: int
+
+    def ctrl_c(self) -> None:
+        os.write(self.master, b"\x03")  # the line discipline sends SIGINT to the group
+
+
+@pytest.fixture
+def terminal() -> Iterator[Terminal]:
+    master, slave = pty.openpty()
+    yield Terminal(master, slave)
+    os.close(master)
+    os.close(slave)
+
+
+def start_in_session(httpkit: Start, terminal: Terminal, *args: str) -> HttpkitProcess:
+    server = httpkit(
+        *args, stdin=terminal.slave, start_new_session=True, preexec_fn=_take_terminal
+    )
+    assert os.getpgid(server.process.pid) == server.process.pid
+    return server
+
+
+@dataclass
+class SlowRequest:
+    """A request that takes ``seconds`` in the application, sent from a thread."""
+
+    port: int
+    seconds: float
+    status: int = 0
+    connection: str | None = None
+    body: bytes = b""
+    error: BaseException | None = None
+    done: threading.Event = field(default_factory=threading.Event)
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, daemon=True).start()
+        time.sleep(0.3)  # the request has reached the application
+
+    def _run(self) -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
+        try:
+            conn.request("GET", f"/slow?{self.seconds}")
+            response = conn.getresponse()
+            self.status, self.connection = response.status, response.getheader("Connection")
+            self.body = response.read()
+        except BaseException as error:  # the test reports it
+            self.error = error
+        finally:
+            conn.close()
+            self.done.set()
+
+
+def send_stop(server: HttpkitProcess, terminal: Terminal, how: str) -> None:
+    if how == "ctrl-c":
+        terminal.ctrl_c()
+    else:
+        os.killpg(server.process.pid, signal.SIGTERM if how == "killpg-term" else signal.SIGINT)
+
+
+@pytest.mark.parametrize("how", ["killpg-term", "killpg-int", "ctrl-c"])
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_stop_sent_to_the_process_group_drains(
+    httpkit: Start, terminal: Terminal, mode: str, how: str
+) -> None:
+    server = start_in_session(httpkit, terminal, *MODES[mode])
+    request = SlowRequest(server.port, SLOW)
+    request.start()
+    send_stop(server, terminal, how)
+    assert request.done.wait(15)
+    assert request.error is None, f"{request.error!r}\n{server.stderr}"
+    assert request.status == 200 and request.body.startswith(b"pid=")
+    assert request.connection == "close"
+    assert server.process.wait(15) == 0, server.stderr
+    assert "cutting" not in server.stderr
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_the_drain_is_announced_once_with_the_requests_in_flight(
+    httpkit: Start, terminal: Terminal, mode: str
+) -> None:
+    server = start_in_session(httpkit, terminal, *MODES[mode])
+    request = SlowRequest(server.port, SLOW)
+    request.start()
+    terminal.ctrl_c()
+    assert request.done.wait(15) and request.status == 200
+    assert server.process.wait(15) == 0, server.stderr
+    lines = [line for line in server.stderr.splitlines() if "draining" in line]
+    assert len(lines) == 1, server.stderr
+    assert "INFO httpkit.server: stopping: draining 1 request in flight" in lines[0]
+    assert "a second Ctrl-C or stop signal cuts it" in lines[0]
+
+
+@pytest.mark.parametrize("mode", list(MODES))
+def test_a_second_ctrl_c_after_the_drain_message_cuts(
+    httpkit: Start, terminal: Terminal, mode: str
+) -> None:
+    server = start_in_session(httpkit, terminal, *MODES[mode])
+    request = SlowRequest(server.port, 20)
+    request.start()
+    terminal.ctrl_c()
+    deadline = time.monotonic() + 10
+    while "draining" not in server.stderr and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.2)  # past the window in which a repeat is the same stop delivered twice
+    started = time.monotonic()
+    terminal.ctrl_c()
+    assert request.done.wait(10)
+    assert server.process.wait(10) == 0, server.stderr
+    assert time.monotonic() - started < 5, server.stderr
+    assert request.status == 0 and request.error is not None  # cut: no response
+    assert "second stop signal: cutting" in server.stderr
+
+
+@pytest.mark.parametrize("mode", ["workers", "reload"])
+def test_sigquit_cuts_at_once(httpkit: Start, terminal: Terminal, mode: str) -> None:
+    server = start_in_session(httpkit, terminal, *MODES[mode])
+    request = SlowRequest(server.port, 20)
+    request.start()
+    started = time.monotonic()
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.process.pid, signal.SIGQUIT)
+    assert request.done.wait(10)
+    assert server.process.wait(10) == 0, server.stderr
+    assert time.monotonic() - started < 5, server.stderr
+    assert request.status == 0 and request.error is not None
