@@ -147,8 +147,11 @@ def run(
     if sockets is None:
         sockets = systemd_sockets(settings)
         server.owns_sockets = server.owns_sockets and sockets is None
-    try:
-        loop.run_until_complete(server.start(sockets))
+
+    async def serve_until_stopped(listening: list[socket.socket] | None) -> None:
+        # One coroutine from start to stop: a signal that comes while the loop is not
+        # running is lost on uvloop, so the loop runs before anyone is told we listen.
+        await server.start(listening)
         ServiceSignals(server, notifier, worker).install(loop)
         if banner:
             log_banner(server.addresses, settings)
@@ -156,7 +159,10 @@ def run(
             on_started(server)
         notifier.ready(f"serving on {_where(server.addresses[0], settings)}")
         notifier.watch(loop)
-        loop.run_until_complete(server.serve_forever())
+        await server.serve_forever()
+
+    try:
+        loop.run_until_complete(serve_until_stopped(sockets))
     finally:
         if not server.draining and server.listeners:
             loop.run_until_complete(server.shutdown(grace=1.0))
