@@ -14,15 +14,17 @@ import fcntl
 import http.client
 import os
 import pty
+import re
 import signal
 import termios
 import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
-from deploy_helpers import HttpkitProcess
+from deploy_helpers import HttpkitProcess, write_site
 
 Start = Callable[..., HttpkitProcess]
 
@@ -164,3 +166,33 @@ def test_sigquit_cuts_at_once(httpkit: Start, terminal: Terminal, mode: str) -> 
     assert server.process.wait(10) == 0, server.stderr
     assert time.monotonic() - started < 5, server.stderr
     assert request.status == 0 and request.error is not None
+
+
+def wait_for_text(server: HttpkitProcess, text: str, count: int = 1) -> None:
+    deadline = time.monotonic() + 15
+    while server.stderr.count(text) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.stderr.count(text) >= count, server.stderr
+
+
+def test_sighup_and_replaced_workers_are_info_on_httpkit_server(httpkit: Start) -> None:
+    server = httpkit("--workers", "2")
+    server.signal(signal.SIGHUP)
+    wait_for_text(server, "replaced by", 2)
+    assert server.stop() == 0
+    log = server.stderr
+    assert "INFO httpkit.server: SIGHUP: replacing the workers one by one" in log
+    assert len(re.findall(r"INFO httpkit\.server: worker \d+ replaced by \d+", log)) == 2
+    assert "WARNING" not in log and "ERROR" not in log and "httpkit.error" not in log
+
+
+def test_a_reload_is_info_on_httpkit_server(httpkit: Start, tmp_path: Path) -> None:
+    server = httpkit("--reload")
+    time.sleep(0.05)  # a new modification time even on coarse clocks
+    write_site(tmp_path, version="2")
+    wait_for_text(server, "replaced by")
+    assert server.stop() == 0
+    log = server.stderr
+    assert "INFO httpkit.server: code changed: restarting the server" in log
+    assert re.search(r"INFO httpkit\.server: worker \d+ replaced by \d+", log)
+    assert "WARNING" not in log and "ERROR" not in log and "httpkit.error" not in log

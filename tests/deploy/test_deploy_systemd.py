@@ -324,3 +324,41 @@ def test_listen_fds_for_another_process_is_ignored_with_a_warning(
     assert get_json(server.port)["environ"] == []
     assert "LISTEN_FDS is for process 1, not this one" in server.stderr
     assert server.stop() == 0
+
+
+@needs_activate
+def test_fd_picks_one_of_the_activated_sockets(
+    activate: Callable[..., Activated], tmp_path: Path
+) -> None:
+    port, path = free_port(), str(tmp_path / "other.sock")
+    activated = activate([f"127.0.0.1:{port}", path], "web:other", "--fd", "3")
+    assert get_json(port)["environ"] == []  # removed all the same
+    activated.process.send_signal(signal.SIGTERM)
+    assert activated.process.wait(15) == 0, activated.stderr
+    assert "socket activation" not in activated.stderr
+    assert f"serving on {path}" not in activated.stderr
+
+
+def start_activated_by_hand(site: Path, count: str) -> subprocess.CompletedProcess[str]:
+    """httpkit started as systemd would (LISTEN_PID is its own pid: sh execs it), with
+    ``count`` in LISTEN_FDS and a plain file as descriptor 3."""
+    (site / "not-a-socket").write_text("")
+    script = (
+        f"export LISTEN_PID=$$ LISTEN_FDS={count}; "
+        f"exec {sys.executable} -m httpkit serve deploy_site:app 3<not-a-socket"
+    )
+    return subprocess.run(
+        ["sh", "-c", script], check=False, cwd=site, capture_output=True, text=True, timeout=30
+    )
+
+
+def test_socket_activation_refuses_a_descriptor_that_is_no_socket(site: Path) -> None:
+    done = start_activated_by_hand(site, "1")
+    assert done.returncode == 2
+    assert "httpkit: error: socket-activated fd 3: Socket operation on non-socket" in done.stderr
+
+
+def test_socket_activation_refuses_a_listen_fds_that_is_no_number(site: Path) -> None:
+    done = start_activated_by_hand(site, "two")
+    assert done.returncode == 2
+    assert "httpkit: error: LISTEN_FDS: expected a number of sockets, got 'two'" in done.stderr
