@@ -57,13 +57,12 @@ class ServiceSignals:
             self._drain_begins(server.requests_in_flight())
             server.loop.create_task(server.shutdown())
         elif action is StopAction.CUT:
+            if self.worker is None:  # a worker's supervisor has said it
+                why = "second stop signal" if server.draining else signal.Signals(signum).name
+                error_log.warning("%s: cutting %d connections now", why, len(server.connections))
             if not server.draining:  # SIGQUIT first: no drain to wait for
                 self.notifier.stopping()
                 server.loop.create_task(server.shutdown(grace=0.0))
-            elif self.worker is None:
-                error_log.warning(
-                    "second stop signal: cutting %d connections now", len(server.connections)
-                )
             server.cut_connections()
         else:
             server_log.debug("%s again: the stop under way", signal.Signals(signum).name)

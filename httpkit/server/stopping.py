@@ -67,6 +67,8 @@ class StopRule:
 
 def drain_message(in_flight: int, grace: float, *, at_least: bool = False) -> str:
     """The one line that says a drain began, how much it waits for, and how to cut it."""
+    if in_flight == 0 and not at_least:
+        return "stopping: no requests in flight"
     if at_least and in_flight == 0:  # a worker busy in its application has not told
         what, them = "the requests in flight", "them"
     else:

@@ -250,6 +250,8 @@ class Supervisor:
         self.notifier.reloading()
         try:
             for old in [worker for worker in self.workers.values() if not worker.retiring]:
+                if any(signum in STOP_SIGNALS for signum in self._signals):
+                    return  # a stop came meanwhile: it stops the old and the new alike
                 new = self._spawn()
                 if not self._wait_ready(new):
                     error_log.error("the new worker did not start; keeping the running ones")
@@ -271,6 +273,10 @@ class Supervisor:
         stopped = list(self.workers)
         for worker in self.workers.values():
             worker.retiring = True
+        if cut:
+            error_log.warning(
+                "SIGQUIT: cutting the requests in progress in %d workers", len(stopped)
+            )
         self._tell_workers(signal.SIGQUIT if cut else signal.SIGTERM)
         announce_by = None if cut else time.monotonic() + REPORT_WAIT
         deadline = time.monotonic() + self.graceful_timeout + STOP_MARGIN

@@ -154,7 +154,7 @@ def test_a_second_ctrl_c_after_the_drain_message_cuts(
     assert "second stop signal: cutting" in server.stderr
 
 
-@pytest.mark.parametrize("mode", ["workers", "reload"])
+@pytest.mark.parametrize("mode", list(MODES))
 def test_sigquit_cuts_at_once(httpkit: Start, terminal: Terminal, mode: str) -> None:
     server = start_in_session(httpkit, terminal, *MODES[mode])
     request = SlowRequest(server.port, 20)
@@ -166,6 +166,7 @@ def test_sigquit_cuts_at_once(httpkit: Start, terminal: Terminal, mode: str) -> 
     assert server.process.wait(10) == 0, server.stderr
     assert time.monotonic() - started < 5, server.stderr
     assert request.status == 0 and request.error is not None
+    assert "SIGQUIT: cutting" in server.stderr
 
 
 def wait_for_text(server: HttpkitProcess, text: str, count: int = 1) -> None:

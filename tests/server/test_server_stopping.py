@@ -59,9 +59,10 @@ def test_the_drain_message_counts_and_says_how_to_cut() -> None:
         "stopping: draining 1 request in flight (for up to 30 s); "
         "a second Ctrl-C or stop signal cuts it"
     )
-    assert drain_message(0, 2.5).startswith(
-        "stopping: draining 0 requests in flight (for up to 2.5 s)"
+    assert drain_message(2, 2.5).startswith(
+        "stopping: draining 2 requests in flight (for up to 2.5 s)"
     )
+    assert drain_message(0, 30) == "stopping: no requests in flight"
     assert drain_message(3, 30, at_least=True).startswith("stopping: draining at least 3 requests")
     assert drain_message(1, 30, at_least=True).endswith("cuts them")
     assert "draining the requests in flight" in drain_message(0, 30, at_least=True)
