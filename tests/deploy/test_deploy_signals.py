@@ -31,6 +31,24 @@ Start = Callable[..., HttpkitProcess]
 MODES = {"single": [], "workers": ["--workers", "2"], "reload": ["--reload"]}
 SLOW = 1.0  # seconds the request in flight takes
 
+SITE = """
+import os, time
+
+def app(environ, start_response):
+    if environ["PATH_INFO"] == "/slow":
+        open("slow-request-started", "w").close()  # the test waits for it
+        time.sleep(float(environ["QUERY_STRING"]))
+    body = ("pid=%d" % os.getpid()).encode()
+    start_response("200 OK", [("Content-Length", str(len(body)))])
+    return [body]
+"""
+
+
+@pytest.fixture
+def site(httpkit: Start, tmp_path: Path) -> Path:
+    (tmp_path / "deploy_site.py").write_text(SITE)  # after the fixture wrote its own
+    return tmp_path
+
 
 def _take_terminal() -> None:  # in the child, after setsid()
     fcntl.ioctl(0, termios.TIOCSCTTY, 0)
@@ -69,6 +87,7 @@ class SlowRequest:
 
     port: int
     seconds: float
+    site: Path
     status: int = 0
     connection: str | None = None
     body: bytes = b""
@@ -77,7 +96,10 @@ class SlowRequest:
 
     def start(self) -> None:
         threading.Thread(target=self._run, daemon=True).start()
-        time.sleep(0.3)  # the request has reached the application
+        started, deadline = self.site / "slow-request-started", time.monotonic() + 10
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert started.exists(), "the request did not reach the application"
 
     def _run(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
@@ -103,10 +125,10 @@ def send_stop(server: HttpkitProcess, terminal: Terminal, how: str) -> None:
 @pytest.mark.parametrize("how", ["killpg-term", "killpg-int", "ctrl-c"])
 @pytest.mark.parametrize("mode", list(MODES))
 def test_a_stop_sent_to_the_process_group_drains(
-    httpkit: Start, terminal: Terminal, mode: str, how: str
+    httpkit: Start, terminal: Terminal, site: Path, mode: str, how: str
 ) -> None:
     server = start_in_session(httpkit, terminal, *MODES[mode])
-    request = SlowRequest(server.port, SLOW)
+    request = SlowRequest(server.port, SLOW, site)
     request.start()
     send_stop(server, terminal, how)
     assert request.done.wait(15)
@@ -119,10 +141,10 @@ def test_a_stop_sent_to_the_process_group_drains(
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_the_drain_is_announced_once_with_the_requests_in_flight(
-    httpkit: Start, terminal: Terminal, mode: str
+    httpkit: Start, terminal: Terminal, site: Path, mode: str
 ) -> None:
     server = start_in_session(httpkit, terminal, *MODES[mode])
-    request = SlowRequest(server.port, SLOW)
+    request = SlowRequest(server.port, SLOW, site)
     request.start()
     terminal.ctrl_c()
     assert request.done.wait(15) and request.status == 200
@@ -135,10 +157,10 @@ def test_the_drain_is_announced_once_with_the_requests_in_flight(
 
 @pytest.mark.parametrize("mode", list(MODES))
 def test_a_second_ctrl_c_after_the_drain_message_cuts(
-    httpkit: Start, terminal: Terminal, mode: str
+    httpkit: Start, terminal: Terminal, site: Path, mode: str
 ) -> None:
     server = start_in_session(httpkit, terminal, *MODES[mode])
-    request = SlowRequest(server.port, 20)
+    request = SlowRequest(server.port, 20, site)
     request.start()
     terminal.ctrl_c()
     deadline = time.monotonic() + 10
@@ -155,9 +177,9 @@ def test_a_second_ctrl_c_after_the_drain_message_cuts(
 
 
 @pytest.mark.parametrize("mode", list(MODES))
-def test_sigquit_cuts_at_once(httpkit: Start, terminal: Terminal, mode: str) -> None:
+def test_sigquit_cuts_at_once(httpkit: Start, terminal: Terminal, site: Path, mode: str) -> None:
     server = start_in_session(httpkit, terminal, *MODES[mode])
-    request = SlowRequest(server.port, 20)
+    request = SlowRequest(server.port, 20, site)
     request.start()
     started = time.monotonic()
     with contextlib.suppress(ProcessLookupError):

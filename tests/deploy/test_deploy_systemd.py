@@ -56,8 +56,8 @@ def _inheritable(fd):
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Path:
-    (tmp_path / "deploy_site.py").write_text(SITE)
+def site(httpkit: Start, tmp_path: Path) -> Path:
+    (tmp_path / "deploy_site.py").write_text(SITE)  # after the fixture wrote its own
     return tmp_path
 
 
