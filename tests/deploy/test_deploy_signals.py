@@ -36,7 +36,8 @@ import os, time
 
 def app(environ, start_response):
     if environ["PATH_INFO"] == "/slow":
-        open("slow-request-started", "w").close()  # the test waits for it
+        with open("slow-requests-started", "a") as started:  # the test waits for it
+            started.write("+")
         time.sleep(float(environ["QUERY_STRING"]))
     body = ("pid=%d" % os.getpid()).encode()
     start_response("200 OK", [("Content-Length", str(len(body)))])
@@ -95,11 +96,17 @@ class SlowRequest:
     done: threading.Event = field(default_factory=threading.Event)
 
     def start(self) -> None:
+        before = self._arrived()
         threading.Thread(target=self._run, daemon=True).start()
-        started, deadline = self.site / "slow-request-started", time.monotonic() + 10
-        while not started.exists() and time.monotonic() < deadline:
+        deadline = time.monotonic() + 10
+        while self._arrived() == before and time.monotonic() < deadline:
             time.sleep(0.01)
-        assert started.exists(), "the request did not reach the application"
+        assert self._arrived() > before, "the request did not reach the application"
+
+    def _arrived(self) -> int:
+        """How many slow requests have reached the application so far."""
+        started = self.site / "slow-requests-started"
+        return len(started.read_text()) if started.exists() else 0
 
     def _run(self) -> None:
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
@@ -153,6 +160,23 @@ def test_the_drain_is_announced_once_with_the_requests_in_flight(
     assert len(lines) == 1, server.stderr
     assert "INFO httpkit.server: stopping: draining 1 request in flight" in lines[0]
     assert "a second Ctrl-C or stop signal cuts it" in lines[0]
+
+
+def test_the_supervisor_counts_the_requests_in_flight_in_every_worker(
+    httpkit: Start, terminal: Terminal, site: Path
+) -> None:
+    server = start_in_session(httpkit, terminal, "--workers", "2")
+    requests = [SlowRequest(server.port, SLOW, site) for _ in range(3)]
+    for request in requests:
+        request.start()
+    terminal.ctrl_c()
+    for request in requests:
+        assert request.done.wait(15) and request.status == 200, server.stderr
+    assert server.process.wait(15) == 0, server.stderr
+    lines = [line for line in server.stderr.splitlines() if "draining" in line]
+    assert len(lines) == 1, server.stderr
+    assert "stopping: draining 3 requests in flight (for up to 30 s)" in lines[0]
+    assert lines[0].endswith("a second Ctrl-C or stop signal cuts them")
 
 
 @pytest.mark.parametrize("mode", list(MODES))
