@@ -116,14 +116,14 @@ class Supervisor:
             signal.signal(signum, self._note_signal)
         try:
             status = self._start_all()
-            cut = False
-            if status == 0:
-                if on_ready is not None:
-                    on_ready()
-                self.notifier.ready(f"{self.count} worker{'s' if self.count > 1 else ''}")
-                cut = self._supervise()
-            self._stop_all(cut)
-            return status
+            if status != 0:  # the start failed: its error is the news, not the stop
+                self._stop_all(cut=False, announce=False)
+                return status
+            if on_ready is not None:
+                on_ready()
+            self.notifier.ready(f"{self.count} worker{'s' if self.count > 1 else ''}")
+            self._stop_all(cut=self._supervise())
+            return 0
         finally:
             signal.set_wakeup_fd(previous_fd)
             os.close(wakeup_read)
@@ -266,7 +266,7 @@ class Supervisor:
 
     # -- stopping ----------------------------------------------------------------------
 
-    def _stop_all(self, cut: bool) -> None:
+    def _stop_all(self, cut: bool, announce: bool = True) -> None:
         self.notifier.stopping()
         if self.stop_listening is not None:
             self.stop_listening()
@@ -278,7 +278,7 @@ class Supervisor:
                 "SIGQUIT: cutting the requests in progress in %d workers", len(stopped)
             )
         self._tell_workers(signal.SIGQUIT if cut else signal.SIGTERM)
-        announce_by = None if cut else time.monotonic() + REPORT_WAIT
+        announce_by = time.monotonic() + REPORT_WAIT if announce and not cut else None
         deadline = time.monotonic() + self.graceful_timeout + STOP_MARGIN
         while self.workers and time.monotonic() < deadline:
             for pipe in self._wait([worker.pipe for worker in self.workers.values()], STOP_TICK):
@@ -295,6 +295,9 @@ class Supervisor:
                 self._tell_workers(signal.SIGQUIT)
         if announce_by is not None:
             self._announced(stopped, announce_by=0.0)  # every worker stopped at once
+        self._kill_stragglers()
+
+    def _kill_stragglers(self) -> None:
         for worker in list(self.workers.values()):
             error_log.error("worker %d did not stop in time; killed", worker.pid)
             with contextlib.suppress(ProcessLookupError):
