@@ -243,3 +243,15 @@ def test_a_reload_is_info_on_httpkit_server(httpkit: Start, tmp_path: Path) -> N
     assert "INFO httpkit.server: code changed: restarting the server" in log
     assert re.search(r"INFO httpkit\.server: worker \d+ replaced by \d+", log)
     assert "WARNING" not in log and "ERROR" not in log and "httpkit.error" not in log
+
+
+def test_a_stop_during_a_sighup_replacement_ends_it_there(httpkit: Start, site: Path) -> None:
+    server = httpkit("--workers", "2")
+    # The new code takes a second to import: the stop comes while the first new worker
+    # loads, and no second one is started for it.
+    (site / "deploy_site.py").write_text("import time\ntime.sleep(1)\n" + SITE)
+    server.signal(signal.SIGHUP)
+    wait_for_text(server, "SIGHUP: replacing")
+    server.signal(signal.SIGTERM)
+    assert server.process.wait(15) == 0, server.stderr
+    assert server.stderr.count("replaced by") <= 1, server.stderr
