@@ -10,6 +10,9 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports
+    from httpkit.embed import AsyncServer as AsyncServer
+    from httpkit.embed import BackgroundServer as BackgroundServer
+    from httpkit.embed import serving as serving
     from httpkit.errors import ConfigError as ConfigError
     from httpkit.errors import HttpkitError as HttpkitError
     from httpkit.errors import ProtocolError as ProtocolError
@@ -31,6 +34,9 @@ _EXPORTS: dict[str, str] = {
     "Handler": "httpkit.web",
     "check_preconditions": "httpkit.web",
     "serve": "httpkit.runner",
+    "serving": "httpkit.embed",
+    "AsyncServer": "httpkit.embed",
+    "BackgroundServer": "httpkit.embed",
 }
 
 __all__ = [  # noqa: PLE0604 (the keys are the public names)

@@ -356,6 +356,12 @@ def _with_suggestion(name: str, prefix: str = "") -> str:
     return f"{name} (did you mean {close[0]}?)" if close else name
 
 
+def _from_variable(error: ConfigError, variable: str) -> ConfigError:
+    """``error`` about a value read from the environment variable ``variable``, which
+    the reader may not know is set."""
+    return ConfigError(f"{error} (from the environment variable {variable})")
+
+
 class Settings:
     """One validated value per setting in :data:`SETTINGS`, read as attributes."""
 
@@ -427,9 +433,22 @@ class Settings:
                 raise ConfigError(
                     f"unknown setting in environment: {_with_suggestion(key, ENV_PREFIX)}"
                 )
-            values[setting.name] = setting.parse(text)
+            if setting.name in overrides:
+                continue  # the command line wins; its value is the one to check
+            try:
+                values[setting.name] = setting.parse(text)
+            except ConfigError as error:
+                raise _from_variable(error, key) from None
+        from_environment = set(values)
         values.update(overrides)
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ConfigError as error:
+            # A rule between settings names one first: say where its value came from.
+            name = str(error).partition(":")[0]
+            if name not in from_environment:
+                raise
+            raise _from_variable(error, _BY_NAME[name].env_var) from None
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed (validated again)."""

@@ -8,6 +8,7 @@ import logging
 import os
 import socket
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from httpkit.server.systemd import Notifier
 from httpkit.server.workers import Supervisor, WorkerLink
 from httpkit.service import ServiceSignals, systemd_sockets
 from httpkit.wsgi import WSGIHandler, load_app
+from httpkit.wsgi.loader import check_wsgi_callable
 from httpkit.wsgitypes import WSGIApp
 
 __all__ = [
@@ -32,6 +34,7 @@ __all__ = [
     "run_spec",
     "run_supervised",
     "serve",
+    "url_of",
 ]
 
 log = logging.getLogger("httpkit.error")
@@ -51,6 +54,7 @@ def serve(
     an unknown name or a bad value raises :class:`~httpkit.errors.ConfigError`, as does
     an address that cannot be bound.
     """
+    _check_serve_can_block()
     if host is not None:
         settings["host"] = host
     if port is not None:
@@ -58,8 +62,29 @@ def serve(
     run(app, Settings(**settings))
 
 
+def _check_serve_can_block() -> None:
+    """serve() blocks until a stop signal, which only the main thread can receive, and
+    runs its own event loop: refuse, before binding, where neither can work."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError(
+            "httpkit.serve() runs until SIGINT or SIGTERM, which only the main thread "
+            "receives; from another thread use httpkit.serving(app, ...), which returns "
+            "once the server listens and stops it when its with block ends"
+        )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # no loop running here: serve() may run its own
+    raise RuntimeError(
+        "httpkit.serve() blocks, and this thread runs an event loop; inside it use "
+        "async with httpkit.AsyncServer(app, ...)"
+    )
+
+
 def make_server(app: WSGIApp, settings: Settings) -> Server:
     """A server (not started) for the WSGI application ``app``."""
+    name = getattr(app, "__qualname__", None) or type(app).__qualname__
+    check_wsgi_callable(app, name, factory_hint=f"did you mean to pass {name}()?")
     handler = WSGIHandler(
         app,
         settings.url_prefix,
@@ -279,3 +304,9 @@ def _close_listening(sock: socket.socket, unlink: bool) -> None:
 
 def _url(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def url_of(address: str | tuple[str, int], scheme: str = "http") -> str:
+    """A listening address as a URL without a trailing slash: ``http://127.0.0.1:8000``,
+    ``http://[::1]:8000``, or ``unix:PATH`` for a Unix socket."""
+    return "unix:" + address if isinstance(address, str) else _url(scheme, *address)
