@@ -24,7 +24,7 @@ import enum
 import signal
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 __all__ = ["DUPLICATE_WINDOW", "STOP_SIGNALS", "StopAction", "StopRule", "drain_message"]
 
@@ -45,7 +45,7 @@ class StopRule:
     repeat_cuts: bool = True  # False in a worker: only SIGQUIT cuts
     window: float = DUPLICATE_WINDOW
     clock: Callable[[], float] = time.monotonic
-    _first: float | None = None  # when the drain began
+    _first: float | None = field(default=None, init=False)  # when the stop began
 
     @property
     def stopping(self) -> bool:

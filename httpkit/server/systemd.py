@@ -47,9 +47,9 @@ class Notifier:
     address: str | None = None  # the socket's path; abstract names start with "\0"
     watchdog: float | None = None
     clock: Callable[[], float] = time.monotonic
-    _sock: socket.socket | None = field(default=None, repr=False)
-    _next_beat: float = 0.0
-    _failed: bool = False  # a send failed already (logged once)
+    _sock: socket.socket | None = field(default=None, init=False, repr=False)
+    _next_beat: float = field(default=0.0, init=False, repr=False)
+    _failed: bool = field(default=False, init=False, repr=False)  # logged once
 
     @classmethod
     def from_environ(cls, environ: MutableMapping[str, str] | None = None) -> Notifier:

@@ -102,8 +102,9 @@ class Supervisor:
     workers: dict[int, _Worker] = field(default_factory=dict)
     _signals: list[int] = field(default_factory=list)
     _restart_at: list[float] = field(default_factory=list)
-    _wakeup: int = -1  # read end of the signal wake-up pipe
-    _in_flight: dict[int, int] = field(default_factory=dict)  # pid: requests when draining
+    _wakeup: int = field(default=-1, init=False)  # read end of the signal wake-up pipe
+    # pid: the requests in flight it said it drains
+    _in_flight: dict[int, int] = field(default_factory=dict, init=False)
 
     def run(self, on_ready: Callable[[], None] | None = None) -> int:
         """Supervise until SIGTERM/SIGINT; the exit status (0, or a worker's start failure)."""
