@@ -259,7 +259,11 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
     )
     addresses = [_address_of(sock) for sock in sockets]
     try:
-        return supervisor.run(on_ready=lambda: log_banner(addresses, settings))
+        workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
+        return supervisor.run(
+            on_ready=lambda: log_banner(addresses, settings),
+            systemd_status=f"serving on {_where(addresses[0], settings)} ({workers})",
+        )
     finally:
         for sock in sockets:
             _close_listening(sock, unlink=unlink)

@@ -106,8 +106,11 @@ class Supervisor:
     # pid: the requests in flight it said it drains
     _in_flight: dict[int, int] = field(default_factory=dict, init=False)
 
-    def run(self, on_ready: Callable[[], None] | None = None) -> int:
-        """Supervise until SIGTERM/SIGINT; the exit status (0, or a worker's start failure)."""
+    def run(self, on_ready: Callable[[], None] | None = None, systemd_status: str = "") -> int:
+        """Supervise until SIGTERM/SIGINT; the exit status (0, or a worker's start failure).
+
+        ``on_ready`` is called once every worker accepts; ``systemd_status`` is what
+        systemd then shows (``systemctl status``)."""
         wakeup_read, wakeup_write = os.pipe()
         os.set_blocking(wakeup_write, False)
         os.set_blocking(wakeup_read, False)
@@ -122,7 +125,7 @@ class Supervisor:
                 return status
             if on_ready is not None:
                 on_ready()
-            self.notifier.ready(f"{self.count} worker{'s' if self.count > 1 else ''}")
+            self.notifier.ready(systemd_status)
             self._stop_all(cut=self._supervise())
             return 0
         finally:
