@@ -62,8 +62,8 @@ SETTINGS: tuple[Setting, ...] = (
         "fd",
         int,
         None,
-        "Serve an inherited listening socket with this file descriptor (e.g. 3 under "
-        "systemd socket activation) instead of binding one.",
+        "Serve an inherited listening socket with this file descriptor instead of binding "
+        "one (systemd's socket activation needs no option: LISTEN_FDS is detected).",
         optional=True,
         minimum=0,
         metavar="N",

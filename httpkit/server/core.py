@@ -23,6 +23,7 @@ from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
+from httpkit.server.phase import Phase
 from httpkit.server.protocol import HTTPConnection
 from httpkit.server.streams import stream_limit
 from httpkit.server.tls import client_subject, make_ssl_context
@@ -30,6 +31,8 @@ from httpkit.server.tls import client_subject, make_ssl_context
 __all__ = ["Server"]
 
 error_log = logging.getLogger("httpkit.error")
+
+_IN_FLIGHT = frozenset((Phase.HEAD, Phase.BODY, Phase.RESPONDING, Phase.FLUSHING))
 
 
 class Server:
@@ -150,6 +153,10 @@ class Server:
         if self.open_count < self.settings.max_connections and not self.draining:
             for listener in self.listeners:
                 listener.resume()
+
+    def requests_in_flight(self) -> int:
+        """Connections in the middle of a request: reading it, running it, sending it."""
+        return sum(1 for conn in self.connections if conn.phase in _IN_FLIGHT)
 
     def connection_info(self, transport: asyncio.BaseTransport) -> ConnectionInfo:
         peer = transport.get_extra_info("peername")
