@@ -170,8 +170,8 @@ SETTINGS: tuple[Setting, ...] = (
         "loop",
         str,
         "auto",
-        "Event loop: uvloop (faster) when installed, else asyncio's; asyncio's sends "
-        "wsgi.file_wrapper files with os.sendfile.",
+        "Event loop: uvloop (faster) when installed, else asyncio's; both send "
+        "wsgi.file_wrapper files with os.sendfile (not over TLS).",
         choices=("auto", "asyncio", "uvloop"),
     ),
     Setting(
