@@ -72,7 +72,9 @@ async def sendfile_to_transport(
             try:
                 sent = os.sendfile(out, source, position, min(count - sent_total, _MAX_CALL))
             except BlockingIOError:
-                sent_total += _hand_block_to_transport(transport, source, position, count - sent_total)
+                sent_total += _hand_block_to_transport(
+                    transport, source, position, count - sent_total
+                )
                 await writable()
                 continue
             if sent == 0:

@@ -164,7 +164,12 @@ class StaticFiles:
         return [coding for coding, suffix in SIBLINGS if os.path.isfile(target + suffix)]
 
     def _representation(
-        self, request: webob.Request, target: str, file: IO[bytes], coding: str | None, varies: bool
+        self,
+        request: webob.Request,
+        target: str,
+        file: IO[bytes],
+        coding: str | None,
+        varies: bool,
     ) -> webob.Response:
         stat = os.fstat(file.fileno())
         # mtime and size change with any ordinary edit; each coding is its own variant.

@@ -50,7 +50,11 @@ def _weights(header: str) -> dict[str, float]:
 def _quality(text: str) -> float:
     # RFC 9110 section 12.4.2: qvalue = ( "0" [ "." 0*3DIGIT ] ) / ( "1" [ "." 0*3("0") ] )
     whole, _, fraction = text.partition(".")
-    if whole not in ("0", "1") or len(fraction) > 3 or not (fraction.isascii() and fraction.isdigit() or not fraction):
+    if (
+        whole not in ("0", "1")
+        or len(fraction) > 3
+        or not (fraction.isascii() and fraction.isdigit() or not fraction)
+    ):
         return 0.0
     value = float(text)
     return value if value <= 1.0 else 0.0

@@ -32,8 +32,13 @@ from httpkit import Router
 router = Router()
 router.static("/files", {root!r})
 """
-LOOPS = ["asyncio", pytest.param("uvloop", marks=pytest.mark.skipif(
-    sys.platform == "win32", reason="uvloop is not on Windows"))]
+LOOPS = [
+    "asyncio",
+    pytest.param(
+        "uvloop",
+        marks=pytest.mark.skipif(sys.platform == "win32", reason="uvloop is not on Windows"),
+    ),
+]
 
 
 @pytest.fixture(scope="module")
