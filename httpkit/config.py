@@ -257,7 +257,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Trusted proxies open each connection with a PROXY protocol v1 or v2 header "
         "(e.g. HAProxy, AWS NLB); it gives the client's address.",
     ),
-    Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
+    Setting(
+        "access_log",
+        bool,
+        True,
+        "Log one line per request (logger httpkit.access), as uvicorn does; "
+        "--no-access-log turns it off.",
+    ),
     Setting(
         "access_log_format",
         str,

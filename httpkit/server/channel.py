@@ -138,7 +138,12 @@ class TransportChannel(asyncio.Protocol):
                 await self.ctx.loop.sendfile(self.transport, file, offset, count)
             else:
                 await kernelsend.sendfile_to_transport(
-                    self.transport, self._drained, lambda: self.closing, file, offset, count
+                    self.transport,
+                    file,
+                    offset,
+                    count,
+                    writable=self._drained,
+                    closing=lambda: self.closing,
                 )
 
     async def _drained(self) -> None:
@@ -171,9 +176,14 @@ class TransportChannel(asyncio.Protocol):
         self.ctx.loop.call_soon(self.finish, exchange, data)  # finish guards itself
 
     def _log_access(
-        self, info: ConnectionInfo, request: Request | None, status: int, ex: Exchange | None
+        self,
+        info: ConnectionInfo,
+        request: Request | None,
+        status: int,
+        ex: Exchange | None,
+        sent: int = 0,
     ) -> None:
         access_log = self.ctx.access_log
         if access_log is not None:
-            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (0, 0.0)
+            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (sent, 0.0)
             access_log(info, request, status, sent, took)

@@ -24,7 +24,7 @@ from typing import IO
 
 from httpkit.errors import ResponseError
 
-__all__ = ["FALLBACK_BLOCK", "socket_fileno", "sendfile_to_transport"]
+__all__ = ["FALLBACK_BLOCK", "sendfile_to_transport", "socket_fileno"]
 
 FALLBACK_BLOCK = 16 * 1024  # copied through the transport each time the socket is full
 _MAX_CALL = 0x7FFFF000  # Linux sends at most this many bytes per sendfile call
@@ -44,11 +44,12 @@ def socket_fileno(transport: asyncio.BaseTransport) -> int | None:
 
 async def sendfile_to_transport(
     transport: asyncio.WriteTransport,
-    writable: Callable[[], Awaitable[None]],
-    closing: Callable[[], bool],
     file: IO[bytes],
     offset: int,
     count: int,
+    *,
+    writable: Callable[[], Awaitable[None]],
+    closing: Callable[[], bool],
 ) -> int:
     """Send ``count`` bytes of ``file`` from ``offset``; returns how many went out.
 

@@ -43,10 +43,10 @@ class Request(webob.Request):  # type: ignore[misc]
         The path starts with this request's ``SCRIPT_NAME``, so links stay right when
         the application is mounted under a prefix (:meth:`Router.mount`, or a server's
         own script name); it never holds ``//``, whatever slashes ``SCRIPT_NAME`` and a
-        mount's or static route's ``path`` parameter begin or end with.  Parameters that the template does
-        not use become the query string.  ``_qualified=True`` adds scheme and host.
-        Raises :class:`LookupError` for an unknown name and :class:`ValueError` when
-        the parameters do not fit the template.
+        mount's or static route's ``path`` parameter begin or end with.  Parameters
+        that the template does not use become the query string.  ``_qualified=True``
+        adds scheme and host.  Raises :class:`LookupError` for an unknown name and
+        :class:`ValueError` when the parameters do not fit the template.
         """
         if self.router is None:
             raise LookupError("this request was not dispatched by a Router")

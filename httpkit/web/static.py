@@ -190,12 +190,19 @@ class StaticFiles:
         if coding is not None:
             headers.append(("Content-Encoding", coding))
         content_type = _content_type(target)
-        return _body_response(request, file, stat.st_size, content_type, validators, headers)
+        return _body_response(
+            request,
+            file,
+            stat.st_size,
+            content_type=content_type,
+            validators=validators,
+            headers=headers,
+        )
 
 
 def _open(path: str) -> IO[bytes]:
     try:
-        return open(path, "rb")  # noqa: SIM115 (the response body closes it)
+        return open(path, "rb")
     except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
         raise webob.exc.HTTPNotFound() from None
     except PermissionError:
@@ -216,6 +223,7 @@ def _body_response(
     request: webob.Request,
     file: IO[bytes],
     size: int,
+    *,
     content_type: str,
     validators: Validators,
     headers: list[tuple[str, str]],

@@ -53,7 +53,7 @@ def _quality(text: str) -> float:
     if (
         whole not in ("0", "1")
         or len(fraction) > 3
-        or not (fraction.isascii() and fraction.isdigit() or not fraction)
+        or not ((fraction.isascii() and fraction.isdigit()) or not fraction)
     ):
         return 0.0
     value = float(text)

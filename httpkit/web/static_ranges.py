@@ -16,12 +16,13 @@ Several ranges are sent in the order the client listed them.
 
 from __future__ import annotations
 
+import itertools
 import os
 import secrets
 from collections.abc import Iterator
 from typing import IO
 
-__all__ = ["MAX_RANGES", "RangePlan", "MultipartBody", "content_range", "plan_ranges"]
+__all__ = ["MAX_RANGES", "MultipartBody", "RangePlan", "content_range", "plan_ranges"]
 
 MAX_RANGES = 16
 
@@ -102,7 +103,7 @@ def _resolve(spec: tuple[int | None, int | None], size: int) -> Span | None:
 
 def _overlap(spans: list[Span]) -> bool:
     ordered = sorted(spans)
-    return any(later[0] <= earlier[1] for earlier, later in zip(ordered, ordered[1:]))
+    return any(later[0] <= earlier[1] for earlier, later in itertools.pairwise(ordered))
 
 
 def content_range(span: Span, size: int) -> str:

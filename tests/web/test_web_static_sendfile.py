@@ -54,7 +54,10 @@ def _strace_usable() -> str | None:
     if shutil.which("strace") is None:
         return "strace is not installed (apt-get install strace)"
     probe = subprocess.run(
-        ["strace", "-f", "-qq", "-e", "trace=none", "true"], capture_output=True, text=True
+        ["strace", "-f", "-qq", "-e", "trace=none", "true"],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if probe.returncode != 0:
         return f"strace cannot trace here: {probe.stderr.strip()[:200]}"
@@ -142,16 +145,18 @@ def test_slow_client_on_uvloop_gets_every_byte(site: Path) -> None:
     router = Router()
     router.static("/files", str(site))
     expected = (site / "big.bin").read_bytes()
-    with live_server(router, loop="uvloop", threads=0) as server:
-        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as client:
-            client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
-            client.sendall(b"GET /files/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-            time.sleep(0.3)  # the server meets a full socket (EAGAIN) and must wait
-            received = bytearray()
-            while chunk := client.recv(1 << 20):
-                received += chunk
-                if len(received) < 2 * 1024 * 1024:
-                    time.sleep(0.001)  # slowly at first
+    with (
+        live_server(router, loop="uvloop", threads=0) as server,
+        socket.create_connection(("127.0.0.1", server.port), timeout=30) as client,
+    ):
+        client.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 16384)
+        client.sendall(b"GET /files/big.bin HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        time.sleep(0.3)  # the server meets a full socket (EAGAIN) and must wait
+        received = bytearray()
+        while chunk := client.recv(1 << 20):
+            received += chunk
+            if len(received) < 2 * 1024 * 1024:
+                time.sleep(0.001)  # slowly at first
     head, _, body = bytes(received).partition(b"\r\n\r\n")
     assert head.startswith(b"HTTP/1.1 200")
     assert body == expected
