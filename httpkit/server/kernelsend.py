@@ -18,6 +18,7 @@ byte still goes through the kernel (one block per full socket buffer is copied).
 from __future__ import annotations
 
 import asyncio
+import errno
 import os
 from collections.abc import Awaitable, Callable
 from typing import IO
@@ -28,6 +29,8 @@ __all__ = ["FALLBACK_BLOCK", "sendfile_to_transport", "socket_fileno"]
 
 FALLBACK_BLOCK = 16 * 1024  # copied through the transport each time the socket is full
 _MAX_CALL = 0x7FFFF000  # Linux sends at most this many bytes per sendfile call
+# sendfile(2) refuses some files (FUSE, /proc): then the file goes in blocks, as TLS does.
+_UNSUPPORTED = frozenset({errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSUP})
 
 
 def socket_fileno(transport: asyncio.BaseTransport) -> int | None:
@@ -64,27 +67,38 @@ async def sendfile_to_transport(
     low, high = transport.get_write_buffer_limits()
     transport.set_write_buffer_limits(high=0, low=0)  # any buffered byte pauses writing
     sent_total = 0
+    kernel = True  # False once sendfile(2) refused this file: blocks, as over TLS
     try:
         while sent_total < count and not closing():
             if transport.get_write_buffer_size():
                 await writable()
                 continue
-            position = offset + sent_total
-            try:
-                sent = os.sendfile(out, source, position, min(count - sent_total, _MAX_CALL))
-            except BlockingIOError:
-                sent_total += _hand_block_to_transport(
-                    transport, source, position, count - sent_total
-                )
+            position, left = offset + sent_total, count - sent_total
+            sent = _kernel_send(out, source, position, left) if kernel else None
+            if sent is None or sent < 0:  # the socket is full, or no kernel send
+                kernel = kernel and sent is None
+                sent_total += _hand_block_to_transport(transport, source, position, left)
                 await writable()
-                continue
-            if sent == 0:
-                raise ResponseError(f"the file ended {count - sent_total} bytes short of its size")
-            sent_total += sent
+            elif sent == 0:
+                raise ResponseError(f"the file ended {left} bytes short of its size")
+            else:
+                sent_total += sent
     finally:
         if not transport.is_closing():
             transport.set_write_buffer_limits(high=high, low=low)
     return sent_total
+
+
+def _kernel_send(out: int, source: int, position: int, left: int) -> int | None:
+    """Bytes sendfile(2) sent; None when the socket is full, -1 when it refuses the file."""
+    try:
+        return os.sendfile(out, source, position, min(left, _MAX_CALL))
+    except BlockingIOError:
+        return None
+    except OSError as error:
+        if error.errno in _UNSUPPORTED:
+            return -1
+        raise
 
 
 def _hand_block_to_transport(
