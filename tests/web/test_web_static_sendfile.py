@@ -6,6 +6,7 @@ The kernel's work is counted with ``strace -f -e trace=sendfile`` around a real
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import os
@@ -76,7 +77,10 @@ def traced_server(site: Path, loop: str, tmp_path: Path) -> Iterator[tuple[int, 
     command += ["-m", "httpkit", "serve", "--port", "0", "--loop", loop, "sendfile_app:router"]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), *sys.path])}
     with log.open("w") as stderr:
-        tracer = subprocess.Popen(command, cwd=tmp_path, env=env, stderr=stderr)
+        # Its own process group: whatever happens, the group is stopped as one.
+        tracer = subprocess.Popen(
+            command, cwd=tmp_path, env=env, stderr=stderr, start_new_session=True
+        )
     try:
         yield _port(log, tracer), trace
     finally:
@@ -104,9 +108,9 @@ def _stop_traced(tracer: subprocess.Popen[bytes]) -> None:
     try:
         tracer.wait(15)
     finally:
-        if tracer.poll() is None:
-            tracer.kill()
-            tracer.wait(5)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(tracer.pid, signal.SIGKILL)  # anything left of the group
+        tracer.wait(5)
 
 
 def _calls(trace: Path) -> list[str]:
