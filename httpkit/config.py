@@ -182,8 +182,8 @@ SETTINGS: tuple[Setting, ...] = (
         "loop",
         str,
         "auto",
-        "Event loop: uvloop (faster) when installed, else asyncio's; asyncio's sends "
-        "wsgi.file_wrapper files with os.sendfile.",
+        "Event loop: uvloop (faster) when installed, else asyncio's; both send "
+        "wsgi.file_wrapper files with os.sendfile (not over TLS).",
         choices=("auto", "asyncio", "uvloop"),
     ),
     Setting(
@@ -269,7 +269,13 @@ SETTINGS: tuple[Setting, ...] = (
         "Trusted proxies open each connection with a PROXY protocol v1 or v2 header "
         "(e.g. HAProxy, AWS NLB); it gives the client's address.",
     ),
-    Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
+    Setting(
+        "access_log",
+        bool,
+        True,
+        "Log one line per request (logger httpkit.access), as uvicorn does; "
+        "--no-access-log turns it off.",
+    ),
     Setting(
         "access_log_format",
         str,

@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import IO, Any
 
 from httpkit.h1 import CONTINUE, Request
+from httpkit.server import kernelsend
 from httpkit.server.context import ConnectionContext
 from httpkit.server.exchange import Exchange
 from httpkit.server.flow import WriteFlow
@@ -151,13 +152,32 @@ class TransportChannel(asyncio.Protocol):
         transport = self.transport
         if transport is None or self.ctx.tls:
             return False
-        # uvloop's loop has no sendfile for its transports: blocks are written instead.
-        return isinstance(self.ctx.loop, asyncio.BaseEventLoop)
+        # asyncio's loop has loop.sendfile; on others (uvloop) kernelsend uses the socket.
+        return (
+            isinstance(self.ctx.loop, asyncio.BaseEventLoop)
+            or kernelsend.socket_fileno(transport) is not None
+        )
 
     async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
         if count and not self.closing:
             assert self.transport is not None
-            await self.ctx.loop.sendfile(self.transport, file, offset, count)
+            if isinstance(self.ctx.loop, asyncio.BaseEventLoop):
+                await self.ctx.loop.sendfile(self.transport, file, offset, count)
+            else:
+                await kernelsend.sendfile_to_transport(
+                    self.transport,
+                    file,
+                    offset,
+                    count,
+                    writable=self._drained,
+                    closing=lambda: self.closing,
+                )
+
+    async def _drained(self) -> None:
+        """Until the transport's buffer has drained (or the connection is gone)."""
+        waiter = self.ctx.loop.create_future()
+        self.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
+        await waiter
 
     def abort(self) -> None:
         """Cut the connection so that the client sees a truncated response."""
@@ -183,9 +203,14 @@ class TransportChannel(asyncio.Protocol):
         self.ctx.loop.call_soon(self.finish, exchange, data)  # finish guards itself
 
     def _log_access(
-        self, info: ConnectionInfo, request: Request | None, status: int, ex: Exchange | None
+        self,
+        info: ConnectionInfo,
+        request: Request | None,
+        status: int,
+        ex: Exchange | None,
+        sent: int = 0,
     ) -> None:
         access_log = self.ctx.access_log
         if access_log is not None:
-            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (0, 0.0)
+            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (sent, 0.0)
             access_log(info, request, status, sent, took)

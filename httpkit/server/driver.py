@@ -16,7 +16,7 @@ the loop without blocking it inline, on the worker thread otherwise.
 A body known in full (a list or tuple, like most WSGI apps return) goes out as head,
 body and end in a single write.  A :class:`~httpkit.server.contract.FileBody` goes out
 with ``loop.sendfile`` (``os.sendfile`` on a plain socket) or, where the transport cannot
-(TLS, uvloop), in blocks -- in both cases framed by the file's real size.
+(TLS), in blocks -- in both cases framed by the file's real size.
 
 Nothing raised by the handler or its body escapes, ``BaseException`` included: before
 the head went out the client gets a 500 (or the body's own error, such as 413); after,
@@ -190,7 +190,7 @@ async def _send_file(exchange: Exchange, body: FileBody, count: int) -> None:
 
 
 async def _send_blocks(exchange: Exchange, body: FileBody, count: int) -> None:
-    """A file the transport cannot sendfile (TLS, uvloop): read and write in blocks."""
+    """A file the transport cannot sendfile (TLS): read and write in blocks."""
     channel = exchange.channel
     left = count
     while left > 0 and not channel.closing:

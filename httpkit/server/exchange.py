@@ -24,7 +24,7 @@ from typing import IO, Any, Protocol
 from httpkit import h1
 from httpkit.errors import ResponseError
 from httpkit.h1 import ResponseFramer
-from httpkit.server.headers import ServerFields, error_response
+from httpkit.server.headers import ServerFields, error_body_size, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.reqbody import RequestBody
 from httpkit.server.streams import StreamSlots
@@ -242,9 +242,11 @@ class Exchange:
             body = _check_bytes(pieces)
         framer = self.framer
         head = b"" if self.head_sent else self.frame_head(len(body))
-        data = b"".join((head, framer.body(body), framer.end()))  # one copy, not two
+        framed = framer.body(body)
+        data = b"".join((head, framed, framer.end()))  # one copy, not two
         self.head_sent = True
-        self.bytes_sent += len(body)
+        if framed:  # nothing goes out to a HEAD (or for a 304): the log says "-"
+            self.bytes_sent += len(body)
         return data
 
     def frame_piece(self, piece: bytes) -> bytes:
@@ -252,11 +254,14 @@ class Exchange:
         if type(piece) is not bytes:
             piece = _check_bytes([piece])
         if self.head_sent:
-            data = self.framer.body(piece)
+            data = framed = self.framer.body(piece)
         else:
-            data = self.frame_head(None) + self.framer.body(piece)
+            head = self.frame_head(None)
+            framed = self.framer.body(piece)
+            data = head + framed
             self.head_sent = True
-        self.bytes_sent += len(piece)
+        if framed:  # nothing goes out to a HEAD (or for a 304)
+            self.bytes_sent += len(piece)
         return data
 
     def send(self, piece: bytes) -> None:
@@ -305,6 +310,7 @@ class Exchange:
         self.head_sent = True
         self.framer = h1.ResponseFramer(self.request)  # the app's head may be half-made
         close = not self.body_complete or self.body_failed or self.channel.draining
+        self.bytes_sent = error_body_size(self.request, status)
         return error_response(self.framer, status, self._fields, close=close)
 
     def close(self) -> None:

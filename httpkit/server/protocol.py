@@ -27,6 +27,7 @@ from httpkit.h1 import (
     Data,
     EndOfMessage,
     ParserState,
+    RefusedHeadError,
     Request,
     ResponseFramer,
     ServerConnection,
@@ -35,7 +36,7 @@ from httpkit.server.channel import TransportChannel
 from httpkit.server.context import ConnectionContext
 from httpkit.server.driver import answer_failure
 from httpkit.server.exchange import Exchange
-from httpkit.server.headers import empty_response, error_response
+from httpkit.server.headers import empty_response, error_body_size, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.phase import Phase, TransitionError
 from httpkit.server.proxyprotocol import parse_proxy_header
@@ -241,6 +242,9 @@ class HTTPConnection(TransportChannel):
         parser = self.parser
         try:
             event = parser.next_event()
+        except RefusedHeadError as error:
+            self._reject(error.request, error)  # logged with its request line
+            return
         except ProtocolError as error:
             self._reject(None, error)
             return
@@ -426,7 +430,7 @@ class HTTPConnection(TransportChannel):
         if status == 503:
             extra = [("Retry-After", str(self.settings.retry_after))]
         data = error_response(ResponseFramer(request), status, self.ctx.fields, extra=extra)
-        self._log_access(self.info, request, status, None)
+        self._log_access(self.info, request, status, None, error_body_size(request, status))
         exchange = self.exchange
         if exchange is not None:
             self._end_exchange(exchange)

@@ -148,9 +148,17 @@ class Router:
         name: str | None = None,
         index: str | None = "index.html",
         cache_control: str | None = None,
+        dotfiles: bool = False,
+        precompressed: bool = True,
     ) -> Route:
         """Serve the files under ``directory`` at ``prefix`` (see :class:`StaticFiles`)."""
-        files = StaticFiles(directory, index=index, cache_control=cache_control)
+        files = StaticFiles(
+            directory,
+            index=index,
+            cache_control=cache_control,
+            dotfiles=dotfiles,
+            precompressed=precompressed,
+        )
         if not isinstance(prefix, str) or not prefix.startswith("/"):
             raise ValueError(f"a static prefix must start with '/', not {prefix!r}")
         return self._register(Route(prefix, name=name, app=files, kind="static"))
