@@ -10,11 +10,15 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ imports
+    from httpkit.embed import AsyncServer as AsyncServer
+    from httpkit.embed import BackgroundServer as BackgroundServer
+    from httpkit.embed import serving as serving
     from httpkit.errors import ConfigError as ConfigError
     from httpkit.errors import HttpkitError as HttpkitError
     from httpkit.errors import ProtocolError as ProtocolError
     from httpkit.errors import ResponseError as ResponseError
     from httpkit.runner import serve as serve
+    from httpkit.web import HTML as HTML
     from httpkit.web import Handler as Handler
     from httpkit.web import Router as Router
     from httpkit.web import check_preconditions as check_preconditions
@@ -29,8 +33,12 @@ _EXPORTS: dict[str, str] = {
     "ConfigError": "httpkit.errors",
     "Router": "httpkit.web",
     "Handler": "httpkit.web",
+    "HTML": "httpkit.web",
     "check_preconditions": "httpkit.web",
     "serve": "httpkit.runner",
+    "serving": "httpkit.embed",
+    "AsyncServer": "httpkit.embed",
+    "BackgroundServer": "httpkit.embed",
 }
 
 __all__ = [  # noqa: PLE0604 (the keys are the public names)

@@ -9,6 +9,7 @@ that does not import) ends with one line on stderr and a non-zero exit status.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Sequence
@@ -28,10 +29,29 @@ EXIT_FAILURE = 1  # valid settings that could not be put to work (e.g. port in u
 
 
 class _OneLineParser(argparse.ArgumentParser):
-    """argparse prints the usage before an error; one clear line is easier to read."""
+    """argparse prints the usage before an error; one clear line is easier to read.
+
+    Abbreviations are off: ``--thread 3`` is a mistake to report (with the option it
+    probably meant), not a silent ``--threads 3`` that a later option could change.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+    def unknown_arguments(self, extras: list[str]) -> NoReturn:
+        """Exit naming the first unknown option, and the known one closest to it."""
+        options = [option for option in extras if option.startswith("-")]
+        if not options:
+            self.error(f"unrecognized arguments: {' '.join(extras)}")
+        name = options[0].partition("=")[0]
+        known = [flag for action in self._actions for flag in action.option_strings]
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        self.error(f"unknown option {name}{hint}")
 
 
 def _option_help(setting: Setting) -> str:
@@ -65,13 +85,12 @@ def _add_setting(group: argparse._ArgumentGroup, setting: Setting) -> None:
     )
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser() -> _OneLineParser:
     parser = _OneLineParser(prog="httpkit", description="The httpkit HTTP/1.1 server.")
     parser.add_argument("--version", action="version", version=f"httpkit {__version__}")
     commands = parser.add_subparsers(
         dest="command", metavar="COMMAND", parser_class=_OneLineParser
     )
-    commands.required = True
     serve = commands.add_parser(
         "serve",
         help="serve a WSGI application",
@@ -146,10 +165,25 @@ def _find_router(app: Any, spec: str, router_class: type[Any]) -> Any:
     raise ConfigError(f"{spec} has more than {_MAX_WRAPPERS} wrappers (.app) around it")
 
 
+def _command_parser(parser: _OneLineParser, command: str) -> _OneLineParser:
+    """The sub-parser of ``command`` (whose options an unknown one is compared with)."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            found: _OneLineParser = action.choices[command]
+            return found
+    raise LookupError(command)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (also used by ``python -m httpkit``)."""
     parser = build_parser()
-    arguments = parser.parse_args(argv)
+    arguments, extras = parser.parse_known_args(argv)
+    if extras:
+        where = parser if arguments.command is None else _command_parser(parser, arguments.command)
+        where.unknown_arguments(extras)
+    if arguments.command is None:  # just "httpkit": what it can do, as a mistake
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
     command = _serve if arguments.command == "serve" else _routes
     try:
         return command(arguments)

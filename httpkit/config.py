@@ -83,8 +83,8 @@ SETTINGS: tuple[Setting, ...] = (
         "fd",
         int,
         None,
-        "Serve an inherited listening socket with this file descriptor (e.g. 3 under "
-        "systemd socket activation) instead of binding one.",
+        "Serve an inherited listening socket with this file descriptor instead of binding "
+        "one (systemd's socket activation needs no option: LISTEN_FDS is detected).",
         optional=True,
         minimum=0,
         metavar="N",
@@ -174,6 +174,18 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
     ),
     Setting(
+        "max_streams",
+        int,
+        None,
+        "Server-sent event streams (responses that wait for events, such as an "
+        "EventStream's) open at once; past it a new one gets 503. On worker threads each "
+        "holds a thread while open: the default is half of --threads, so that the rest "
+        "serve other requests; inline (--threads 0) a stream costs no thread and the "
+        "default is --max-connections.",
+        optional=True,
+        minimum=0,
+    ),
+    Setting(
         "retry_after",
         int,
         1,
@@ -191,8 +203,8 @@ SETTINGS: tuple[Setting, ...] = (
         "loop",
         str,
         "auto",
-        "Event loop: uvloop (faster) when installed, else asyncio's; asyncio's sends "
-        "wsgi.file_wrapper files with os.sendfile.",
+        "Event loop: uvloop (faster) when installed, else asyncio's; both send "
+        "wsgi.file_wrapper files with os.sendfile (not over TLS).",
         choices=("auto", "asyncio", "uvloop"),
     ),
     Setting(
@@ -298,7 +310,13 @@ SETTINGS: tuple[Setting, ...] = (
         optional=True,
         metavar="HOST:PORT",
     ),
-    Setting("access_log", bool, False, "Log one line per request (logger httpkit.access)."),
+    Setting(
+        "access_log",
+        bool,
+        True,
+        "Log one line per request (logger httpkit.access), as uvicorn does; "
+        "--no-access-log turns it off.",
+    ),
     Setting(
         "access_log_format",
         str,
@@ -439,6 +457,12 @@ def _with_suggestion(name: str, prefix: str = "") -> str:
     return f"{name} (did you mean {close[0]}?)" if close else name
 
 
+def _from_variable(error: ConfigError, variable: str) -> ConfigError:
+    """``error`` about a value read from the environment variable ``variable``, which
+    the reader may not know is set."""
+    return ConfigError(f"{error} (from the environment variable {variable})")
+
+
 class Settings:
     """One validated value per setting in :data:`SETTINGS`, read as attributes."""
 
@@ -460,6 +484,7 @@ class Settings:
     send_timeout: float
     max_connections: int
     max_pending: int
+    max_streams: int | None
     retry_after: int
     listen_backlog: int
     workers: int
@@ -512,9 +537,22 @@ class Settings:
                 raise ConfigError(
                     f"unknown setting in environment: {_with_suggestion(key, ENV_PREFIX)}"
                 )
-            values[setting.name] = setting.parse(text)
+            if setting.name in overrides:
+                continue  # the command line wins; its value is the one to check
+            try:
+                values[setting.name] = setting.parse(text)
+            except ConfigError as error:
+                raise _from_variable(error, key) from None
+        from_environment = set(values)
         values.update(overrides)
-        return cls(**values)
+        try:
+            return cls(**values)
+        except ConfigError as error:
+            # A rule between settings names one first: say where its value came from.
+            name = str(error).partition(":")[0]
+            if name not in from_environment:
+                raise
+            raise _from_variable(error, _BY_NAME[name].env_var) from None
 
     def replace(self, **changes: Any) -> Settings:
         """A copy with some settings changed (validated again)."""

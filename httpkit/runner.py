@@ -6,9 +6,9 @@ import asyncio
 import contextlib
 import logging
 import os
-import signal
 import socket
 import sys
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
@@ -20,8 +20,11 @@ from httpkit.server import Server
 from httpkit.server.accesslog import compile_format
 from httpkit.server.listeners import bind_sockets, bind_tcp
 from httpkit.server.metrics import StatsShare
-from httpkit.server.workers import Supervisor
+from httpkit.server.systemd import Notifier
+from httpkit.server.workers import Supervisor, WorkerLink
+from httpkit.service import ServiceSignals, systemd_sockets
 from httpkit.wsgi import WSGIHandler, load_app
+from httpkit.wsgi.loader import check_wsgi_callable
 from httpkit.wsgitypes import WSGIApp
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "run_spec",
     "run_supervised",
     "serve",
+    "url_of",
 ]
 
 log = logging.getLogger("httpkit.error")
@@ -51,6 +55,7 @@ def serve(
     an unknown name or a bad value raises :class:`~httpkit.errors.ConfigError`, as does
     an address that cannot be bound.
     """
+    _check_serve_can_block()
     if host is not None:
         settings["host"] = host
     if port is not None:
@@ -58,8 +63,29 @@ def serve(
     run(app, Settings(**settings))
 
 
+def _check_serve_can_block() -> None:
+    """serve() blocks until a stop signal, which only the main thread can receive, and
+    runs its own event loop: refuse, before binding, where neither can work."""
+    if threading.current_thread() is not threading.main_thread():
+        raise RuntimeError(
+            "httpkit.serve() runs until SIGINT or SIGTERM, which only the main thread "
+            "receives; from another thread use httpkit.serving(app, ...), which returns "
+            "once the server listens and stops it when its with block ends"
+        )
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # no loop running here: serve() may run its own
+    raise RuntimeError(
+        "httpkit.serve() blocks, and this thread runs an event loop; inside it use "
+        "async with httpkit.AsyncServer(app, ...)"
+    )
+
+
 def make_server(app: WSGIApp, settings: Settings) -> Server:
     """A server (not started) for the WSGI application ``app``."""
+    name = getattr(app, "__qualname__", None) or type(app).__qualname__
+    check_wsgi_callable(app, name, factory_hint=f"did you mean to pass {name}()?")
     handler = WSGIHandler(
         app,
         settings.url_prefix,
@@ -128,67 +154,70 @@ def run(
     *,
     sockets: list[socket.socket] | None = None,
     banner: bool = True,
+    worker: WorkerLink | None = None,
     stats_share: StatsShare | None = None,
 ) -> None:
     """Start a server for ``app``, serve until SIGINT/SIGTERM, then drain and stop.
 
     ``sockets`` are listening sockets to serve instead of binding new ones (a worker
-    process's, inherited from its supervisor: they are left open and in place).
+    process's, inherited from its supervisor: they are left open and in place); without
+    them, those systemd passed (``LISTEN_FDS``) are served if any.  ``worker`` is the
+    link to the supervisor, in a worker process; ``stats_share`` the directory where the
+    workers add up their statistics for ``metrics_bind``.
     """
     configure_logging(settings)
     loop = new_event_loop(settings.loop)
     server = make_server(app, settings)
-    # An inherited socket (a worker's, or --fd from systemd) is not ours to unlink.
+    # Read (and removed from the environment) in the process systemd started, only.
+    notifier = Notifier.from_environ() if worker is None else Notifier()
+    # An inherited socket (a worker's, or from systemd) is not ours to unlink.
     server.owns_sockets = sockets is None and settings.fd is None
-    server.stats_share = stats_share  # a worker's: its siblings' figures, for /metrics
-    try:
-        loop.run_until_complete(server.start(sockets))
+    if sockets is None:
+        sockets = systemd_sockets(settings)
+        server.owns_sockets = server.owns_sockets and sockets is None
+    server.stats_share = stats_share
+
+    async def serve_until_stopped(listening: list[socket.socket] | None) -> None:
+        # One coroutine from start to stop: a signal that comes while the loop is not
+        # running is lost on uvloop, so the loop runs before anyone is told we listen.
+        await server.start(listening)
+        ServiceSignals(server, notifier, worker).install(loop)
         if banner:
             log_banner(server.addresses, settings)
             if server.metrics is not None:
                 log_metrics(server.metrics.addresses[0])
         if on_started is not None:
             on_started(server)
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signum, _on_stop_signal, server)
-        # SIGHUP's default action would kill the server mid-request (a "systemctl reload"
-        # of a single-process server): say what to do instead.
-        loop.add_signal_handler(signal.SIGHUP, _sighup_needs_workers)
-        loop.run_until_complete(server.serve_forever())
+        notifier.ready(f"serving on {_where(server.addresses[0], settings)}")
+        notifier.watch(loop)
+        await server.serve_forever()
+
+    try:
+        loop.run_until_complete(serve_until_stopped(sockets))
     finally:
         if not server.draining and server.listeners:
             loop.run_until_complete(server.shutdown(grace=1.0))
         loop.close()
-
-
-def _on_stop_signal(server: Server) -> None:
-    """The first SIGTERM/SIGINT drains; a second one (Ctrl-C again) stops at once."""
-    if not server.draining:
-        server.loop.create_task(server.shutdown())
-    else:
-        log.warning("second stop signal: cutting %d connections now", len(server.connections))
-        server.cut_connections()
-
-
-def _sighup_needs_workers() -> None:
-    log.warning("SIGHUP ignored: replacing the server's code needs --workers or --reload")
+        notifier.close()
 
 
 def log_banner(addresses: list[str | tuple[str, int]], settings: Settings) -> None:
-    scheme = "https" if settings.certfile else "http"
     for address in addresses:
-        where = address if isinstance(address, str) else _url(scheme, *address)
         server_log.info(
             "httpkit serving on %s (threads=%d, workers=%d)",
-            where,
+            _where(address, settings),
             settings.threads,
             settings.workers,
         )
 
 
 def log_metrics(address: str | tuple[str, int]) -> None:
-    if isinstance(address, tuple):
-        server_log.info("httpkit metrics on %s/metrics", _url("http", *address))
+    server_log.info("httpkit metrics on %s/metrics", url_of(address))
+
+
+def _where(address: str | tuple[str, int], settings: Settings) -> str:
+    scheme = "https" if settings.certfile else "http"
+    return address if isinstance(address, str) else _url(scheme, *address)
 
 
 def run_spec(spec: str, settings: Settings) -> int:
@@ -207,13 +236,16 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
         raise ConfigError("workers and reload: this platform cannot fork worker processes")
     configure_logging(settings)
     compile_format(settings.access_log_format)  # a bad format stops us before binding
-    sockets = bind_sockets(settings)
+    notifier = Notifier.from_environ()  # the supervisor speaks to systemd, not the workers
+    activated = systemd_sockets(settings)
+    sockets = activated if activated is not None else bind_sockets(settings)
+    unlink = activated is None and settings.fd is None  # systemd's socket files stay
     # The workers share one metrics listener, and add up each other's figures.
     share = StatsShare.create(settings, bind_tcp) if settings.metrics_bind else None
 
     supervisor_pid = os.getpid()
 
-    def worker_main(inherited: list[socket.socket], ready: Callable[[], None]) -> int:
+    def worker_main(inherited: list[socket.socket], link: WorkerLink) -> int:
         try:
             app = load()
         except ConfigError as error:
@@ -222,10 +254,12 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
             return 2
 
         def started(server: Server) -> None:
-            ready()
+            link.ready()
             _stop_when_orphaned(server, supervisor_pid)
 
-        run(app, settings, started, sockets=inherited, banner=False, stats_share=share)
+        run(
+            app, settings, started, sockets=inherited, banner=False, worker=link, stats_share=share
+        )
         return 0
 
     supervisor = Supervisor(
@@ -234,7 +268,8 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
         settings.workers,
         settings.graceful_timeout,
         changed=SourceWatcher(os.getcwd()) if settings.reload else None,
-        stop_listening=lambda: _close_all(sockets, unlink=settings.fd is None),
+        stop_listening=lambda: _close_all(sockets, unlink=unlink),
+        notifier=notifier,
     )
     addresses = [_address_of(sock) for sock in sockets]
 
@@ -244,12 +279,17 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
             log_metrics(_address_of(share.sock))
 
     try:
-        return supervisor.run(on_ready=ready)
+        workers = f"{settings.workers} worker{'s' if settings.workers > 1 else ''}"
+        return supervisor.run(
+            on_ready=ready,
+            systemd_status=f"serving on {_where(addresses[0], settings)} ({workers})",
+        )
     finally:
         for sock in sockets:
-            _close_listening(sock, unlink=settings.fd is None)
+            _close_listening(sock, unlink=unlink)
         if share is not None:
             share.close()
+        notifier.close()
 
 
 def print_cause(error: ConfigError, settings: Settings) -> None:
@@ -290,3 +330,9 @@ def _close_listening(sock: socket.socket, unlink: bool) -> None:
 
 def _url(scheme: str, host: str, port: int) -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def url_of(address: str | tuple[str, int], scheme: str = "http") -> str:
+    """A listening address as a URL without a trailing slash: ``http://127.0.0.1:8000``,
+    ``http://[::1]:8000``, or ``unix:PATH`` for a Unix socket."""
+    return "unix:" + address if isinstance(address, str) else _url(scheme, *address)

@@ -20,8 +20,11 @@ ENV_PREFIX = "HTTPKIT_"
 
 
 def _parse_int(text: str) -> int:
-    # Digits only: int() would also take "+5", "5_0" and surrounding spaces.
-    if not text.isascii() or not text.isdigit():
+    # Digits only: int() would also take "+5", "5_0" and surrounding spaces.  A minus
+    # sign is read, so that "--threads -1" is refused by the range check, with the
+    # message serve(threads=-1) gets.
+    digits = text[1:] if text.startswith("-") else text
+    if not digits.isascii() or not digits.isdigit():
         raise ValueError(f"expected a whole number, got {text!r}")
     return int(text)
 

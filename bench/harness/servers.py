@@ -82,7 +82,8 @@ def _httpkit(*options: str, checkout: str | None = None) -> Command:
 
     def command(app: str, port: int, extra: Sequence[str]) -> list[str]:
         argv = [*start, "serve", app, "--host", ADDRESS]
-        return [*argv, "--port", str(port), "--log-level", "warning", *options, *extra]
+        argv += ["--port", str(port), "--log-level", "warning", "--no-access-log"]
+        return [*argv, *options, *extra]
 
     return command
 

@@ -16,13 +16,15 @@ from examples.atompub.handlers import (
     MemberEntry,
     ServiceDocument,
 )
-from examples.atompub.store import COLLECTIONS, Store
+from examples.atompub.store import COLLECTIONS, Store, open_store
 from httpkit.web import Router
 
 __all__ = ["DEFAULT_DB", "MEDIA_TYPES", "make_app"]
 
 DEFAULT_DB = "atompub.db"
 DB_ENV_VAR = "ATOMPUB_DB"
+SANITIZE_ENV_VAR = "ATOMPUB_SANITIZE"
+_OFF = frozenset({"0", "no", "off", "false"})
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 # Media types the media collection accepts (its app:accept list); others get 415.
 MEDIA_TYPES = (
@@ -41,23 +43,37 @@ _SLUG = "[a-z0-9][a-z0-9-]*"
 
 
 def make_app(
-    db_path: str | None = None,
+    database: str | None = None,
     *,
     page_size: int = 10,
     max_body: int = DEFAULT_MAX_BODY,
     title: str = "httpkit AtomPub",
     author: str = "httpkit",
+    sanitize: bool | None = None,
+    store: Store | None = None,
 ) -> Router:
-    """The service as a WSGI application, storing into the SQLite file ``db_path``.
+    """The service as a WSGI application, storing into ``database``.
 
-    Without ``db_path``: the ``ATOMPUB_DB`` environment variable, else ``atompub.db``
-    in the current directory.  The file is created on the first request.
+    ``database`` is a SQLite file path or a PostgreSQL URL (``postgresql://...``, which
+    needs ``psycopg[binary,pool]``).  Without it: the ``ATOMPUB_DB`` environment
+    variable, else ``atompub.db`` in the current directory.  The file, or the tables,
+    are created on the first request.  ``store`` is an open store instead (one from
+    :func:`examples.atompub.store.open_store`, which the caller closes).
+
+    ``sanitize`` (default on; the environment variable ``ATOMPUB_SANITIZE=off`` turns it
+    off) removes script, event handlers, ``javascript:`` links and style from the HTML
+    and XHTML of published entries.  The HTML pages clean what they show either way.
     """
     if not isinstance(page_size, int) or page_size < 1:
         raise ValueError(f"page_size must be a whole number >= 1, not {page_size!r}")
-    path = db_path or os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+    if sanitize is None:
+        sanitize = os.environ.get(SANITIZE_ENV_VAR, "on").strip().lower() not in _OFF
+    if store is None:
+        store = open_store(database or os.environ.get(DB_ENV_VAR) or DEFAULT_DB)
+    elif database is not None:
+        raise ValueError("make_app takes a database or a store, not both")
     service = AtomService(
-        store=Store(path),
+        store=store,
         page_size=page_size,
         title=title,
         author=author,
@@ -69,6 +85,7 @@ def make_app(
         fixed_terms=KINDS,
         open_scheme=TOPIC_SCHEME,
         open_terms=TOPICS,
+        sanitize=sanitize,
     )
     router = Router(max_body=max_body)
     collection = {"collection": "|".join(COLLECTIONS)}

@@ -15,37 +15,27 @@ from datetime import datetime, timezone
 
 import webob.exc
 
-try:
-    import defusedxml
-    import defusedxml.ElementTree
-except ImportError as error:  # pragma: no cover - depends on the installation
-    raise ModuleNotFoundError(
-        "examples.atompub needs defusedxml to parse XML safely: pip install defusedxml",
-        name="defusedxml",
-    ) from error
+from examples.atompub.xmlio import ATOM, XHTML, parse_untrusted, serialize
 
 __all__ = [
     "APP",
     "ATOM",
     "ENTRY_TYPE",
     "FEED_TYPE",
+    "XHTML",
     "Category",
     "categories_document",
     "parse_entry",
     "rfc3339",
     "serialize",
 ]
+# Inline content a reader takes as text or markup; any other media type is Base64
+# (RFC 4287 section 4.1.3.3), unless it is XML.
+_TEXT_CONTENT_TYPES = frozenset({"text", "html", "xhtml"})
 
-ATOM = "http://www.w3.org/2005/Atom"
 APP = "http://www.w3.org/2007/app"
-XHTML = "http://www.w3.org/1999/xhtml"
 ENTRY_TYPE = "application/atom+xml;type=entry"
 FEED_TYPE = "application/atom+xml;type=feed"
-
-# Prefixes for documents that mix namespaces (the Atom namespace is the default one).
-ET.register_namespace("atom", ATOM)
-ET.register_namespace("app", APP)
-ET.register_namespace("xhtml", XHTML)
 
 # RFC 3339 section 5.6 date-time, as RFC 4287 section 3.3 restricts it (upper-case T/Z
 # are what Atom requires; "a date-time MUST be uppercase").
@@ -81,14 +71,17 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def parse_entry(body: bytes, fixed_scheme: str, fixed_terms: Iterable[str]) -> ET.Element:
+def parse_entry(
+    body: bytes, fixed_scheme: str, fixed_terms: Iterable[str], *, needs_content: bool = True
+) -> ET.Element:
     """The ``atom:entry`` in ``body``, checked; 400 with the reason when it is not one.
 
     A category of ``fixed_scheme`` must use one of ``fixed_terms`` (the collection's
     ``fixed="yes"`` list, RFC 5023 section 7.2.1.1).  Server-owned parts (the edit
-    links, ``app:edited``) are removed: the server writes its own.
+    links, ``app:edited``) are removed: the server writes its own.  ``needs_content``
+    False is for a Media Link Entry, whose content the server writes.
     """
-    root = _parse_xml(body)
+    root = parse_untrusted(body)
     if root.tag != atom("entry"):
         raise _bad(f"the document is a {_local(root.tag)!r} element, not an Atom entry")
     title = root.find(atom("title"))
@@ -105,19 +98,43 @@ def parse_entry(body: bytes, fixed_scheme: str, fixed_terms: Iterable[str]) -> E
         if category.get("scheme") == fixed_scheme and term not in allowed:
             raise _bad(f"category {term!r} is not one of the fixed terms of {fixed_scheme}")
     _strip_server_parts(root)
+    if needs_content:
+        _check_content(root)
     return root
 
 
-def _parse_xml(body: bytes) -> ET.Element:
-    if not body.strip():
-        raise _bad("the request body is empty; send an Atom entry")
-    try:
-        root: ET.Element = defusedxml.ElementTree.fromstring(body, forbid_dtd=True)
-    except defusedxml.DefusedXmlException as error:
-        raise _bad(f"the XML is refused: {type(error).__name__} (no DTDs or entities)") from None
-    except ET.ParseError as error:
-        raise _bad(f"the body is not well-formed XML: {error}") from None
-    return root
+def _check_content(entry: ET.Element) -> None:
+    content = entry.find(atom("content"))
+    if content is None:
+        # RFC 4287 section 4.1.1: no content means a rel="alternate" link (a link
+        # without rel is an alternate one, section 4.2.7.2).
+        if not any(link.get("rel", "alternate") == "alternate" for link in _links(entry)):
+            raise _bad(
+                'an entry needs an atom:content or a rel="alternate" atom:link '
+                "(RFC 4287 section 4.1.1)"
+            )
+        return
+    if entry.find(atom("summary")) is not None:
+        return
+    if content.get("src") is not None:
+        raise _bad("an entry whose atom:content has src needs an atom:summary (RFC 4287 4.1.1.1)")
+    if _is_base64(content.get("type", "text")):
+        raise _bad(
+            "an entry whose atom:content is Base64 (not text, HTML, XHTML or XML) needs "
+            "an atom:summary (RFC 4287 section 4.1.1.1)"
+        )
+
+
+def _links(entry: ET.Element) -> list[ET.Element]:
+    return entry.findall(atom("link"))
+
+
+def _is_base64(content_type: str) -> bool:
+    media_type = content_type.split(";", 1)[0].strip().lower()
+    if media_type in _TEXT_CONTENT_TYPES or media_type.startswith("text/"):
+        return False
+    # RFC 4287 section 4.1.3.3: XML media types are inline XML.
+    return not (media_type.endswith(("+xml", "/xml")))
 
 
 def _strip_server_parts(entry: ET.Element) -> None:
@@ -147,17 +164,11 @@ def add_link(parent: ET.Element, rel: str, href: str, media_type: str | None = N
         link.set("type", media_type)
 
 
-def serialize(root: ET.Element) -> bytes:
-    """UTF-8 XML with a declaration; Atom and AtomPub elements use the registered
-    ``atom:`` and ``app:`` prefixes (ElementTree cannot mix a default namespace with
-    unqualified attributes such as ``href``)."""
-    document: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
-    return document
-
-
 def categories_document(scheme: str, fixed: bool, terms: Sequence[Category]) -> ET.Element:
     """An ``app:categories`` element listing ``terms`` (RFC 5023 section 7.2)."""
     categories = ET.Element(app("categories"), fixed="yes" if fixed else "no", scheme=scheme)
+    # The AtomPub namespace is the default one here: Atom elements keep this prefix.
+    categories.set("xmlns:atom", ATOM)
     for category in terms:
         ET.SubElement(categories, atom("category"), term=category.term, label=category.label)
     return categories

@@ -20,6 +20,7 @@ __all__ = [
     "existing",
     "page_number",
     "read_body",
+    "read_media_body",
     "require_entry_type",
     "require_media_type",
 ]
@@ -41,6 +42,16 @@ def read_body(request: Request) -> bytes:
     while chunk := stream.read(BODY_CHUNK):
         parts.append(chunk)
     return b"".join(parts)
+
+
+def read_media_body(request: Request) -> bytes:
+    """The media bytes of the request; 400 when there are none."""
+    data = read_body(request)
+    if not data:
+        # An empty upload is almost always a client's mistake (a missing file, curl's
+        # --data-binary @name with a wrong name): refuse it rather than store nothing.
+        raise webob.exc.HTTPBadRequest("the request body is empty; send the media bytes")
+    return data
 
 
 def page_number(request: Request) -> int:
@@ -65,13 +76,17 @@ def require_entry_type(request: Request) -> None:
 
 
 def require_media_type(request: Request, info: CollectionInfo) -> str:
-    """The body's media type if the collection accepts it, else 415."""
+    """The body's media type, with its parameters (``text/plain; charset=utf-8``), if
+    the collection accepts it, else 415."""
     media_type = request.content_type.lower()
     if media_type not in info.accept:
         raise webob.exc.HTTPUnsupportedMediaType(
             f"{info.title} accepts {', '.join(info.accept)}, not {media_type or 'no type'!r}"
         )
-    return str(media_type)
+    # The parameters matter to whoever reads the media back (a charset above all).
+    _, _, params = request.headers.get("Content-Type", "").partition(";")
+    kept = [param.strip() for param in params.split(";") if param.strip()]
+    return "; ".join([str(media_type), *kept])
 
 
 def existing(found: Found | None) -> Found:

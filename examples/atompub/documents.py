@@ -11,7 +11,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from examples.atompub.atom import (
+    APP,
+    ATOM,
     FEED_TYPE,
+    XHTML,
     Category,
     add_link,
     app,
@@ -21,6 +24,7 @@ from examples.atompub.atom import (
     set_child,
 )
 from examples.atompub.store import CollectionState, Member
+from examples.atompub.xmlio import parse_trusted
 
 __all__ = [
     "CollectionInfo",
@@ -54,12 +58,15 @@ class FeedPage:
     url: Callable[[int], str]  # page number -> its URL
 
 
+# Service and category documents are AtomPub documents: Atom elements keep a prefix.
+_APP_DOCUMENT_DEFAULTS = frozenset({XHTML})
+
 MemberUrls = Callable[[Member], tuple[str, str | None]]  # -> (edit URL, edit-media URL)
 
 
 def member_entry(member: Member, edit_url: str, media_url: str | None) -> ET.Element:
     """The stored entry with the server's links; a media entry also gets its content."""
-    entry = ET.fromstring(member.entry_xml)  # our own serialization: trusted bytes
+    entry = parse_trusted(member.entry_xml)  # our own serialization: trusted bytes
     add_link(entry, "edit", edit_url)
     if media_url is not None and member.media_type is not None:
         # RFC 5023 section 9.6: a Media Link Entry points at its media resource.
@@ -69,13 +76,14 @@ def member_entry(member: Member, edit_url: str, media_url: str | None) -> ET.Ele
         add_link(entry, "edit-media", media_url, member.media_type)
         if entry.find(atom("summary")) is None:
             # RFC 4287 section 4.1.1.1: an entry whose content has src needs a summary.
-            set_child(entry, atom("summary"), "")
+            set_child(entry, atom("summary"), f"{member.title} ({member.media_type})")
     return entry
 
 
 def render_feed(page: FeedPage, title: str, author: str, member_urls: MemberUrls) -> bytes:
     """A valid Atom feed of one page, newest ``app:edited`` first."""
     feed = ET.Element(atom("feed"))
+    feed.set("xmlns:app", APP)  # once for the feed, not once per entry's app:edited
     set_child(feed, atom("id"), page.state.feed_id)
     set_child(feed, atom("title"), title)
     set_child(feed, atom("updated"), page.state.updated)
@@ -107,6 +115,7 @@ def render_service(
     ``fixed`` (scheme, terms) categories inline and links the open ones out of line.
     """
     service = ET.Element(app("service"))
+    service.set("xmlns:atom", ATOM)
     workspace = ET.SubElement(service, app("workspace"))
     ET.SubElement(workspace, atom("title")).text = workspace_title
     for info, href in collections:
@@ -118,12 +127,12 @@ def render_service(
             scheme, terms = fixed
             collection.append(categories_document(scheme, True, terms))
             ET.SubElement(collection, app("categories"), href=categories_url)
-    return serialize(service)
+    return serialize(service, _APP_DOCUMENT_DEFAULTS)
 
 
 def render_categories(scheme: str, terms: Sequence[Category]) -> bytes:
     """An out-of-line category document (RFC 5023 section 7.1)."""
-    return serialize(categories_document(scheme, False, terms))
+    return serialize(categories_document(scheme, False, terms), _APP_DOCUMENT_DEFAULTS)
 
 
 def entry_document(entry: ET.Element) -> bytes:

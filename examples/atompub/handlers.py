@@ -8,10 +8,9 @@ another request may have changed the member between that check and the write.
 
 from __future__ import annotations
 
-import html
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import webob
 import webob.exc
@@ -22,6 +21,7 @@ from examples.atompub.checks import (
     existing,
     page_number,
     read_body,
+    read_media_body,
     require_entry_type,
     require_media_type,
 )
@@ -39,9 +39,18 @@ from examples.atompub.members import (
     new_entry_id,
     new_media_entry,
     pick_slug,
+    refresh_media_summary,
     slug_title,
     stored_entry,
 )
+from examples.atompub.pages import (
+    HTML_TAG_SUFFIX,
+    collection_page,
+    entry_view,
+    html_page,
+    wants_html,
+)
+from examples.atompub.sanitize import sanitize_entry
 from examples.atompub.store import CollectionState, Member, Store, Transaction, entity_tag
 from httpkit.web import Handler, Request
 
@@ -65,6 +74,7 @@ class AtomService:
     fixed_terms: tuple[Category, ...]
     open_scheme: str
     open_terms: tuple[Category, ...]
+    sanitize: bool = True  # clean published HTML and XHTML (examples.atompub.sanitize)
 
 
 class AtomPubHandler(Handler):
@@ -88,13 +98,30 @@ class AtomPubHandler(Handler):
         edit = f"{base}/{member.slug}"
         return edit, (None if member.media_type is None else f"{edit}/content")
 
-    def parse_body_entry(self, request: Request) -> ET.Element:
-        """The request's Atom entry, checked against the service's fixed categories."""
+    def parse_body_entry(self, request: Request, collection: str) -> ET.Element:
+        """The request's Atom entry, checked against the service's fixed categories,
+        its HTML and XHTML cleaned unless the service was made with ``sanitize=False``."""
         require_entry_type(request)
         service = self.service
-        return parse_entry(
-            read_body(request), service.fixed_scheme, (c.term for c in service.fixed_terms)
+        entry = parse_entry(
+            read_body(request),
+            service.fixed_scheme,
+            (c.term for c in service.fixed_terms),
+            # The server writes a Media Link Entry's content itself.
+            needs_content=not service.collections[collection].media,
         )
+        if service.sanitize:
+            sanitize_entry(entry)
+        return entry
+
+    def page_context(self, request: Request, **context: Any) -> dict[str, Any]:
+        """What every HTML page needs, and ``context``."""
+        return {
+            "service_title": self.service.title,
+            "service_url": request.url_for("service"),
+            "home_url": request.url_for("home"),
+            **context,
+        }
 
     def entry_response(self, request: Request, member: Member, status: int) -> webob.Response:
         edit_url, media_url = self.member_urls(request, member)
@@ -103,23 +130,26 @@ class AtomPubHandler(Handler):
             status=status, body=body, headerlist=[("Content-Type", ENTRY_TYPE)]
         )
         response.headers["ETag"] = f'"{member.etag}"'
+        response.vary = ("Accept",)  # the member URI also has an HTML page
         return response
 
 
 class Home(AtomPubHandler):
-    """``/``: a small HTML page pointing at the service document."""
+    """``/``: an HTML page linking the service document and each collection."""
 
     def get(self, request: Request) -> webob.Response:
-        service_url = request.url_for("service")
-        title = html.escape(self.service.title)
-        body = (
-            f"<!DOCTYPE html>\n<html><head><title>{title}</title>"
-            f'<link rel="service" type="{SERVICE_TYPE}" href="{service_url}"></head>'
-            f'<body><h1>{title}</h1><p>AtomPub service document: <a href="{service_url}">'
-            f"{service_url}</a></p></body></html>\n"
-        )
-        response = webob.Response(body=body.encode(), content_type="text/html", charset="UTF-8")
-        response.headers["Link"] = f'<{service_url}>; rel="service"'
+        with self.service.store.read() as transaction:
+            sizes = {name: transaction.collection(name).size for name in self.service.collections}
+        collections = [
+            {
+                "title": info.title,
+                "url": request.url_for("collection", collection=name),
+                "size": sizes[name],
+            }
+            for name, info in self.service.collections.items()
+        ]
+        response = html_page("home.html", self.page_context(request, collections=collections))
+        response.headers["Link"] = f'<{request.url_for("service")}>; rel="service"'
         return response
 
 
@@ -164,7 +194,8 @@ class Collection(AtomPubHandler):
         else:
             with self.service.store.read() as transaction:
                 revision = transaction.collection(collection).revision
-        return f"{collection}-r{revision}-p{number}"
+        suffix = HTML_TAG_SUFFIX if wants_html(request) else ""
+        return f"{collection}-r{revision}-p{number}{suffix}"
 
     def _read_page(self, collection: str, number: int) -> tuple[CollectionState, list[Member]]:
         size = self.service.page_size
@@ -182,10 +213,18 @@ class Collection(AtomPubHandler):
         base = request.url_for("collection", collection=collection, _qualified=True)
         page = FeedPage(state, members, number, last_number, lambda n: _page_url(base, n))
         info = self.service.collections[collection]
+        if wants_html(request):
+            return self._html_page(request, page, info.title)
         body = render_feed(
             page, info.title, self.service.author, lambda m: self.member_urls(request, m)
         )
-        return _document(body, FEED_TYPE)
+        response = _document(body, FEED_TYPE)
+        response.vary = ("Accept",)
+        return response
+
+    def _html_page(self, request: Request, page: FeedPage, title: str) -> webob.Response:
+        entries = [entry_view(m, *self.member_urls(request, m)) for m in page.members]
+        return collection_page(self.page_context(request), page, title, entries)
 
     def post(self, request: Request, collection: str) -> webob.Response:
         info = self.service.collections[collection]
@@ -202,7 +241,7 @@ class Collection(AtomPubHandler):
         return response
 
     def _create_entry(self, request: Request, collection: str) -> Member:
-        entry = self.parse_body_entry(request)
+        entry = self.parse_body_entry(request, collection)
         with self.service.store.write() as transaction:
             slug = _free_slug(transaction, collection, request, text_of(entry, "title"))
             member = build_member(
@@ -217,14 +256,14 @@ class Collection(AtomPubHandler):
 
     def _create_media(self, request: Request, collection: str) -> Member:
         media_type = require_media_type(request, self.service.collections[collection])
-        data = read_body(request)
+        data = read_media_body(request)
         slug_hint = request.headers.get("Slug")
         title = slug_title(slug_hint) or "Untitled media"
         with self.service.store.write() as transaction:
             slug = _free_slug(transaction, collection, request, title)
             media_etag = entity_tag(data)
             member = build_member(
-                new_media_entry(title),
+                new_media_entry(title, media_type, len(data)),
                 collection=collection,
                 slug=slug,
                 entry_id=new_entry_id(),
@@ -246,17 +285,29 @@ class MemberEntry(AtomPubHandler):
             member = transaction.member(collection, slug)
         # Kept for get(): the entry sent is the one the ETag describes.
         self._read = member
-        return None if member is None else member.etag
+        if member is None:
+            return None
+        return member.etag + (HTML_TAG_SUFFIX if wants_html(request) else "")
 
     def get(self, request: Request, collection: str, slug: str) -> webob.Response:
         member = self._read
         if member is None:
             with self.service.store.read() as transaction:
                 member = existing(transaction.member(collection, slug))
+        if wants_html(request):
+            return html_page(
+                "entry.html",
+                self.page_context(
+                    request,
+                    entry=entry_view(member, *self.member_urls(request, member)),
+                    collection_title=self.service.collections[collection].title,
+                    collection_url=request.url_for("collection", collection=collection),
+                ),
+            )
         return self.entry_response(request, member, 200)
 
     def put(self, request: Request, collection: str, slug: str) -> webob.Response:
-        entry = self.parse_body_entry(request)
+        entry = self.parse_body_entry(request, collection)
         service = self.service
         with service.store.write() as transaction:
             current = existing(transaction.member(collection, slug))
@@ -300,12 +351,14 @@ class MediaResource(AtomPubHandler):
     def put(self, request: Request, slug: str) -> None:
         info = self.service.collections[self.collection]
         media_type = require_media_type(request, info)
-        data = read_body(request)
+        data = read_media_body(request)
         with self.service.store.write() as transaction:
             current = existing(transaction.member(self.collection, slug))
             check_preconditions(request, current.media_etag)
+            entry = stored_entry(current)
+            refresh_media_summary(entry, media_type, len(data))
             member = build_member(
-                stored_entry(current),
+                entry,
                 collection=self.collection,
                 slug=slug,
                 entry_id=current.entry_id,

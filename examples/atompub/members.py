@@ -12,12 +12,15 @@ from urllib.parse import unquote
 
 from examples.atompub.atom import app, atom, rfc3339, serialize, set_child, text_of
 from examples.atompub.store import Member, entity_tag
+from examples.atompub.xmlio import parse_trusted
 
 __all__ = [
     "build_member",
+    "media_summary",
     "new_entry_id",
     "new_media_entry",
     "pick_slug",
+    "refresh_media_summary",
     "slug_title",
     "stored_entry",
 ]
@@ -25,6 +28,7 @@ __all__ = [
 MAX_SLUG_LENGTH = 60
 MAX_SLUG_TRIES = 100  # "slug-2" .. "slug-100", then a random suffix
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
+_SERVER_SUMMARY = re.compile(r"A \S+(?: [^ ]+)* file of \d+ bytes\.")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -64,7 +68,7 @@ def slug_title(slug_header: str | None) -> str:
 
 def stored_entry(member: Member) -> ET.Element:
     """The member's stored entry as an element tree (our own bytes: trusted)."""
-    return ET.fromstring(member.entry_xml)
+    return parse_trusted(member.entry_xml)
 
 
 def _slugify(text: str) -> str:
@@ -72,12 +76,25 @@ def _slugify(text: str) -> str:
     return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")[:MAX_SLUG_LENGTH].strip("-")
 
 
-def new_media_entry(title: str) -> ET.Element:
+def new_media_entry(title: str, media_type: str, size: int) -> ET.Element:
     """The Media Link Entry the server makes for an uploaded media resource."""
     entry = ET.Element(atom("entry"))
     ET.SubElement(entry, atom("title")).text = title
-    ET.SubElement(entry, atom("summary")).text = ""
+    # RFC 4287 section 4.1.1.1: content with src needs a summary; say what it points at.
+    ET.SubElement(entry, atom("summary")).text = media_summary(media_type, size)
     return entry
+
+
+def media_summary(media_type: str, size: int) -> str:
+    """The summary the server writes for a media resource."""
+    return f"A {media_type} file of {size} bytes."
+
+
+def refresh_media_summary(entry: ET.Element, media_type: str, size: int) -> None:
+    """Rewrite the summary for new media bytes, unless a client wrote its own."""
+    summary = entry.find(atom("summary"))
+    if summary is None or _SERVER_SUMMARY.fullmatch(summary.text or ""):
+        set_child(entry, atom("summary"), media_summary(media_type, size))
 
 
 def build_member(

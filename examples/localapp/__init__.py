@@ -14,9 +14,11 @@ browser's idle speculative connections never block anybody).  The app is wrapped
 :class:`httpkit.contrib.sqlite.SQLiteGuard`: a handler that forgets to commit gets a
 500 and its transaction is rolled back, so it can never leave the database locked.
 
-Because it listens on the loopback interface only, two browser-side attacks remain and
-are refused: other sites posting forms to it (every form carries a per-process token)
-and DNS rebinding (only ``127.0.0.1``/``localhost``/``[::1]`` Host headers are served).
+The page is a Jinja2 template (``templates/notes.html``, the ``httpkit[templates]``
+extra), which escapes every note.  Because it listens on the loopback interface only,
+two browser-side attacks remain and are refused: other sites posting forms to it (every
+form carries a per-process token) and DNS rebinding (only
+``127.0.0.1``/``localhost``/``[::1]`` Host headers are served).
 """
 
 from __future__ import annotations
@@ -25,19 +27,21 @@ import os
 import secrets
 import sqlite3
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import webob
 import webob.exc
 
-from examples.localapp.pages import MAX_NOTE_LENGTH, Note, notes_page
 from httpkit.contrib.sqlite import SQLiteGuard, connection
-from httpkit.web import Request, Router
+from httpkit.web import HTML, Request, Router
 
 __all__ = ["app", "make_app"]
 
 DEFAULT_DB = "localapp.db"
 DB_ENV_VAR = "LOCALAPP_DB"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "[::1]"})
+MAX_NOTE_LENGTH = 500
+TEMPLATES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "templates")
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS notes (
     id INTEGER PRIMARY KEY,
@@ -45,6 +49,13 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS notes (
     done INTEGER NOT NULL DEFAULT 0,
     created TEXT NOT NULL DEFAULT (datetime('now'))
 )"""
+
+
+@dataclass(frozen=True)
+class Note:
+    id: int
+    text: str
+    done: bool
 
 
 class MisdirectedRequest(webob.exc.HTTPClientError):  # type: ignore[misc]
@@ -60,7 +71,7 @@ def make_app(db_path: str | None = None) -> SQLiteGuard:
     ``localapp.db``), created with its table on first use."""
     path = db_path or os.environ.get(DB_ENV_VAR) or DEFAULT_DB
     token = secrets.token_urlsafe(16)
-    router = Router()
+    router = Router(templates=TEMPLATES)
     router.before_request(_local_host_only)
     router.add("/", _home(token), name="home")
     router.add("/notes", _add_note(token), name="notes", methods=["POST"])
@@ -76,18 +87,18 @@ def _connect(path: str) -> sqlite3.Connection:
     return db
 
 
-Responder = Callable[..., webob.Response]
+Responder = Callable[..., HTML | webob.Response]
 
 
 def _home(token: str) -> Responder:
-    def home(request: Request) -> webob.Response:
+    def home(request: Request) -> HTML:
         return _page(request, token)
 
     return home
 
 
 def _add_note(token: str) -> Responder:
-    def add_note(request: Request) -> webob.Response:
+    def add_note(request: Request) -> HTML | webob.Response:
         _check_token(request, token)
         text = request.POST.get("text", "").strip()
         if not text or len(text) > MAX_NOTE_LENGTH:
@@ -129,17 +140,21 @@ def _delete_note(token: str) -> Responder:
 
 def _page(
     request: Request, token: str, *, error: str = "", draft: str = "", status: int = 200
-) -> webob.Response:
+) -> HTML:
     rows = (
         connection(request).execute("SELECT id, text, done FROM notes ORDER BY id DESC").fetchall()
     )
     notes = [Note(id=row[0], text=row[1], done=bool(row[2])) for row in rows]
-    body = notes_page(request, notes, token, error=error, draft=draft)
-    response = webob.Response(
-        status=status, body=body.encode(), content_type="text/html", charset="UTF-8"
+    return request.render(
+        "notes.html",
+        notes=notes,
+        token=token,
+        error=error,
+        draft=draft,
+        max_length=MAX_NOTE_LENGTH,
+        status=status,
+        headers={"Cache-Control": "no-store"},  # always show the current list
     )
-    response.cache_control = "no-store"  # always show the current list
-    return response
 
 
 def _see_home(request: Request) -> webob.Response:

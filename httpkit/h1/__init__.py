@@ -6,6 +6,7 @@ events from it, and writes what a :class:`ResponseFramer` gives back.
 
 from httpkit.h1.connection import ParserState, ServerConnection
 from httpkit.h1.events import CLOSED, NEED_DATA, Data, EndOfMessage, Event, Request, Sentinel
+from httpkit.h1.head import RefusedHeadError
 from httpkit.h1.limits import Limits
 from httpkit.h1.response import CONTINUE, ResponseFramer, field_line
 
@@ -18,6 +19,7 @@ __all__ = [
     "Event",
     "Limits",
     "ParserState",
+    "RefusedHeadError",
     "Request",
     "ResponseFramer",
     "Sentinel",

@@ -25,7 +25,18 @@ from httpkit.h1.grammar import (
 )
 from httpkit.h1.limits import Limits
 
-__all__ = ["parse_fields", "parse_request_head"]
+__all__ = ["RefusedHeadError", "parse_fields", "parse_request_head"]
+
+
+class RefusedHeadError(ProtocolError):
+    """A well-formed head whose framing is refused (413 for a Content-Length over
+    ``max_body``, 400 or 501 for its framing fields): ``request`` is the head without a
+    body, so that the access log shows its request line."""
+
+    def __init__(self, error: ProtocolError, request: Request) -> None:
+        super().__init__(str(error), error.status)
+        self.request = request
+
 
 # The fields that decide framing and connection handling; every other field is passed on.
 _SPECIAL = frozenset(("host", "content-length", "transfer-encoding", "connection", "expect"))
@@ -83,7 +94,13 @@ def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
     if len(lines) - 2 > limits.max_header_count:
         raise ProtocolError(f"more than {limits.max_header_count} header fields", 431)
     fields, special = _split_fields(lines[1:-1])
-    request = Request(method, target, version, fields, *_framing(special, version, limits))
+    try:
+        framing = _framing(special, version, limits)
+    except ProtocolError as error:
+        raise RefusedHeadError(
+            error, Request(method, target, version, fields, False, False, 0, False)
+        ) from None
+    request = Request(method, target, version, fields, *framing)
     if authority is not None:
         _check_authority_matches_host(authority, request.header("host"))
     if method == "CONNECT":

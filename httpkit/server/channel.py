@@ -17,6 +17,7 @@ from concurrent.futures import Future
 from typing import IO, Any
 
 from httpkit.h1 import CONTINUE, Request
+from httpkit.server import kernelsend
 from httpkit.server.context import ConnectionContext
 from httpkit.server.exchange import Exchange
 from httpkit.server.flow import WriteFlow
@@ -45,6 +46,10 @@ class TransportChannel(asyncio.Protocol):
         # Statistics (loop thread; the server adds them up when the connection closes).
         self.bytes_in = 0
         self.bytes_out = 0
+        # A body waiting for events (pause_body) ends when the client leaves: see when_gone.
+        # The exchange is kept with it: a registration that outlived its exchange is void.
+        self._on_gone: tuple[Exchange | None, Callable[[], None]] | None = None
+        self._gone = False
 
     def _internal_error(self, error: BaseException) -> None:
         """What a scheduled callback that failed must do (the subclass decides)."""
@@ -124,17 +129,60 @@ class TransportChannel(asyncio.Protocol):
         else:
             self.call_soon(resume)
 
+    def call_later(self, delay: float, callback: Callable[[], None]) -> asyncio.TimerHandle:
+        """Loop thread: run ``callback()`` in ``delay`` seconds (guarded), unless cancelled."""
+        return self.ctx.loop.call_later(delay, self._guarded, callback, ())
+
+    def when_gone(self, callback: Callable[[], None]) -> None:
+        """Loop thread: call ``callback`` from a later callback once a body waiting for
+        events must end -- at once if it already must.  One waiter at a time."""
+        if self._gone or self.closing:
+            self.close()
+            self.call_soon(callback)
+        else:
+            self._on_gone = (self.exchange, callback)
+
+    def _end_waiting_body(self) -> None:
+        """The client left, closed its side, or the server stops: a waiting body (an
+        event stream nobody will read, or that would keep the stop waiting) ends, and
+        its connection closes."""
+        self._gone = True
+        waiting, self._on_gone = self._on_gone, None
+        if waiting is not None and waiting[0] is self.exchange:
+            self.close()
+            self.call_soon(waiting[1])
+
     def can_sendfile(self) -> bool:
         transport = self.transport
         if transport is None or self.ctx.tls:
             return False
-        # uvloop's loop has no sendfile for its transports: blocks are written instead.
-        return isinstance(self.ctx.loop, asyncio.BaseEventLoop)
+        # asyncio's loop has loop.sendfile; on others (uvloop) kernelsend uses the socket.
+        return (
+            isinstance(self.ctx.loop, asyncio.BaseEventLoop)
+            or kernelsend.socket_fileno(transport) is not None
+        )
 
     async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
         if count and not self.closing:
             assert self.transport is not None
-            self.bytes_out += await self.ctx.loop.sendfile(self.transport, file, offset, count)
+            if isinstance(self.ctx.loop, asyncio.BaseEventLoop):
+                sent = await self.ctx.loop.sendfile(self.transport, file, offset, count)
+            else:
+                sent = await kernelsend.sendfile_to_transport(
+                    self.transport,
+                    file,
+                    offset,
+                    count,
+                    writable=self._drained,
+                    closing=lambda: self.closing,
+                )
+            self.bytes_out += sent
+
+    async def _drained(self) -> None:
+        """Until the transport's buffer has drained (or the connection is gone)."""
+        waiter = self.ctx.loop.create_future()
+        self.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
+        await waiter
 
     def abort(self) -> None:
         """Cut the connection so that the client sees a truncated response."""
@@ -164,9 +212,14 @@ class TransportChannel(asyncio.Protocol):
         self.ctx.loop.call_soon(self.finish, exchange, data)  # finish guards itself
 
     def _log_access(
-        self, info: ConnectionInfo, request: Request | None, status: int, ex: Exchange | None
+        self,
+        info: ConnectionInfo,
+        request: Request | None,
+        status: int,
+        ex: Exchange | None,
+        sent: int = 0,
     ) -> None:
         access_log = self.ctx.access_log
         if access_log is not None:
-            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (0, 0.0)
+            sent, took = (ex.bytes_sent, time.perf_counter() - ex.started) if ex else (sent, 0.0)
             access_log(info, request, status, sent, took)

@@ -58,6 +58,17 @@ class HandlerExchange(Protocol):
         """Send one piece of the body now, the head first; waits (on a worker thread)
         while the client reads slowly."""
 
+    def open_stream(self) -> bool:
+        """This response is a long-lived stream (server-sent events): take one of the
+        server's stream slots until its body is closed.  False at the bound (``max_streams``):
+        answer 503 instead."""
+
+    def pause_body(self, when_ready: Callable[[Callable[[], None]], None], timeout: float) -> None:
+        """The body's next piece will be ``b""`` because it has nothing to send.  The server
+        then waits -- never blocking the event loop -- until ``when_ready(wake)``'s ``wake``
+        is called (from any thread), ``timeout`` seconds pass, or the client leaves or
+        the server stops (then the body is closed), before asking for the next piece."""
+
 
 Handler = Callable[[HandlerExchange], Iterable[bytes]]
 """Called once per request (inline or on a worker thread); returns the response body."""

@@ -26,15 +26,19 @@ from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.metrics import PUBLISH_PERIOD, StatsShare, metrics_handler, metrics_settings
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
+from httpkit.server.phase import Phase
 from httpkit.server.preamble import PreambleReader
 from httpkit.server.protocol import HTTPConnection
 from httpkit.server.proxyprotocol import Address
 from httpkit.server.stats import Stats, Tally
+from httpkit.server.streams import stream_limit
 from httpkit.server.tls import client_issuer, client_subject, make_ssl_context
 
 __all__ = ["Server"]
 
 error_log = logging.getLogger("httpkit.error")
+
+_IN_FLIGHT = frozenset((Phase.HEAD, Phase.BODY, Phase.RESPONDING, Phase.FLUSHING))
 
 
 class Server:
@@ -92,10 +96,11 @@ class Server:
         for sock in sockets if sockets is not None else bind_sockets(self.settings):
             self.listeners.append(Listener(self._loop, sock, self._accepted))
         settings = self.settings
+        streams = stream_limit(settings)
         if settings.threads > 0:
-            self.mode = ThreadMode(self.handler, settings.threads, settings.max_pending)
+            self.mode = ThreadMode(self.handler, settings.threads, settings.max_pending, streams)
         else:
-            self.mode = InlineMode(self.handler)
+            self.mode = InlineMode(self.handler, streams)
         self.context = ConnectionContext(
             settings=settings,
             mode=self.mode,
@@ -202,6 +207,10 @@ class Server:
         if self.open_count < self.settings.max_connections and not self.draining:
             for listener in self.listeners:
                 listener.resume()
+
+    def requests_in_flight(self) -> int:
+        """Connections in the middle of a request: reading it, running it, sending it."""
+        return sum(1 for conn in self.connections if conn.phase in _IN_FLIGHT)
 
     def connection_info(self, transport: asyncio.BaseTransport) -> ConnectionInfo:
         peer = transport.get_extra_info("peername")

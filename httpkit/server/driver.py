@@ -9,10 +9,14 @@ for a slow client:
   (the loop never blocks);
 * **threaded** the worker thread blocks in :meth:`Exchange.send` until the client reads.
 
+A body with nothing to send yet (an event stream between events) says so with
+``pause_body()`` and a ``b""`` piece; :mod:`httpkit.server.bodywait` waits for it, on
+the loop without blocking it inline, on the worker thread otherwise.
+
 A body known in full (a list or tuple, like most WSGI apps return) goes out as head,
 body and end in a single write.  A :class:`~httpkit.server.contract.FileBody` goes out
 with ``loop.sendfile`` (``os.sendfile`` on a plain socket) or, where the transport cannot
-(TLS, uvloop), in blocks -- in both cases framed by the file's real size.
+(TLS), in blocks -- in both cases framed by the file's real size.
 
 Nothing raised by the handler or its body escapes, ``BaseException`` included: before
 the head went out the client gets a 500 (or the body's own error, such as 413); after,
@@ -27,6 +31,7 @@ import logging
 from collections.abc import Iterable, Iterator
 
 from httpkit.errors import ProtocolError, RequestBodyError, ResponseError
+from httpkit.server.bodywait import wait_on_loop, wait_on_worker
 from httpkit.server.contract import ClientDisconnectedError, FileBody, Handler
 from httpkit.server.exchange import Channel, Exchange
 
@@ -48,6 +53,9 @@ def run_threaded(handler: Handler, exchange: Exchange) -> None:
             channel.run_on_loop(_send_file(exchange, body, length)).result()
         else:
             for piece in body:
+                if not piece and exchange.pause is not None:
+                    wait_on_worker(exchange)  # an event stream with nothing to send yet
+                    continue
                 exchange.send(piece)
             channel.call_on_loop(channel.finish, exchange, exchange.frame_end())
     except ClientDisconnectedError:
@@ -55,7 +63,7 @@ def run_threaded(handler: Handler, exchange: Exchange) -> None:
     except BaseException as error:
         channel.call_on_loop(answer_failure, exchange, error)
     finally:
-        _close(body)
+        _close(body, exchange)
 
 
 def run_inline(handler: Handler, exchange: Exchange) -> None:
@@ -73,7 +81,7 @@ def run_inline(handler: Handler, exchange: Exchange) -> None:
             # Written from the next callback: the loop first reads every ready socket,
             # then sends all the responses (measured 25k -> 35k requests/s, 50 clients).
             channel.finish_soon(exchange, data)
-        _close(body)
+        _close(body, exchange)
     elif isinstance(body, FileBody) and (length := _file_length(exchange, body)) is not None:
         file_body = body
 
@@ -81,7 +89,7 @@ def run_inline(handler: Handler, exchange: Exchange) -> None:
             try:
                 await _send_file(exchange, file_body, length)
             finally:
-                _close(file_body)
+                _close(file_body, exchange)
 
         # The task is kept alive by the loop until it is done (it holds no other state).
         channel.run_on_loop(send_then_close())
@@ -97,8 +105,10 @@ def _call_handler(handler: Handler, exchange: Exchange) -> Iterable[bytes] | Non
             raise ResponseError("the application returned None instead of an iterable")
         return body
     except ClientDisconnectedError:
+        exchange.end_stream()
         return None
     except BaseException as error:  # SystemExit from an app must not stop the server
+        exchange.end_stream()
         exchange.side.call(answer_failure, exchange, error)
         return None
 
@@ -122,10 +132,15 @@ def _stream_inline(
             except StopIteration:
                 channel.finish_soon(exchange, exchange.frame_end())
                 break
+            if not piece and exchange.pause is not None:
+                # An event stream with nothing to send yet: the loop goes on meanwhile.
+                resume = functools.partial(_stream_inline, exchange, body, pieces)
+                wait_on_loop(exchange, resume)
+                return
             exchange.send(piece)
     except BaseException as error:
         answer_failure(exchange, error)
-    _close(body)
+    _close(body, exchange)
 
 
 def _file_length(exchange: Exchange, body: FileBody) -> int | None:
@@ -175,7 +190,7 @@ async def _send_file(exchange: Exchange, body: FileBody, count: int) -> None:
 
 
 async def _send_blocks(exchange: Exchange, body: FileBody, count: int) -> None:
-    """A file the transport cannot sendfile (TLS, uvloop): read and write in blocks."""
+    """A file the transport cannot sendfile (TLS): read and write in blocks."""
     channel = exchange.channel
     left = count
     while left > 0 and not channel.closing:
@@ -249,12 +264,14 @@ def _path(exchange: Exchange) -> str:
     return exchange.request.target.partition("?")[0]
 
 
-def _close(body: Iterable[bytes]) -> None:
-    """PEP 3333: close() is called on the body whatever happened."""
+def _close(body: Iterable[bytes], exchange: Exchange) -> None:
+    """PEP 3333: close() is called on the body whatever happened; a stream's slot is
+    given back with it."""
     close = getattr(body, "close", None)
-    if close is None:
-        return
     try:
-        close()
+        if close is not None:
+            close()
     except BaseException as error:
         error_log.error("error closing the response body", exc_info=error)
+    finally:
+        exchange.end_stream()

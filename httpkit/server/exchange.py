@@ -24,11 +24,12 @@ from typing import IO, Any, Protocol
 from httpkit import h1
 from httpkit.errors import ResponseError
 from httpkit.h1 import ResponseFramer
-from httpkit.server.headers import ServerFields, error_response
+from httpkit.server.headers import ServerFields, error_body_size, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.reqbody import RequestBody
+from httpkit.server.streams import StreamSlots
 
-__all__ = ["Channel", "Exchange", "HandlerSide"]
+__all__ = ["BodyPause", "Cancellable", "Channel", "Exchange", "HandlerSide"]
 
 
 class Channel(Protocol):
@@ -85,10 +86,23 @@ class Channel(Protocol):
     async def sendfile(self, file: IO[bytes], offset: int, count: int) -> None:
         """Loop thread: ``count`` bytes of ``file`` from ``offset``, by the kernel."""
 
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Cancellable:
+        """Loop thread: run ``callback()`` in ``delay`` seconds, unless cancelled."""
+
+    def when_gone(self, callback: Callable[[], None]) -> None:
+        """Loop thread: call ``callback`` (from a later callback) once a body waiting for
+        events must end: the client left, closed its side, or the server stops."""
+
+
+class Cancellable(Protocol):
+    def cancel(self) -> None: ...
+
 
 class HandlerSide(Protocol):
     """How code on the handler's thread reaches the connection: directly on the loop
     thread (inline), by handing over to the loop (a worker).  Chosen by the mode."""
+
+    streams: StreamSlots  # the bound on open event streams
 
     def write(self, data: bytes) -> None:
         """Send response bytes, waiting (on a worker) while the client reads slowly."""
@@ -97,12 +111,17 @@ class HandlerSide(Protocol):
         """Run ``callback(*args)`` on the loop thread."""
 
 
+WakeRegistration = Callable[[Callable[[], None]], None]
+BodyPause = tuple[WakeRegistration, float]  # (when_ready, timeout)
+
+
 class Exchange:
     """One request and its response (see the module documentation)."""
 
     __slots__ = (
         "_continue_pending",
         "_fields",
+        "_stream_slot",
         "body",
         "bytes_sent",
         "channel",
@@ -110,6 +129,7 @@ class Exchange:
         "declared_length",
         "framer",
         "head_sent",
+        "pause",
         "request",
         "response_started",
         "side",
@@ -143,6 +163,8 @@ class Exchange:
         self.declared_length: int | None = None  # the application's Content-Length
         self.head_sent = False  # the head was handed to the transport
         self.bytes_sent = 0
+        self.pause: BodyPause | None = None  # the body's request to wait (pause_body)
+        self._stream_slot = False  # holds one of the server's stream slots
         # Thread mode sends 100 Continue on the first read; inline, it went out at once.
         self._continue_pending = body is not None and request.expect_continue and continue_on_read
 
@@ -223,9 +245,11 @@ class Exchange:
             body = _check_bytes(pieces)
         framer = self.framer
         head = b"" if self.head_sent else self.frame_head(len(body))
-        data = b"".join((head, framer.body(body), framer.end()))  # one copy, not two
+        framed = framer.body(body)
+        data = b"".join((head, framed, framer.end()))  # one copy, not two
         self.head_sent = True
-        self.bytes_sent += len(body)
+        if framed:  # nothing goes out to a HEAD (or for a 304): the log says "-"
+            self.bytes_sent += len(body)
         return data
 
     def frame_piece(self, piece: bytes) -> bytes:
@@ -233,11 +257,14 @@ class Exchange:
         if type(piece) is not bytes:
             piece = _check_bytes([piece])
         if self.head_sent:
-            data = self.framer.body(piece)
+            data = framed = self.framer.body(piece)
         else:
-            data = self.frame_head(None) + self.framer.body(piece)
+            head = self.frame_head(None)
+            framed = self.framer.body(piece)
+            data = head + framed
             self.head_sent = True
-        self.bytes_sent += len(piece)
+        if framed:  # nothing goes out to a HEAD (or for a 304)
+            self.bytes_sent += len(piece)
         return data
 
     def send(self, piece: bytes) -> None:
@@ -248,6 +275,29 @@ class Exchange:
         if not piece:
             return
         self.side.write(self.frame_piece(piece))
+
+    # -- long-lived responses (event streams) --------------------------------------------
+
+    def open_stream(self) -> bool:
+        """Take one of the server's stream slots; False at the bound (answer 503)."""
+        if not self._stream_slot:
+            self._stream_slot = self.side.streams.take()
+        return self._stream_slot
+
+    def pause_body(self, when_ready: WakeRegistration, timeout: float) -> None:
+        """The body's next piece is ``b""``: wait for ``when_ready``'s wake, ``timeout``
+        seconds or the client's leaving, instead of asking for a piece at once."""
+        self.pause = (when_ready, timeout)
+
+    def take_pause(self) -> BodyPause | None:
+        pause, self.pause = self.pause, None
+        return pause
+
+    def end_stream(self) -> None:
+        """The body is closed: give its stream slot back."""
+        if self._stream_slot:
+            self._stream_slot = False
+            self.side.streams.give_back()
 
     def frame_end(self) -> bytes:
         """What is left to send once the body iterable is exhausted."""
@@ -263,6 +313,7 @@ class Exchange:
         self.head_sent = True
         self.framer = h1.ResponseFramer(self.request)  # the app's head may be half-made
         close = not self.body_complete or self.body_failed or self.channel.draining
+        self.bytes_sent = error_body_size(self.request, status)
         return error_response(self.framer, status, self._fields, close=close)
 
     def close(self) -> None:

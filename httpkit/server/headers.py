@@ -6,9 +6,9 @@ import time
 from collections.abc import Callable
 from email.utils import formatdate
 
-from httpkit.h1 import ResponseFramer, field_line
+from httpkit.h1 import Request, ResponseFramer, field_line
 
-__all__ = ["ServerFields", "empty_response", "error_response"]
+__all__ = ["ServerFields", "empty_response", "error_body_size", "error_response"]
 
 
 class ServerFields:
@@ -64,11 +64,22 @@ def error_response(
     The body names the status only: details of what went wrong stay in the server's log.
     """
     reason = _REASONS.get(status, "Error")
-    body = f"{status} {reason}\n".encode("ascii")
+    body = _error_body(status, reason)
     headers = [("Content-Type", "text/plain; charset=utf-8"), *(extra or ())]
     framer.check(status, reason, headers, date=fields.date, server=fields.server)
     data = framer.emit_head(body_length=len(body), close=close)
     return data + framer.body(body) + framer.end()
+
+
+def _error_body(status: int, reason: str) -> bytes:
+    return f"{status} {reason}\n".encode("ascii")
+
+
+def error_body_size(request: Request | None, status: int) -> int:
+    """The body bytes :func:`error_response` sends (none to a HEAD), for the access log."""
+    if request is not None and request.method == "HEAD":
+        return 0
+    return len(_error_body(status, _REASONS.get(status, "Error")))
 
 
 def empty_response(

@@ -45,6 +45,7 @@ def metrics_settings(settings: Settings) -> Settings:
         server_header=settings.server_header,
         log_level=settings.log_level,
         loop=settings.loop,
+        access_log=False,  # a scrape every few seconds would drown the application's lines
     )
 
 

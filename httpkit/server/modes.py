@@ -18,6 +18,7 @@ from httpkit.server.driver import run_inline, run_threaded
 from httpkit.server.exchange import Channel, Exchange, HandlerSide
 from httpkit.server.pool import WorkerPool
 from httpkit.server.reqbody import RequestBody, SpooledBody, StreamingBody
+from httpkit.server.streams import StreamSlots
 
 __all__ = ["ExecutionMode", "InlineMode", "LoopSide", "ThreadMode", "WorkerSide"]
 
@@ -25,10 +26,11 @@ __all__ = ["ExecutionMode", "InlineMode", "LoopSide", "ThreadMode", "WorkerSide"
 class LoopSide:
     """The handler runs on the loop thread: it writes and calls directly."""
 
-    __slots__ = ("call", "write")
+    __slots__ = ("call", "streams", "write")
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, streams: StreamSlots) -> None:
         self.write = channel.write
+        self.streams = streams
 
         def call(callback: Callable[..., Any], *args: Any) -> None:
             callback(*args)
@@ -39,11 +41,12 @@ class LoopSide:
 class WorkerSide:
     """The handler runs on a worker thread: everything goes through the loop."""
 
-    __slots__ = ("call", "write")
+    __slots__ = ("call", "streams", "write")
 
-    def __init__(self, channel: Channel) -> None:
+    def __init__(self, channel: Channel, streams: StreamSlots) -> None:
         self.write = channel.write_from_thread  # waits while the client reads slowly
         self.call = channel.call_on_loop
+        self.streams = streams
 
 
 class ExecutionMode(Protocol):
@@ -82,11 +85,12 @@ class InlineMode:
     multithread = False
     continue_at_once = True  # RFC 9110 10.1.1: the body is read before the handler runs
 
-    def __init__(self, handler: Handler) -> None:
+    def __init__(self, handler: Handler, max_streams: int = 1000) -> None:
         self.handler = handler
+        self.streams = StreamSlots(max_streams)  # a waiting stream holds no thread
 
     def side(self, channel: Channel) -> HandlerSide:
-        return LoopSide(channel)
+        return LoopSide(channel, self.streams)
 
     def new_body(self, resume: Callable[[], None]) -> RequestBody:
         return SpooledBody()
@@ -118,12 +122,16 @@ class ThreadMode:
     multithread = True
     continue_at_once = False  # sent on the handler's first read instead
 
-    def __init__(self, handler: Handler, threads: int, max_pending: int) -> None:
+    def __init__(
+        self, handler: Handler, threads: int, max_pending: int, max_streams: int | None = None
+    ) -> None:
         self.pool = WorkerPool(threads, max_pending)
         self._job = functools.partial(run_threaded, handler)
+        # Each open stream holds a worker thread: by default half of them at most.
+        self.streams = StreamSlots(threads // 2 if max_streams is None else max_streams)
 
     def side(self, channel: Channel) -> HandlerSide:
-        return WorkerSide(channel)
+        return WorkerSide(channel, self.streams)
 
     def new_body(self, resume: Callable[[], None]) -> RequestBody:
         return StreamingBody(resume)

@@ -27,6 +27,7 @@ from httpkit.h1 import (
     Data,
     EndOfMessage,
     ParserState,
+    RefusedHeadError,
     Request,
     ResponseFramer,
     ServerConnection,
@@ -35,7 +36,7 @@ from httpkit.server.channel import TransportChannel
 from httpkit.server.context import ConnectionContext
 from httpkit.server.driver import answer_failure
 from httpkit.server.exchange import Exchange
-from httpkit.server.headers import empty_response, error_response
+from httpkit.server.headers import empty_response, error_body_size, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.phase import Phase, TransitionError
 from httpkit.server.proxyprotocol import Address, parse_proxy_header
@@ -174,6 +175,8 @@ class HTTPConnection(TransportChannel):
                 self._read_head()
             elif self.phase is _BODY:
                 self._pull_body()
+            elif self.phase is _RESPONDING:
+                self._end_waiting_body()  # an event stream's reader closed: it left
         except BaseException as error:
             self._internal_error(error)
         # Keep the transport open for writing: a client may half-close after its request.
@@ -192,6 +195,7 @@ class HTTPConnection(TransportChannel):
                 exchange.body.connection_lost()
                 self.mode.connection_lost(exchange)
             self._wake_writer()
+            self._end_waiting_body()
         except BaseException as error:
             error_log.critical("error closing a connection", exc_info=error)
 
@@ -231,6 +235,7 @@ class HTTPConnection(TransportChannel):
         deliver a request its client may already have sent (answered with ``Connection:
         close``), then closes; a busy one closes after its response."""
         self.draining = True
+        self._end_waiting_body()  # an event stream would keep the stop waiting
         if self.phase is _IDLE and not self.parser.buffered:
             now = self._now()
             self.deadline = min(self.deadline, now + self.settings.drain_grace)
@@ -241,6 +246,9 @@ class HTTPConnection(TransportChannel):
         parser = self.parser
         try:
             event = parser.next_event()
+        except RefusedHeadError as error:
+            self._reject(error.request, error)  # logged with its request line
+            return
         except ProtocolError as error:
             self._reject(None, error)
             return
@@ -427,7 +435,7 @@ class HTTPConnection(TransportChannel):
         if status == 503:
             extra = [("Retry-After", str(self.settings.retry_after))]
         data = error_response(ResponseFramer(request), status, self.ctx.fields, extra=extra)
-        self._log_access(self.info, request, status, None)
+        self._log_access(self.info, request, status, None, error_body_size(request, status))
         self.answered_itself(status)
         exchange = self.exchange
         if exchange is not None:

@@ -20,7 +20,8 @@ __all__ = ["error_reply", "internal_error", "log_unexpected", "logger"]
 
 logger = logging.getLogger("httpkit.web")
 
-_OFFERS = ("text/html", "application/json", "text/plain")
+_OFFERS = ("text/html", "application/problem+json", "application/json", "text/plain")
+_JSON_TYPES = ("application/problem+json", "application/json")
 # Headers of the exception that describe its generated body are replaced by ours.
 _BODY_HEADERS = frozenset({"content-type", "content-length"})
 
@@ -115,18 +116,30 @@ def _negotiated(
     if media_type == "text/html":
         body = _html_page(status, title, detail, (extra or {}).get("location"))
         content_type = "text/html; charset=UTF-8"
-    elif media_type == "application/json":
-        body = json.dumps({"status": code, "title": title, "detail": detail, **(extra or {})})
-        content_type = "application/json"
+    elif media_type in _JSON_TYPES:
+        # RFC 9457's members; "about:blank" says the status code is the whole story.
+        problem = {"type": "about:blank", "title": title, "status": code, "detail": detail}
+        body = json.dumps({**problem, **(extra or {})})
+        content_type = media_type
     else:
         body = f"{status}\n\n{detail}\n"
         content_type = "text/plain; charset=UTF-8"
     kept = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
     encoded = body.encode()
     kept += [("Content-Type", content_type), ("Content-Length", str(len(encoded)))]
-    response = webob.Response(status=status, headerlist=kept)
-    response.app_iter = [encoded]
-    return response
+    _add_vary_accept(kept)
+    return webob.Response(status=status, headerlist=kept, app_iter=[encoded])
+
+
+def _add_vary_accept(headers: list[tuple[str, str]]) -> None:
+    """RFC 9110 section 12.5.5: the body was chosen by Accept, so caches must know."""
+    for index, (name, value) in enumerate(headers):
+        if name.lower() == "vary":
+            fields = {field.strip().lower() for field in value.split(",")}
+            if "accept" not in fields and "*" not in fields:
+                headers[index] = (name, f"{value}, Accept")
+            return
+    headers.append(("Vary", "Accept"))
 
 
 def _html_page(status: str, title: str, detail: str, location: str | None) -> str:

@@ -57,7 +57,9 @@ def override_method(request: Request) -> str:
 def mounted(route: Route, environ: Environ, raw_path: str) -> WSGIApp:
     """Move the mount prefix from PATH_INFO to SCRIPT_NAME; return the app to call."""
     prefix = route.raw_prefix
-    environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "") + prefix
+    if prefix:
+        # A server's SCRIPT_NAME may end in '/' (PEP 3333 says it should not): no '//'.
+        environ["SCRIPT_NAME"] = environ.get("SCRIPT_NAME", "").rstrip("/") + prefix
     environ["PATH_INFO"] = raw_path[len(prefix) :]
     assert route.app is not None  # a mount's route always has its app
     return route.app

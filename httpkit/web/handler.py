@@ -83,6 +83,9 @@ class Endpoint:
             self.responders = _class_responders(cls, methods)
             self.etag = getattr(cls, "etag", None)
             self.last_modified = getattr(cls, "last_modified", None)
+            for validator in (self.etag, self.last_modified):
+                if validator is not None:
+                    _refuse_async(validator, f"{cls.__qualname__}.{validator.__name__}")
         elif callable(handler):
             self.responders = _function_responders(handler, methods)
         else:
@@ -158,11 +161,36 @@ def _class_responders(cls: type[Handler], methods: Iterable[str] | None) -> dict
         if missing:
             raise ValueError(f"{cls.__qualname__} has no method for {', '.join(missing)}")
     # Plain functions taken from the class: the router calls them with a fresh instance.
-    return {name: getattr(cls, name.lower()) for name in names}
+    responders = {name: getattr(cls, name.lower()) for name in names}
+    for name, responder in responders.items():
+        _refuse_async(responder, f"{cls.__qualname__}.{name.lower()}")
+    return responders
 
 
 def _function_responders(
     function: Callable[..., Any], methods: Iterable[str] | None
 ) -> dict[str, Responder]:
     names = ("GET",) if methods is None else validate_methods(methods)
+    _refuse_async(function, _describe(function))
     return dict.fromkeys(names, function)
+
+
+def _refuse_async(responder: Callable[..., Any], what: str) -> None:
+    """Refuse a coroutine (or async generator) function when the route is added: the
+    router calls handlers as plain WSGI code, where the coroutine would never run and
+    every request would fail."""
+    # An object whose __call__ is async is as much an async handler as an async def.
+    call: object = responder if inspect.isroutine(responder) else type(responder).__call__
+    for candidate in (responder, call):
+        if inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate):
+            raise TypeError(
+                f"{what} is an async def handler, but the router runs handlers as plain "
+                "WSGI code, where its coroutine would never run; define it with def"
+            )
+
+
+def _describe(function: Callable[..., Any]) -> str:
+    target = function.func if isinstance(function, functools.partial) else function
+    if not inspect.isroutine(target):  # a callable object: its class's __call__
+        return f"{type(target).__qualname__}.__call__"
+    return str(getattr(target, "__qualname__", repr(target)))

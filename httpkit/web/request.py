@@ -10,6 +10,7 @@ import webob
 import webob.exc
 
 if TYPE_CHECKING:
+    from httpkit.web.html import HTML
     from httpkit.web.router import Router
     from httpkit.web.routing import Route
 
@@ -41,17 +42,39 @@ class Request(webob.Request):  # type: ignore[misc]
         """The URL of the route called ``name``, with ``params`` filled in.
 
         The path starts with this request's ``SCRIPT_NAME``, so links stay right when
-        the application is mounted under a prefix.  Parameters that the template does
-        not use become the query string.  ``_qualified=True`` adds scheme and host.
-        Raises :class:`LookupError` for an unknown name and :class:`ValueError` when
-        the parameters do not fit the template.
+        the application is mounted under a prefix (:meth:`Router.mount`, or a server's
+        own script name); it never holds ``//``, whatever slashes ``SCRIPT_NAME`` and a
+        mount's or static route's ``path`` parameter begin or end with.  Parameters
+        that the template does not use become the query string.  ``_qualified=True``
+        adds scheme and host.  Raises :class:`LookupError` for an unknown name and
+        :class:`ValueError` when the parameters do not fit the template.
         """
         if self.router is None:
             raise LookupError("this request was not dispatched by a Router")
         path = self.router.url_path(name, params)
         script_name = quote(self.environ.get("SCRIPT_NAME", "").encode("latin-1"), safe="/")
-        url = script_name + path
+        # PEP 3333: SCRIPT_NAME never ends in '/', but a server or mount may send one;
+        # the route's path starts with '/', and '//' would name another resource.
+        url = script_name.rstrip("/") + path
         return self.host_url + url if _qualified else url
+
+    @property
+    def last_event_id(self) -> str | None:
+        """The ``Last-Event-ID`` a reconnecting ``EventSource`` sends: the ``id`` of the
+        last server-sent event it received (None on a first connection)."""
+        value: str | None = self.environ.get("HTTP_LAST_EVENT_ID")
+        return value
+
+    def render(self, name: str, /, **context: Any) -> HTML:
+        """The router's template ``name`` with ``context`` (see
+        :meth:`httpkit.web.Templates.render`; ``status=`` and ``headers=`` too)."""
+        templates = None if self.router is None else self.router.templates
+        if templates is None:
+            raise LookupError(
+                "this router has no templates: make it with Router(templates=...) "
+                "(pip install 'httpkit[templates]')"
+            )
+        return templates.render(self, name, **context)
 
     @property
     def json(self) -> Any:

@@ -1,9 +1,11 @@
 """Turning what a handler returns into a WSGI response.
 
 A handler may return a ``webob.Response``, ``str``, ``bytes``, a ``dict`` or ``list``
-(JSON), ``None`` (204), an iterable or generator of ``str``/``bytes`` (streamed; its
-length is unknown, so the server chunks it), or a nested list of ``str``/``bytes`` that
-contains at least one ``bytes`` (an *iolist*: sent piece by piece, never joined).
+(JSON), ``None`` (204), :class:`~httpkit.web.html.HTML` (markup), an
+:class:`~httpkit.web.sse.EventStream` (server-sent events), an iterable or generator of
+``str``/``bytes`` (streamed; its length is unknown, so the server chunks it), or a nested
+list of ``str``/``bytes`` that contains at least one ``bytes`` (an *iolist*: sent piece by
+piece, never joined).
 
 The common cases produce a :class:`Reply` -- a status, a header list and a body
 iterable -- without building a ``webob.Response``; one is built only when an
@@ -14,13 +16,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from typing import Any
+from typing import Any, TypeAlias
 
 import webob
 
+from httpkit.web.html import HTML
+from httpkit.web.sse import EventStream
 from httpkit.wsgitypes import Environ, StartResponse
 
-__all__ = ["Reply", "render"]
+__all__ = ["Rendered", "Reply", "render"]
 
 TEXT_TYPE = "text/plain; charset=UTF-8"
 BINARY_TYPE = "application/octet-stream"
@@ -57,14 +61,23 @@ class Reply:
         return response
 
 
-def render(result: object) -> Reply | webob.Response:
+Rendered: TypeAlias = "Reply | webob.Response | EventStream"  # what the router sends
+
+
+def render(result: object) -> Rendered:
     """Convert a handler's return value; raise TypeError for anything else."""
     if isinstance(result, str):
+        if type(result) is not str and hasattr(result, "__html__"):
+            return Reply(*HTML(str(result)).parts())  # markupsafe.Markup: escaped markup
         body = result.encode()
         return Reply(
             "200 OK", [("Content-Type", TEXT_TYPE), ("Content-Length", str(len(body)))], (body,)
         )
     if isinstance(result, webob.Response):
+        return result
+    if isinstance(result, HTML):
+        return Reply(*result.parts())
+    if isinstance(result, EventStream):
         return result
     if isinstance(result, bytes):
         return Reply(
@@ -86,8 +99,8 @@ def render(result: object) -> Reply | webob.Response:
     if isinstance(result, Iterable) and not isinstance(result, (bytearray, memoryview)):
         return _stream_reply(iter(result))
     raise TypeError(
-        f"a handler returned {type(result).__name__}; return a webob.Response, str, bytes, "
-        "dict, list, None or an iterable of str/bytes"
+        f"a handler returned {type(result).__name__}; return a webob.Response, HTML, "
+        "EventStream, str, bytes, dict, list, None or an iterable of str/bytes"
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -14,9 +15,11 @@ from httpkit.web.body import ReleasingBody, guard_body, http_error
 from httpkit.web.conditional import FAILED_DETAIL, Validators, evaluate_preconditions
 from httpkit.web.handler import GET_OR_HEAD, Endpoint, format_allow
 from httpkit.web.request import Request
-from httpkit.web.responses import Reply, render
+from httpkit.web.responses import Rendered, Reply, render
 from httpkit.web.routing import Route, RouteIndex
+from httpkit.web.sse import EventStream
 from httpkit.web.static import StaticFiles
+from httpkit.web.templating import Templates
 from httpkit.wsgitypes import Environ, StartResponse, WSGIApp
 
 __all__ = ["Router"]
@@ -39,6 +42,8 @@ class Router:
         (or without) a trailing slash.
     :param method_override: honour ``_method`` (query or form field) on POST requests
         to tunnel PUT, PATCH or DELETE.  Never honoured on other methods.
+    :param templates: the :class:`Templates` that ``request.render()`` uses, or the
+        path of their directory (needs the ``httpkit[templates]`` extra).
     """
 
     def __init__(
@@ -48,6 +53,7 @@ class Router:
         max_body: int | None = None,
         redirect_slashes: bool = False,
         method_override: bool = False,
+        templates: Templates | str | os.PathLike[str] | None = None,
     ) -> None:
         if max_body is not None and (not isinstance(max_body, int) or max_body < 0):
             raise ValueError(f"max_body must be a byte count >= 0 or None, not {max_body!r}")
@@ -55,6 +61,9 @@ class Router:
         self.max_body = max_body
         self.redirect_slashes = redirect_slashes
         self.method_override = method_override
+        if templates is not None and not isinstance(templates, Templates):
+            templates = Templates(templates)
+        self.templates = templates
         self._routes: list[Route] = []
         self._named: dict[str, Route] = {}
         self._index = RouteIndex()
@@ -139,9 +148,17 @@ class Router:
         name: str | None = None,
         index: str | None = "index.html",
         cache_control: str | None = None,
+        dotfiles: bool = False,
+        precompressed: bool = True,
     ) -> Route:
         """Serve the files under ``directory`` at ``prefix`` (see :class:`StaticFiles`)."""
-        files = StaticFiles(directory, index=index, cache_control=cache_control)
+        files = StaticFiles(
+            directory,
+            index=index,
+            cache_control=cache_control,
+            dotfiles=dotfiles,
+            precompressed=precompressed,
+        )
         if not isinstance(prefix, str) or not prefix.startswith("/"):
             raise ValueError(f"a static prefix must start with '/', not {prefix!r}")
         return self._register(Route(prefix, name=name, app=files, kind="static"))
@@ -264,7 +281,7 @@ class Router:
         endpoint: Endpoint,
         method: str,
         params: dict[str, Any],
-    ) -> Reply | webob.Response:
+    ) -> Rendered:
         # Straight into the instance dict: WebOb's __setattr__ hook costs more than this.
         request.__dict__["route"] = route
         request.__dict__["route_params"] = params
@@ -290,7 +307,7 @@ class Router:
         if failed == 412:
             raise webob.exc.HTTPPreconditionFailed(FAILED_DETAIL)
         reply = render(responder(instance, request, **params))
-        if not _is_success(reply):
+        if isinstance(reply, EventStream) or not _is_success(reply):
             return reply
         if method not in GET_OR_HEAD:
             # The method may have changed the resource: describe what it is now.
@@ -346,9 +363,7 @@ def _with_defaults(defaults: dict[str, Any], params: dict[str, Any]) -> dict[str
     return merged
 
 
-def _as_error(
-    reply: Reply | webob.Response, exc: webob.exc.HTTPException
-) -> Reply | webob.Response:
+def _as_error(reply: Rendered, exc: webob.exc.HTTPException) -> Rendered:
     """A custom error handler's reply with the exception's status and headers."""
     reply = _keep_status(reply, exc.status)
     if isinstance(reply, Reply) and isinstance(exc, webob.exc.WSGIHTTPException):
@@ -362,7 +377,7 @@ def _as_error(
     return reply
 
 
-def _keep_status(reply: Reply | webob.Response, status: str) -> Reply | webob.Response:
+def _keep_status(reply: Rendered, status: str) -> Rendered:
     # An error handler returning a plain body (a str, a dict...) answers with the error's
     # status, not 200; a webob.Response says its status itself.
     if isinstance(reply, Reply):

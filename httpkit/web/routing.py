@@ -104,6 +104,11 @@ class Route:
                     f"to {self.defaults[key]!r} by the route's defaults, not {value!r}"
                 )
         arguments = {**self.defaults, **params}
+        path = arguments.get("path")
+        if self.endpoint is None and isinstance(path, str):
+            # A mount's or static route's template is prefix/{path}: "/style.css" and
+            # "style.css" name the same file, never prefix//style.css.
+            arguments["path"] = path.lstrip("/")
         extras = {
             key: value
             for key, value in params.items()

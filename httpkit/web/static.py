@@ -1,38 +1,63 @@
-"""Static files on ``webob.static``, with its gaps filled.
+"""Static files: the file, its type and validators, conditional and range requests.
 
-WebOb's ``FileApp`` streams a file and, through ``Response.conditional_response``,
-answers Range and If-Modified-Since.  It sends no ETag, serves unknown types as
-``text/html`` (a script-injection risk for uploaded files) and ``DirectoryApp`` follows
-symlinks out of its root.  :class:`StaticFiles` adds the ETag (so If-None-Match gives
-304), types unknown files as ``application/octet-stream``, refuses ``..`` and anything
-that resolves outside the root, serves an index file for directories and sets
-Cache-Control.
+WebOb's ``FileApp`` sends no ETag, serves unknown types as ``text/html`` (a
+script-injection risk for uploaded files), answers only the first of several ranges and
+``DirectoryApp`` follows symlinks out of its root.  :class:`StaticFiles` sends an ETag
+and Last-Modified (so If-None-Match and If-Modified-Since give 304, If-Match 412), types
+unknown files as ``application/octet-stream``, refuses ``..``, dotfiles and anything that
+resolves outside the root, serves an index file for directories, precompressed
+siblings (:mod:`~httpkit.web.static_encoding`), single and multiple ranges
+(:mod:`~httpkit.web.static_ranges`) and sets Cache-Control.
+
+The body goes out through ``wsgi.file_wrapper`` when the server offers one, so that
+httpkit's server (and others) send it with ``sendfile``.
 """
 
 from __future__ import annotations
 
 import mimetypes
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import IO
 
 import webob
 import webob.exc
-from webob.static import FileIter
 
 from httpkit.web import error_pages
+from httpkit.web.conditional import Validators, evaluate_preconditions
 from httpkit.web.guards import decode_path
 from httpkit.web.handler import GET_OR_HEAD
+from httpkit.web.static_encoding import SIBLINGS, choose_encoding
+from httpkit.web.static_ranges import MultipartBody, content_range, plan_ranges
 from httpkit.wsgitypes import Environ, StartResponse
 
 __all__ = ["StaticFiles"]
 
 _ALLOW = "GET, HEAD, OPTIONS"
 _UNKNOWN_TYPE = "application/octet-stream"
+_BLOCK = 65536
 
 
-class _ClosingFileIter(FileIter):  # type: ignore[misc]
-    """WebOb's FileIter closes the file only once iterated to the end; a 304, a HEAD
-    or a client that goes away must close it too."""
+class _FileSpan:
+    """``length`` bytes of an open file from its current position, in blocks, for a
+    server without ``wsgi.file_wrapper``; ``close()`` closes the file (also after a
+    304, a HEAD or a client that went away)."""
+
+    def __init__(self, file: IO[bytes], length: int) -> None:
+        self.file = file
+        self.left = length
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.left <= 0:
+            raise StopIteration
+        block = self.file.read(min(_BLOCK, self.left))
+        if not block:
+            raise StopIteration
+        self.left -= len(block)
+        return block
 
     def close(self) -> None:
         self.file.close()
@@ -46,10 +71,20 @@ class StaticFiles:
         that relative links in the index page work.
     :param cache_control: the ``Cache-Control`` value for every file, e.g.
         ``"public, max-age=3600"`` (``None``: no header).
+    :param dotfiles: serve paths with a segment starting with ``.`` (``.env``,
+        ``.git/config``, ``.well-known/...``); by default they are 404.
+    :param precompressed: serve ``NAME.br`` or ``NAME.gz`` beside ``NAME`` to clients
+        that accept that coding.
     """
 
     def __init__(
-        self, directory: str, *, index: str | None = "index.html", cache_control: str | None = None
+        self,
+        directory: str,
+        *,
+        index: str | None = "index.html",
+        cache_control: str | None = None,
+        dotfiles: bool = False,
+        precompressed: bool = True,
     ) -> None:
         root = os.path.realpath(directory)
         if not os.path.isdir(root):
@@ -59,6 +94,8 @@ class StaticFiles:
         self.root = root
         self.index = index
         self.cache_control = cache_control
+        self.dotfiles = dotfiles
+        self.precompressed = precompressed
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         request = webob.Request(environ)
@@ -83,7 +120,7 @@ class StaticFiles:
             raise webob.exc.HTTPNotFound()
         if os.path.isdir(target):
             target = self._directory_index(request, target)
-        return self._file_response(target)
+        return self._file_response(request, target)
 
     def _relative_path(self, raw_path: str) -> list[str]:
         path = decode_path(raw_path)
@@ -91,6 +128,9 @@ class StaticFiles:
         for segment in segments:
             # '..' would climb out of the root; NUL and '\\' mean other things to the OS.
             if segment == ".." or "\x00" in segment or "\\" in segment:
+                raise webob.exc.HTTPNotFound()
+            # .env, .git/, .htpasswd: deployment secrets, not content (unless asked).
+            if segment.startswith(".") and not self.dotfiles:
                 raise webob.exc.HTTPNotFound()
         return segments
 
@@ -104,28 +144,131 @@ class StaticFiles:
             raise webob.exc.HTTPNotFound()
         return os.path.join(directory, self.index)
 
-    def _file_response(self, target: str) -> webob.Response:
+    def _file_response(self, request: webob.Request, target: str) -> webob.Response:
+        file = _open(target)
         try:
-            file = open(target, "rb")  # noqa: SIM115 (the response body closes it)
-        except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
-            raise webob.exc.HTTPNotFound() from None
-        except PermissionError:
-            raise webob.exc.HTTPForbidden() from None
+            siblings = self._siblings(target)
+            coding = choose_encoding(request.environ.get("HTTP_ACCEPT_ENCODING"), siblings)
+            if coding is not None:
+                file.close()
+                file = _open(target + dict(SIBLINGS)[coding])
+            return self._representation(request, target, file, coding, bool(siblings))
+        except BaseException:
+            file.close()
+            raise
+
+    def _siblings(self, target: str) -> list[str]:
+        """The codings of the precompressed files beside ``target``, in preference order."""
+        if not self.precompressed:
+            return []
+        return [coding for coding, suffix in SIBLINGS if os.path.isfile(target + suffix)]
+
+    def _representation(
+        self,
+        request: webob.Request,
+        target: str,
+        file: IO[bytes],
+        coding: str | None,
+        varies: bool,
+    ) -> webob.Response:
         stat = os.fstat(file.fileno())
-        content_type, encoding = mimetypes.guess_type(target)
-        if content_type is None or encoding is not None:
-            # A .gz is sent as stored bytes, not as a compressed text/html.
-            content_type = _UNKNOWN_TYPE
-        response = webob.Response(
-            app_iter=_ClosingFileIter(file),
-            content_type=content_type,
-            content_length=stat.st_size,
-            last_modified=stat.st_mtime,
-            conditional_response=True,
-        )
-        response.accept_ranges = "bytes"
-        # mtime and size change with any ordinary edit of the file.
-        response.etag = f"{stat.st_mtime_ns:x}-{stat.st_size:x}"
+        # mtime and size change with any ordinary edit; each coding is its own variant.
+        tag = f"{stat.st_mtime_ns:x}-{stat.st_size:x}" + (f"-{coding}" if coding else "")
+        validators = Validators(f'"{tag}"', stat.st_mtime)
+        headers = validators.headers()
+        if varies:
+            headers.append(("Vary", "Accept-Encoding"))  # RFC 9110 section 12.5.5
         if self.cache_control is not None:
-            response.headers["Cache-Control"] = self.cache_control
-        return response
+            headers.append(("Cache-Control", self.cache_control))
+        failed = evaluate_preconditions(request.environ, request.method, validators)
+        if failed is not None:
+            file.close()
+            if failed == 304:
+                return webob.Response(status=304, headerlist=headers)
+            raise webob.exc.HTTPPreconditionFailed(headers=headers)
+        headers.append(("Accept-Ranges", "bytes"))
+        if coding is not None:
+            headers.append(("Content-Encoding", coding))
+        content_type = _content_type(target)
+        return _body_response(
+            request,
+            file,
+            stat.st_size,
+            content_type=content_type,
+            validators=validators,
+            headers=headers,
+        )
+
+
+def _open(path: str) -> IO[bytes]:
+    try:
+        return open(path, "rb")
+    except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
+        raise webob.exc.HTTPNotFound() from None
+    except PermissionError:
+        raise webob.exc.HTTPForbidden() from None
+
+
+def _content_type(target: str) -> str:
+    content_type, encoding = mimetypes.guess_type(target)
+    if content_type is None or encoding is not None:
+        # A .gz asked for by name is sent as stored bytes, not as a compressed text/html.
+        return _UNKNOWN_TYPE
+    if content_type.startswith("text/") or content_type == "application/javascript":
+        return content_type + "; charset=UTF-8"
+    return content_type
+
+
+def _body_response(
+    request: webob.Request,
+    file: IO[bytes],
+    size: int,
+    *,
+    content_type: str,
+    validators: Validators,
+    headers: list[tuple[str, str]],
+) -> webob.Response:
+    """200, 206 (one range or multipart/byteranges) or 416, with the file as body."""
+    plan = plan_ranges(_range_header(request, validators), size)
+    if plan.unsatisfiable:
+        file.close()
+        headers.append(("Content-Range", f"bytes */{size}"))
+        raise webob.exc.HTTPRequestRangeNotSatisfiable(headers=headers)
+    body: Iterable[bytes]
+    if len(plan.spans) > 1:
+        multipart = MultipartBody(file, plan.spans, size, content_type)
+        status, length, body = 206, multipart.length, multipart
+        content_type = f"multipart/byteranges; boundary={multipart.boundary}"
+    else:
+        status, start, length = 200, 0, size
+        if plan.spans:
+            (start, last), status = plan.spans[0], 206
+            length = last - start + 1
+            headers.append(("Content-Range", content_range(plan.spans[0], size)))
+            file.seek(start)
+        body = _file_body(request.environ, file, length)
+    headers += [("Content-Type", content_type), ("Content-Length", str(length))]
+    return webob.Response(status=status, headerlist=headers, app_iter=body)
+
+
+def _range_header(request: webob.Request, validators: Validators) -> str | None:
+    """Range, unless If-Range names another version (RFC 9110 section 13.1.5)."""
+    if request.method != "GET":
+        return None
+    header: str | None = request.environ.get("HTTP_RANGE")
+    if_range = request.environ.get("HTTP_IF_RANGE")
+    if header is None or if_range is None:
+        return header
+    if_range = if_range.strip()
+    if if_range.startswith(('"', "W/")):
+        # A strong comparison: a weak tag never matches.
+        return header if if_range == validators.etag else None
+    return header if if_range == validators.last_modified else None
+
+
+def _file_body(environ: Environ, file: IO[bytes], length: int) -> Iterable[bytes]:
+    """The server's file wrapper (sendfile) when it has one, else blocks."""
+    wrapper = environ.get("wsgi.file_wrapper")
+    if wrapper is not None and length == os.fstat(file.fileno()).st_size - file.tell():
+        return wrapper(file, _BLOCK)  # type: ignore[no-any-return]
+    return _FileSpan(file, length)

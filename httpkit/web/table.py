@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from httpkit.web.router import Router
+from httpkit.web.routing import Route
 
 __all__ = ["format_route_table"]
 
@@ -13,7 +14,8 @@ def format_route_table(router: Router) -> str:
     """One line per route in precedence order: name, methods, template, handler.
 
     Mounted applications list ``*`` as their methods (they decide for themselves) and
-    ``/prefix/...`` as their template.
+    ``/prefix/...`` as their template.  A requirement given with ``requirements=`` is
+    shown inline, as ``{id:\\d+}``, like one written in the template.
     """
     rows = [_HEADINGS]
     for route in router.routes:
@@ -23,7 +25,7 @@ def format_route_table(router: Router) -> str:
             template = route.template.rstrip("/") + "/..."
         else:
             method_text = route.endpoint.allow_header.replace(", ", ",") if route.endpoint else ""
-            template = route.template
+            template = _with_requirements(route)
         rows.append((route.name or "-", method_text, template, route.handler_description))
     widths = [max(len(row[column]) for row in rows) for column in range(len(_HEADINGS) - 1)]
     lines = []
@@ -31,3 +33,12 @@ def format_route_table(router: Router) -> str:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         lines.append("  ".join([*cells, row[-1]]))
     return "\n".join(lines)
+
+
+def _with_requirements(route: Route) -> str:
+    """The template with each separately given requirement written inline."""
+    template = route.template
+    for name, requirement in route.url_template.requirements.items():
+        # An inline requirement is already in the text; a bare {name} got it from requirements=.
+        template = template.replace("{" + name + "}", "{" + name + ":" + requirement.pattern + "}")
+    return template

@@ -74,6 +74,7 @@ def build_environ(exchange: Exchange, base: Environ, path: str, query: str) -> E
     environ["QUERY_STRING"] = query
     environ["SERVER_PROTOCOL"] = "HTTP/" + request.http_version
     environ["wsgi.input"] = BodyReader(exchange)
+    environ["httpkit.stream"] = exchange  # open_stream(), pause_body(): event streams
     keys = _KEYS
     for name, value in request.headers:
         key = keys.get(name)

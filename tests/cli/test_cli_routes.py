@@ -91,3 +91,28 @@ def test_routes_help_describes_the_command(capsys: pytest.CaptureFixture[str]) -
     text = capsys.readouterr().out
     assert "Print the route table" in text
     assert "wrapper" in text
+
+
+REQUIREMENTS_SITE = """
+from httpkit.web import Router
+
+router = Router()
+router.add("/inline/{id:\\\\d+}", lambda request, id: id, name="inline")
+router.add("/given/{slug}", lambda request, slug: slug, name="given",
+           requirements={"slug": "[a-z]+"})
+router.collection("/books", lambda request: "", lambda request, id: id, name="books",
+                  requirement="[0-9]{4}")
+"""
+
+
+def test_routes_shows_requirements_inline_and_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    name = f"requirements_site_{next(_counter)}"
+    (tmp_path / f"{name}.py").write_text(REQUIREMENTS_SITE)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert main(["routes", f"{name}:router"]) == 0
+    output = capsys.readouterr().out
+    assert "/inline/{id:\\d+}" in output
+    assert "/given/{slug:[a-z]+}" in output
+    assert "/books/{id:[0-9]{4}}" in output

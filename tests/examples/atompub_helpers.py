@@ -15,6 +15,7 @@ import httpx
 from webtest import TestApp
 
 from examples.atompub import make_app
+from examples.atompub.store import open_store
 from httpkit.testing import live_server
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -103,18 +104,24 @@ class LiveClient:
 
 
 @contextmanager
-def atompub_client(kind: str, db_path: Path, **options: Any) -> Iterator[Any]:
-    """The service on ``db_path`` through WebTest ("wsgi") or the real server ("live");
-    either way the client has a ``base`` URL that the service's links start with."""
-    app = make_app(str(db_path), **options)
+def atompub_client(kind: str, database: Path | str, **options: Any) -> Iterator[Any]:
+    """The service on ``database`` (a SQLite file or a PostgreSQL URL) through WebTest
+    ("wsgi") or the real server ("live"); either way the client has a ``base`` URL that
+    the service's links start with."""
+    store = open_store(str(database))
+    app = make_app(store=store, **options)
     if kind == "wsgi":
         client = TestApp(app)
         client.base = "http://localhost"
-        yield client
+        try:
+            yield client
+        finally:
+            store.close()
         return
-    with live_server(app, threads=2) as server:
+    with live_server(app, threads=4) as server:
         live = LiveClient(server.url)
         try:
             yield live
         finally:
             live.close()
+            store.close()

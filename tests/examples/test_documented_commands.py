@@ -15,7 +15,7 @@ EXAMPLES = [
     ("examples.rest:app", (), "/books", b'"count":0'),
     ("examples.mounting:app", (), "/django/", b'"self": "/django/"'),
     ("examples.localapp:app", ("--threads", "0", "--host", "127.0.0.1"), "/", b"<h1>Notes"),
-    ("examples.atompub:app", (), "/service", b"app:service"),
+    ("examples.atompub:app", (), "/service", b'<service xmlns="http://www.w3.org/2007/app"'),
 ]
 
 

@@ -26,6 +26,7 @@ from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
 from httpkit.server.protocol import HTTPConnection
+from httpkit.server.streams import StreamSlots
 
 __all__ = [
     "FakeClock",
@@ -72,6 +73,7 @@ class FakeLoop:
         )
         self._cond = threading.Condition()
         self.errors: list[BaseException] = []
+        self.timers: list[FakeTimer] = []
 
     def time(self) -> float:
         return self.clock()
@@ -91,6 +93,22 @@ class FakeLoop:
         self, callback: Callable[..., Any], *args: Any, context: Any = None
     ) -> None:
         self.call_soon(callback, *args)
+
+    def call_later(
+        self, delay: float, callback: Callable[..., Any], *args: Any, context: Any = None
+    ) -> FakeTimer:
+        """A timer on the fake clock: it fires from :meth:`fire_timers` once due."""
+        timer = FakeTimer(self.clock() + delay, callback, args)
+        self.timers.append(timer)
+        return timer
+
+    def fire_timers(self) -> None:
+        """Schedule every timer that is due and not cancelled."""
+        due = [timer for timer in self.timers if timer.when <= self.clock()]
+        self.timers = [timer for timer in self.timers if timer not in due]
+        for timer in due:
+            if not timer.cancelled:
+                self.call_soon(timer.callback, *timer.args)
 
     def run(self, limit: int = 100_000) -> int:
         """Run callbacks (including those they schedule) until none is ready."""
@@ -131,6 +149,17 @@ class FakeLoop:
         future = self.create_future()
         self.call_soon(_Step(self, coro, future))
         return future
+
+
+@dataclass
+class FakeTimer:
+    when: float
+    callback: Callable[..., Any]
+    args: tuple[Any, ...]
+    cancelled: bool = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
 
 class _Step:
@@ -244,6 +273,7 @@ class ManualThreads(ThreadMode):
         self.handler = handler
         self.capacity = capacity
         self.queued: list[Exchange] = []
+        self.streams = StreamSlots(1)
 
     def start(self, exchange: Exchange) -> bool:
         if len(self.queued) >= self.capacity:
@@ -299,6 +329,7 @@ class Harness:
     def advance(self, seconds: float) -> None:
         """Move the clock on and run the server's deadline sweep for this connection."""
         self.clock.advance(seconds)
+        self.loop.fire_timers()
         self.conn.check_deadline(self.clock())
 
     @property

@@ -8,12 +8,14 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from server_helpers import Serve
 
+import httpkit
 from httpkit.server.metrics import StatsShare
 from httpkit.server.stats import Stats
 
@@ -148,3 +150,12 @@ def test_a_dead_workers_figures_count_as_stopped(tmp_path: Path) -> None:
         [dead] = share.others()
     assert dead == Stats(0, 9, 0, 0, 0, 40, {400: 2}, 1000, 5000)
     assert (dead + figures).requests_total == 80
+
+
+def test_the_embedding_api_gives_the_stats() -> None:
+    with httpkit.serving(hello, port=0) as server:
+        for _ in range(3):
+            with urllib.request.urlopen(server.url + "/") as response:
+                assert response.read() == HELLO
+        stats = server.stats()
+    assert (stats.requests_total, stats.responses_by_server) == (3, {})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import flask
+import pytest
 from django.conf import settings
 from django.core.handlers.wsgi import WSGIHandler
 from django.core.wsgi import get_wsgi_application
@@ -152,3 +153,29 @@ def test_collection_adds_collection_and_member_routes() -> None:
     assert app.get("/notes/1").text == "second"
     app.get("/notes/x", status=404)
     assert [route.name for route in router.routes] == ["notes", "note"]
+
+
+@pytest.mark.parametrize("script_name", ["", "/root", "/root/"])
+def test_url_for_never_doubles_a_slash(tmp_path: Any, script_name: str) -> None:
+    inner = Router()
+    inner.add("/", lambda request: request.url_for("home"), name="home")
+    inner.add("/x", lambda request: request.url_for("x"), name="x")
+    inner.static("/static", str(tmp_path), name="static")
+    inner.add(
+        "/links",
+        lambda request: " ".join(
+            request.url_for("static", path=path) for path in ("/a.css", "a.css", "")
+        ),
+    )
+    outer = Router()
+    outer.mount("/app/", inner)
+    app = TestApp(outer)
+    environ = {"SCRIPT_NAME": script_name}
+    prefix = script_name.rstrip("/") + "/app"
+    assert app.get("/app/", extra_environ=environ).text == prefix + "/"
+    assert app.get("/app/x", extra_environ=environ).text == prefix + "/x"
+    links = app.get("/app/links", extra_environ=environ).text.split()
+    assert links == [f"{prefix}/static/a.css"] * 2 + [f"{prefix}/static/"]
+    # Served directly with a trailing-slash SCRIPT_NAME, as some servers send it.
+    direct = TestApp(inner).get("/x", extra_environ=environ).text
+    assert direct == script_name.rstrip("/") + "/x" and "//" not in direct
