@@ -47,7 +47,9 @@ def app(environ, start_response):
 tls = {"certfile": sys.argv[3], "keyfile": sys.argv[4]} if len(sys.argv) > 3 else {}
 if len(sys.argv) > 5:
     tls.update(trusted_proxy="127.0.0.1", proxy_protocol=True)
-settings = Settings(port=int(sys.argv[1]), threads=int(sys.argv[2]), loop="asyncio", **tls)
+settings = Settings(
+    port=int(sys.argv[1]), threads=int(sys.argv[2]), loop="asyncio", access_log=False, **tls
+)
 loop = runner.new_event_loop("asyncio")
 server = runner.make_server(app, settings)
 loop.run_until_complete(server.start())
