@@ -72,7 +72,7 @@ def until(address: str, check: Callable[[dict[str, float]], bool]) -> dict[str, 
 def test_metrics_endpoint_reports_exact_figures() -> None:
     with live_server(hello, threads=3, metrics_bind="127.0.0.1:0") as live:
         assert live.server.metrics is not None
-        host, port = live.server.metrics.addresses[0]  # type: ignore[misc]
+        host, port = live.server.metrics.addresses[0]
         address = f"{host}:{port}"
         status, content_type, text = scrape(address)
         assert (status, content_type) == (200, "text/plain; version=0.0.4; charset=utf-8")
@@ -93,7 +93,7 @@ def test_metrics_endpoint_reports_exact_figures() -> None:
 def test_metrics_endpoint_paths_and_openmetrics() -> None:
     with live_server(hello, metrics_bind="127.0.0.1:0") as live:
         assert live.server.metrics is not None
-        host, port = live.server.metrics.addresses[0]  # type: ignore[misc]
+        host, port = live.server.metrics.addresses[0]
         address = f"{host}:{port}"
         assert scrape(address, "/")[0] == 404
         status, content_type, text = scrape(address, accept="application/openmetrics-text")
