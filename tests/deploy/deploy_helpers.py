@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -61,6 +62,15 @@ def fields(body: bytes) -> dict[str, str]:
     return dict(item.split("=", 1) for item in body.decode().split())
 
 
+def _listeners_named(args: list[str]) -> int:
+    """How many listeners the command line asks for: each --host address and --unix path
+    (one TCP listener when neither is given)."""
+    pairs = itertools.pairwise(args)
+    hosts = sum(len(value.split(",")) for flag, value in pairs if flag == "--host")
+    unix = sum(1 for flag in args if flag == "--unix")
+    return max(1, hosts + unix)
+
+
 class HttpkitProcess:
     """The server in a subprocess; stderr goes to a file so a busy log never blocks it."""
 
@@ -75,17 +85,19 @@ class HttpkitProcess:
             stderr=self._log,
             **popen,
         )
-        self.addresses = self._wait_for_banner()
+        self.addresses = self._wait_for_banner(_listeners_named(args))
 
     @property
     def stderr(self) -> str:
         return self.log_path.read_text()
 
-    def _wait_for_banner(self, timeout: float = 15.0) -> list[str]:
+    def _wait_for_banner(self, listeners: int, timeout: float = 15.0) -> list[str]:
+        """The addresses of the banner, once it names every listener: it is one line per
+        listener, and the file may be read between two of them."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             found = re.findall(r"serving on (\S+)", self.stderr)
-            if found:
+            if len(found) >= listeners:
                 return found
             if self.process.poll() is not None:
                 break
