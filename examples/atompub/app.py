@@ -16,6 +16,7 @@ from examples.atompub.handlers import (
     MemberEntry,
     ServiceDocument,
 )
+from examples.atompub.pages import page_templates
 from examples.atompub.store import COLLECTIONS, Store, open_store
 from httpkit.web import Router
 
@@ -87,7 +88,7 @@ def make_app(
         open_terms=TOPICS,
         sanitize=sanitize,
     )
-    router = Router(max_body=max_body)
+    router = Router(max_body=max_body, templates=page_templates(title))
     collection = {"collection": "|".join(COLLECTIONS)}
     router.add("/", _bind(Home, service), name="home")
     router.add("/service", _bind(ServiceDocument, service), name="service")
