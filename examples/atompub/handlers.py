@@ -54,6 +54,7 @@ __all__ = ["AtomPubHandler", "Categories", "Collection", "Home", "MediaResource"
 SERVICE_TYPE = "application/atomsvc+xml"
 CATEGORIES_TYPE = "application/atomcat+xml"
 _READS = frozenset({"GET", "HEAD"})
+MARKUP_MEDIA_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 @dataclass(frozen=True)
@@ -331,7 +332,12 @@ class MediaResource(AtomPubHandler):
         with self.service.store.read() as transaction:
             media = existing(transaction.media(self.collection, slug))
         media_type, data, _ = media
-        return webob.Response(body=data, headerlist=[("Content-Type", media_type)])
+        headers = [("Content-Type", media_type), ("X-Content-Type-Options", "nosniff")]
+        if _is_markup(media_type):
+            # An SVG opened from the page would run its scripts in the service's origin:
+            # a sandboxed document with no script is only a picture (CSP 3, "sandbox").
+            headers.append(("Content-Security-Policy", MARKUP_MEDIA_POLICY))
+        return webob.Response(body=data, headerlist=headers)
 
     def put(self, request: Request, slug: str) -> None:
         info = self.service.collections[self.collection]
@@ -362,6 +368,11 @@ class MediaResource(AtomPubHandler):
 
 def _document(body: bytes, media_type: str) -> webob.Response:
     return webob.Response(body=body, headerlist=[("Content-Type", media_type)])
+
+
+def _is_markup(media_type: str) -> bool:
+    kind = media_type.split(";", 1)[0].strip().lower()
+    return kind.endswith(("+xml", "/xml")) or kind in ("text/html", "application/xhtml+xml")
 
 
 def _page_url(base: str, number: int) -> str:
