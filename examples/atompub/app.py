@@ -16,7 +16,8 @@ from examples.atompub.handlers import (
     MemberEntry,
     ServiceDocument,
 )
-from examples.atompub.store import COLLECTIONS, Store, open_store
+from examples.atompub.pages import page_templates
+from examples.atompub.store import COLLECTIONS, DEFAULT_TIMEOUT, Store, open_store
 from httpkit.web import Router
 
 __all__ = ["DEFAULT_DB", "MEDIA_TYPES", "make_app"]
@@ -24,6 +25,7 @@ __all__ = ["DEFAULT_DB", "MEDIA_TYPES", "make_app"]
 DEFAULT_DB = "atompub.db"
 DB_ENV_VAR = "ATOMPUB_DB"
 SANITIZE_ENV_VAR = "ATOMPUB_SANITIZE"
+TIMEOUT_ENV_VAR = "ATOMPUB_DB_TIMEOUT"
 _OFF = frozenset({"0", "no", "off", "false"})
 DEFAULT_MAX_BODY = 16 * 1024 * 1024
 # Media types the media collection accepts (its app:accept list); others get 415.
@@ -51,6 +53,7 @@ def make_app(
     author: str = "httpkit",
     sanitize: bool | None = None,
     store: Store | None = None,
+    db_timeout: float | None = None,
 ) -> Router:
     """The service as a WSGI application, storing into ``database``.
 
@@ -59,6 +62,12 @@ def make_app(
     variable, else ``atompub.db`` in the current directory.  The file, or the tables,
     are created on the first request.  ``store`` is an open store instead (one from
     :func:`examples.atompub.store.open_store`, which the caller closes).
+
+    A PostgreSQL database is tried at once: if it cannot be reached, one line says so
+    on the ``examples.atompub`` logger (the URL without its password), and the service
+    starts all the same, answering ``503`` with ``Retry-After`` until it can.
+    ``db_timeout`` (default 5 seconds; the environment variable ``ATOMPUB_DB_TIMEOUT``)
+    bounds how long a request waits for a connection before that 503.
 
     ``sanitize`` (default on; the environment variable ``ATOMPUB_SANITIZE=off`` turns it
     off) removes script, event handlers, ``javascript:`` links and style from the HTML
@@ -69,9 +78,11 @@ def make_app(
     if sanitize is None:
         sanitize = os.environ.get(SANITIZE_ENV_VAR, "on").strip().lower() not in _OFF
     if store is None:
-        store = open_store(database or os.environ.get(DB_ENV_VAR) or DEFAULT_DB)
-    elif database is not None:
-        raise ValueError("make_app takes a database or a store, not both")
+        database = database or os.environ.get(DB_ENV_VAR) or DEFAULT_DB
+        store = open_store(database, timeout=_timeout(db_timeout))
+        store.check()  # logs why, if the database cannot be reached
+    elif database is not None or db_timeout is not None:
+        raise ValueError("make_app takes a database (and db_timeout) or a store, not both")
     service = AtomService(
         store=store,
         page_size=page_size,
@@ -87,7 +98,7 @@ def make_app(
         open_terms=TOPICS,
         sanitize=sanitize,
     )
-    router = Router(max_body=max_body)
+    router = Router(max_body=max_body, templates=page_templates(title))
     collection = {"collection": "|".join(COLLECTIONS)}
     router.add("/", _bind(Home, service), name="home")
     router.add("/service", _bind(ServiceDocument, service), name="service")
@@ -108,6 +119,20 @@ def make_app(
         requirements={**collection, "slug": _SLUG},
     )
     return router
+
+
+def _timeout(given: float | None) -> float:
+    if given is None:
+        text = os.environ.get(TIMEOUT_ENV_VAR, "").strip()
+        try:
+            given = float(text) if text else DEFAULT_TIMEOUT
+        except ValueError:
+            raise ValueError(
+                f"{TIMEOUT_ENV_VAR} must be a number of seconds, not {text!r}"
+            ) from None
+    if not 0 < given < float("inf"):
+        raise ValueError(f"the database timeout must be a number of seconds > 0, not {given!r}")
+    return given
 
 
 def _bind(handler: type[AtomPubHandler], service: AtomService) -> type[AtomPubHandler]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import ClassVar
 
 import webob
 import webob.exc
@@ -34,6 +34,7 @@ from examples.atompub.documents import (
     render_feed,
     render_service,
 )
+from examples.atompub.links import refuse_script_addresses
 from examples.atompub.members import (
     build_member,
     new_entry_id,
@@ -43,22 +44,17 @@ from examples.atompub.members import (
     slug_title,
     stored_entry,
 )
-from examples.atompub.pages import (
-    HTML_TAG_SUFFIX,
-    collection_page,
-    entry_view,
-    html_page,
-    wants_html,
-)
+from examples.atompub.pages import HTML_TAG_SUFFIX, collection_page, entry_view, page, wants_html
 from examples.atompub.sanitize import sanitize_entry
 from examples.atompub.store import CollectionState, Member, Store, Transaction, entity_tag
-from httpkit.web import Handler, Request
+from httpkit.web import HTML, Handler, Request
 
 __all__ = ["AtomPubHandler", "Categories", "Collection", "Home", "MediaResource", "MemberEntry"]
 
 SERVICE_TYPE = "application/atomsvc+xml"
 CATEGORIES_TYPE = "application/atomcat+xml"
 _READS = frozenset({"GET", "HEAD"})
+MARKUP_MEDIA_POLICY = "sandbox; default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 @dataclass(frozen=True)
@@ -99,8 +95,9 @@ class AtomPubHandler(Handler):
         return edit, (None if member.media_type is None else f"{edit}/content")
 
     def parse_body_entry(self, request: Request, collection: str) -> ET.Element:
-        """The request's Atom entry, checked against the service's fixed categories,
-        its HTML and XHTML cleaned unless the service was made with ``sanitize=False``."""
+        """The request's Atom entry, checked against the service's fixed categories;
+        unless the service was made with ``sanitize=False``, its HTML and XHTML cleaned
+        and a ``javascript:``, ``vbscript:`` or ``data:`` address refused (400)."""
         require_entry_type(request)
         service = self.service
         entry = parse_entry(
@@ -111,17 +108,9 @@ class AtomPubHandler(Handler):
             needs_content=not service.collections[collection].media,
         )
         if service.sanitize:
+            refuse_script_addresses(entry)  # a 400 naming the link
             sanitize_entry(entry)
         return entry
-
-    def page_context(self, request: Request, **context: Any) -> dict[str, Any]:
-        """What every HTML page needs, and ``context``."""
-        return {
-            "service_title": self.service.title,
-            "service_url": request.url_for("service"),
-            "home_url": request.url_for("home"),
-            **context,
-        }
 
     def entry_response(self, request: Request, member: Member, status: int) -> webob.Response:
         edit_url, media_url = self.member_urls(request, member)
@@ -137,7 +126,7 @@ class AtomPubHandler(Handler):
 class Home(AtomPubHandler):
     """``/``: an HTML page linking the service document and each collection."""
 
-    def get(self, request: Request) -> webob.Response:
+    def get(self, request: Request) -> HTML:
         with self.service.store.read() as transaction:
             sizes = {name: transaction.collection(name).size for name in self.service.collections}
         collections = [
@@ -148,9 +137,8 @@ class Home(AtomPubHandler):
             }
             for name, info in self.service.collections.items()
         ]
-        response = html_page("home.html", self.page_context(request, collections=collections))
-        response.headers["Link"] = f'<{request.url_for("service")}>; rel="service"'
-        return response
+        service_link = f'<{request.url_for("service")}>; rel="service"'
+        return page(request, "home.html", headers={"Link": service_link}, collections=collections)
 
 
 class ServiceDocument(AtomPubHandler):
@@ -203,7 +191,7 @@ class Collection(AtomPubHandler):
             state = transaction.collection(collection)
             return state, transaction.page(collection, (number - 1) * size, size)
 
-    def get(self, request: Request, collection: str) -> webob.Response:
+    def get(self, request: Request, collection: str) -> webob.Response | HTML:
         number = page_number(request)
         size = self.service.page_size
         state, members = self._snapshot or self._read_page(collection, number)
@@ -211,20 +199,20 @@ class Collection(AtomPubHandler):
         if number > last_number:
             raise webob.exc.HTTPNotFound(f"the feed has {last_number} page(s), not {number}")
         base = request.url_for("collection", collection=collection, _qualified=True)
-        page = FeedPage(state, members, number, last_number, lambda n: _page_url(base, n))
+        feed = FeedPage(state, members, number, last_number, lambda n: _page_url(base, n))
         info = self.service.collections[collection]
         if wants_html(request):
-            return self._html_page(request, page, info.title)
+            return self._html_page(request, feed, info.title)
         body = render_feed(
-            page, info.title, self.service.author, lambda m: self.member_urls(request, m)
+            feed, info.title, self.service.author, lambda m: self.member_urls(request, m)
         )
         response = _document(body, FEED_TYPE)
         response.vary = ("Accept",)
         return response
 
-    def _html_page(self, request: Request, page: FeedPage, title: str) -> webob.Response:
-        entries = [entry_view(m, *self.member_urls(request, m)) for m in page.members]
-        return collection_page(self.page_context(request), page, title, entries)
+    def _html_page(self, request: Request, feed: FeedPage, title: str) -> HTML:
+        entries = [entry_view(m, *self.member_urls(request, m)) for m in feed.members]
+        return collection_page(request, feed, title, entries)
 
     def post(self, request: Request, collection: str) -> webob.Response:
         info = self.service.collections[collection]
@@ -289,20 +277,18 @@ class MemberEntry(AtomPubHandler):
             return None
         return member.etag + (HTML_TAG_SUFFIX if wants_html(request) else "")
 
-    def get(self, request: Request, collection: str, slug: str) -> webob.Response:
+    def get(self, request: Request, collection: str, slug: str) -> webob.Response | HTML:
         member = self._read
         if member is None:
             with self.service.store.read() as transaction:
                 member = existing(transaction.member(collection, slug))
         if wants_html(request):
-            return html_page(
+            return page(
+                request,
                 "entry.html",
-                self.page_context(
-                    request,
-                    entry=entry_view(member, *self.member_urls(request, member)),
-                    collection_title=self.service.collections[collection].title,
-                    collection_url=request.url_for("collection", collection=collection),
-                ),
+                entry=entry_view(member, *self.member_urls(request, member)),
+                collection_title=self.service.collections[collection].title,
+                collection_url=request.url_for("collection", collection=collection),
             )
         return self.entry_response(request, member, 200)
 
@@ -346,7 +332,12 @@ class MediaResource(AtomPubHandler):
         with self.service.store.read() as transaction:
             media = existing(transaction.media(self.collection, slug))
         media_type, data, _ = media
-        return webob.Response(body=data, headerlist=[("Content-Type", media_type)])
+        headers = [("Content-Type", media_type), ("X-Content-Type-Options", "nosniff")]
+        if _is_markup(media_type):
+            # An SVG opened from the page would run its scripts in the service's origin:
+            # a sandboxed document with no script is only a picture (CSP 3, "sandbox").
+            headers.append(("Content-Security-Policy", MARKUP_MEDIA_POLICY))
+        return webob.Response(body=data, headerlist=headers)
 
     def put(self, request: Request, slug: str) -> None:
         info = self.service.collections[self.collection]
@@ -377,6 +368,11 @@ class MediaResource(AtomPubHandler):
 
 def _document(body: bytes, media_type: str) -> webob.Response:
     return webob.Response(body=body, headerlist=[("Content-Type", media_type)])
+
+
+def _is_markup(media_type: str) -> bool:
+    kind = media_type.split(";", 1)[0].strip().lower()
+    return kind.endswith(("+xml", "/xml")) or kind in ("text/html", "application/xhtml+xml")
 
 
 def _page_url(base: str, number: int) -> str:

@@ -66,6 +66,10 @@ class SqliteStore:
         with self._idle_lock:
             _close_all(self._idle)
 
+    def check(self) -> str | None:
+        """None: a file needs no server (a bad path shows on the first request)."""
+        return None
+
     def _checkout(self) -> sqlite3.Connection:
         # A connection serves one transaction at a time, then goes back to the pool:
         # it may move between the server's threads but is never used by two at once

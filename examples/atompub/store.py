@@ -20,6 +20,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import webob.exc
 
 from examples.atompub.atom import rfc3339
 
@@ -28,14 +31,18 @@ __all__ = [
     "CollectionState",
     "Member",
     "Store",
+    "StoreUnavailable",
     "Transaction",
     "entity_tag",
     "now_text",
     "open_store",
+    "without_password",
 ]
 
 COLLECTIONS = ("entries", "media")
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+DEFAULT_TIMEOUT = 5.0  # seconds a request waits for a database connection
+RETRY_AFTER_SECONDS = 5  # how long an unreachable database is not tried again
 
 # The columns a feed needs: never the media bytes.
 _MEMBER_COLUMNS = "collection, slug, entry_id, title, edited_us, updated, entry_xml, etag, \
@@ -77,6 +84,21 @@ def entity_tag(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
+class StoreUnavailable(webob.exc.HTTPServiceUnavailable):  # type: ignore[misc]
+    """The database cannot be reached (or has no free connection) right now.
+
+    It is an HTTP 503 itself, with ``Retry-After``: whichever handler's transaction meets
+    it, the router answers it as it does any ``webob.exc`` error -- a short body, no
+    traceback in the log (the store logs the cause once, see ``PostgresStore``).
+    """
+
+    def __init__(self, retry_after: int = RETRY_AFTER_SECONDS) -> None:
+        super().__init__(
+            "The database cannot be reached right now; try again later.",
+            headers=[("Retry-After", str(retry_after))],
+        )
+
+
 class Store(Protocol):
     """What the handlers need of a store: read and write transactions."""
 
@@ -90,13 +112,21 @@ class Store(Protocol):
     def close(self) -> None:
         """Close the connections the store keeps between requests."""
 
+    def check(self) -> str | None:
+        """Why the database cannot be reached now (logged), or None when it can."""
 
-def open_store(database: str) -> Store:
-    """The store a database URL names: ``postgresql://...`` or a SQLite file path."""
+
+def open_store(database: str, *, timeout: float = DEFAULT_TIMEOUT) -> Store:
+    """The store a database URL names: ``postgresql://...`` or a SQLite file path.
+
+    ``timeout`` (PostgreSQL only) is how long, in seconds, a request waits for a
+    connection -- to connect, or for one of the pool's to be free -- before it is
+    answered ``503`` (:class:`StoreUnavailable`).
+    """
     if database.startswith(POSTGRES_SCHEMES):
         from examples.atompub.postgres_store import PostgresStore  # noqa: PLC0415 (optional)
 
-        return PostgresStore(database)
+        return PostgresStore(database, timeout=timeout)
     from examples.atompub.sqlite_store import SqliteStore  # noqa: PLC0415 (symmetry)
 
     return SqliteStore(database)
@@ -211,6 +241,19 @@ class Transaction:
             "UPDATE collections SET revision = revision + 1, updated = ? WHERE name = ?",
             (now_text(), collection),
         )
+
+
+def without_password(url: str) -> str:
+    """``url`` as it may be logged: without the password of its user part or query."""
+    parts = urlsplit(url)
+    user, at, hosts = parts.netloc.rpartition("@")
+    netloc = f"{user.partition(':')[0]}{at}{hosts}"
+    query = "&".join(
+        field for field in parts.query.split("&") if not field.lower().startswith("password=")
+    )
+    # Not urlunsplit: it drops an empty authority ("postgresql:///db?host=/run/pg").
+    fragment = f"#{parts.fragment}" if parts.fragment else ""
+    return f"{parts.scheme}://{netloc}{parts.path}{'?' if query else ''}{query}{fragment}"
 
 
 @lru_cache(maxsize=64)
