@@ -276,6 +276,22 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", str, "info", "Level of the server's log messages.", choices=LOG_LEVELS),
     Setting("server_header", str, "httpkit", "Value of the Server response header."),
+    Setting(
+        "interface",
+        str,
+        "auto",
+        "What the application is: auto detects an ASGI 3 application (a coroutine "
+        "function, or an object with an async __call__) and takes anything else for WSGI.",
+        choices=("auto", "asgi", "wsgi"),
+    ),
+    Setting(
+        "app_timeout",
+        float,
+        60.0,
+        "ASGI: seconds an application may take to start its response "
+        "(http.response.start) before it is cancelled and answered with 500; 0: no limit.",
+        minimum=0.0,
+    ),
 )
 
 _BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -396,6 +412,8 @@ class Settings:
     log_level: str
     loop: str
     server_header: str
+    interface: str
+    app_timeout: float
 
     def __init__(self, **values: Any) -> None:
         unknown = sorted(set(values) - set(_BY_NAME))

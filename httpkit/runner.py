@@ -13,6 +13,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from httpkit.asgi import ASGIHandler, is_asgi_app
+from httpkit.asgi.types import ASGIApp
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
 from httpkit.reloader import SourceWatcher
@@ -57,10 +59,15 @@ def serve(
     run(app, Settings(**settings))
 
 
-def make_server(app: WSGIApp, settings: Settings) -> Server:
-    """A server (not started) for the WSGI application ``app``."""
+def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
+    """A server (not started) for ``app``: an ASGI application if the ``interface``
+    setting says so (or, for ``auto``, if it looks like one), else a WSGI one."""
+    interface = settings.interface
+    if interface == "asgi" or (interface == "auto" and is_asgi_app(app)):
+        asgi = ASGIHandler(app, settings.url_prefix, app_timeout=settings.app_timeout)  # type: ignore[arg-type]
+        return Server(asgi, settings)
     handler = WSGIHandler(
-        app,
+        app,  # type: ignore[arg-type]
         settings.url_prefix,
         multithread=settings.threads > 0,
         multiprocess=settings.workers > 1,

@@ -17,12 +17,12 @@ from typing import Any
 from httpkit.config import Settings
 from httpkit.server.accesslog import AccessLog
 from httpkit.server.context import ConnectionContext, limits_of
-from httpkit.server.contract import Handler
+from httpkit.server.contract import AsyncHandler, Handler, is_async_handler, lifecycle_hook
 from httpkit.server.forwarded import ProxyTrust
 from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
-from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
+from httpkit.server.modes import ExecutionMode, InlineMode, TaskMode, ThreadMode
 from httpkit.server.protocol import HTTPConnection
 from httpkit.server.tls import client_subject, make_ssl_context
 
@@ -36,7 +36,7 @@ class Server:
 
     def __init__(
         self,
-        handler: Handler,
+        handler: Handler | AsyncHandler,
         settings: Settings | None = None,
         *,
         clock: Callable[[], float] | None = None,
@@ -75,16 +75,23 @@ class Server:
         return [listener.address for listener in self.listeners]
 
     async def start(self, sockets: list[socket.socket] | None = None) -> None:
-        """Bind (unless ``sockets`` are given), start the workers and start accepting."""
+        """Bind (unless ``sockets`` are given), start the handler (its ``startup()``),
+        start the workers and start accepting."""
         self._loop = asyncio.get_running_loop()
         self._stopped = self._loop.create_future()
         for sock in sockets if sockets is not None else bind_sockets(self.settings):
             self.listeners.append(Listener(self._loop, sock, self._accepted))
+        startup = lifecycle_hook(self.handler, "startup")
+        if startup is not None:
+            try:
+                await startup()  # before the first accept
+            except BaseException:
+                for listener in self.listeners:
+                    listener.close(unlink=self.owns_sockets)
+                self.listeners.clear()
+                raise
         settings = self.settings
-        if settings.threads > 0:
-            self.mode = ThreadMode(self.handler, settings.threads, settings.max_pending)
-        else:
-            self.mode = InlineMode(self.handler)
+        self.mode = self._execution_mode()
         self.context = ConnectionContext(
             settings=settings,
             mode=self.mode,
@@ -102,6 +109,14 @@ class Server:
         for listener in self.listeners:
             listener.resume()
         self._sweep()
+
+    def _execution_mode(self) -> ExecutionMode:
+        handler, settings = self.handler, self.settings
+        if is_async_handler(handler):
+            return TaskMode(handler, self.loop)  # type: ignore[arg-type]
+        if settings.threads > 0:
+            return ThreadMode(handler, settings.threads, settings.max_pending)  # type: ignore[arg-type]
+        return InlineMode(handler)  # type: ignore[arg-type]
 
     async def serve_forever(self) -> None:
         """Wait until :meth:`shutdown` has finished."""
@@ -152,7 +167,7 @@ class Server:
     def connection_info(self, transport: asyncio.BaseTransport) -> ConnectionInfo:
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
-        multithread = self.settings.threads > 0
+        multithread = self.mode is not None and self.mode.multithread
         scheme = "http" if self.ssl_context is None else "https"
         if isinstance(peer, tuple) and isinstance(local, tuple):
             info = ConnectionInfo(peer[0], peer[1], local[0], local[1], scheme, multithread)
@@ -187,6 +202,15 @@ class Server:
         for conn in list(self.connections):
             conn.abort()
 
+    async def _shut_down_handler(self) -> None:
+        shutdown = lifecycle_hook(self.handler, "shutdown")
+        if shutdown is None:
+            return
+        try:
+            await shutdown()
+        except Exception as error:
+            error_log.error("error in the application's shutdown", exc_info=error)
+
     async def shutdown(self, grace: float | None = None) -> None:
         """Drain: stop accepting, close idle connections, let requests in progress finish.
 
@@ -217,5 +241,6 @@ class Server:
             self._sweeper.cancel()
         if self.mode is not None:
             await self.loop.run_in_executor(None, self.mode.close, 1.0)
+        await self._shut_down_handler()
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)

@@ -2,24 +2,28 @@
 
 ``threads=N`` runs handlers on a pool of worker threads and streams request bodies to
 them; ``threads=0`` runs them inline on the event-loop thread, after their body has
-been received in full (so that a read never blocks the loop).  The connection asks its
-mode; it never asks which mode it is in.
+been received in full (so that a read never blocks the loop).  A coroutine handler
+(ASGI) runs as a task on the loop as soon as its head is parsed, and awaits its body
+(:mod:`httpkit.server.tasks`).  The connection asks its mode; it never asks which mode
+it is in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from httpkit.errors import ProtocolError
-from httpkit.server.contract import Handler
+from httpkit.server.contract import AsyncHandler, Handler
 from httpkit.server.driver import run_inline, run_threaded
 from httpkit.server.exchange import Channel, Exchange, HandlerSide
 from httpkit.server.pool import WorkerPool
-from httpkit.server.reqbody import RequestBody, SpooledBody, StreamingBody
+from httpkit.server.reqbody import AwaitedBody, RequestBody, SpooledBody, StreamingBody
+from httpkit.server.tasks import TaskExchange, run_task
 
-__all__ = ["ExecutionMode", "InlineMode", "LoopSide", "ThreadMode", "WorkerSide"]
+__all__ = ["ExecutionMode", "InlineMode", "LoopSide", "TaskMode", "ThreadMode", "WorkerSide"]
 
 
 class LoopSide:
@@ -136,3 +140,49 @@ class ThreadMode:
 
     def close(self, timeout: float) -> None:
         self.pool.shutdown(timeout)
+
+
+class TaskMode:
+    """Coroutine handlers run as tasks on the loop as soon as their head is parsed."""
+
+    multithread = False
+    continue_at_once = True  # the task may await the body at once: no reason to wait
+
+    def __init__(self, handler: AsyncHandler, loop: asyncio.AbstractEventLoop) -> None:
+        self.handler = handler
+        self.loop = loop
+        self.running: dict[Exchange, TaskExchange] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references until done
+
+    def side(self, channel: Channel) -> HandlerSide:
+        return LoopSide(channel)
+
+    def new_body(self, resume: Callable[[], None]) -> RequestBody:
+        return AwaitedBody(resume)
+
+    def start(self, exchange: Exchange) -> bool:
+        view = self.running[exchange] = TaskExchange(exchange)
+        task = self.loop.create_task(run_task(self.handler, view))
+        self._tasks.add(task)
+        task.add_done_callback(functools.partial(self._done, exchange))
+        return True
+
+    def _done(self, exchange: Exchange, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self.running.pop(exchange, None)
+
+    def body_complete(self, exchange: Exchange) -> None:
+        pass
+
+    def body_failed(self, exchange: Exchange, error: ProtocolError) -> bool:
+        return False  # the task's next receive raises it; run_task answers
+
+    def connection_lost(self, exchange: Exchange) -> None:
+        view = self.running.get(exchange)
+        if view is not None:
+            view.lose()
+
+    def close(self, timeout: float) -> None:
+        """Any thread: cancel the tasks still running (their connections are closed)."""
+        for task in list(self._tasks):
+            self.loop.call_soon_threadsafe(task.cancel)

@@ -184,8 +184,9 @@ class HTTPConnection(TransportChannel):
             self.ctx.closed(self)
             self.flow.lose()
             exchange = self.exchange
-            if exchange is not None and exchange.body is not None:
-                exchange.body.connection_lost()
+            if exchange is not None:
+                if exchange.body is not None:
+                    exchange.body.connection_lost()
                 self.mode.connection_lost(exchange)
             self._wake_writer()
         except BaseException as error:

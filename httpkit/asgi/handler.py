@@ -1,0 +1,103 @@
+"""The ASGI edge: runs an ASGI 3 application as the server's coroutine handler.
+
+:class:`ASGIHandler` is an :data:`~httpkit.server.contract.AsyncHandler`: the server
+runs it as a task on the event loop for each request, with an
+:class:`~httpkit.server.contract.AsyncHandlerExchange`.  Its ``startup()`` and
+``shutdown()`` run the application's ``lifespan`` scope, once per server (per worker
+process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+from typing import Any
+
+from httpkit.asgi.http import HTTPCycle
+from httpkit.asgi.lifespan import Lifespan
+from httpkit.asgi.scope import http_scope
+from httpkit.asgi.types import ASGIApp
+from httpkit.errors import ResponseError
+from httpkit.server.contract import AsyncHandlerExchange
+
+__all__ = ["ASGIHandler", "is_asgi_app"]
+
+SHUTDOWN_TIMEOUT = 10.0  # seconds the application's lifespan shutdown may take
+
+
+def is_asgi_app(app: object) -> bool:
+    """Whether ``app`` looks like an ASGI 3 application: a coroutine function, or an
+    object with an async ``__call__``, taking (scope, receive, send)."""
+    call = app
+    if not (inspect.isfunction(app) or inspect.ismethod(app)):
+        call = getattr(app, "__call__", None)  # noqa: B004 (the method is inspected)
+    if not inspect.iscoroutinefunction(call):
+        return False
+    try:
+        parameters = inspect.signature(call).parameters.values()
+    except (TypeError, ValueError):
+        return True  # no signature to read: trust the coroutine
+    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
+    return len(positional) == 3 or (variadic and len(positional) <= 3)
+
+
+class ASGIHandler:
+    """The server handler for one ASGI 3 application.
+
+    ``root_path`` is the scope's ``root_path`` (the ``url_prefix`` setting);
+    ``app_timeout`` bounds the time to ``http.response.start`` (0: no bound);
+    ``lifespan`` False skips the lifespan scope.
+    """
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        root_path: str = "",
+        app_timeout: float = 60.0,
+        lifespan: bool = True,
+    ) -> None:
+        if not callable(app):
+            raise TypeError(f"an ASGI application must be callable, not {type(app).__name__}")
+        self.app = app
+        self.root_path = root_path
+        self.app_timeout = app_timeout
+        self.state: dict[str, Any] | None = None  # the lifespan's state, when supported
+        self._lifespan = Lifespan(app, {}) if lifespan else None
+
+    async def startup(self) -> None:
+        lifespan = self._lifespan
+        if lifespan is not None:
+            await lifespan.startup()
+            if lifespan.supported:
+                self.state = lifespan.state
+
+    async def shutdown(self) -> None:
+        if self._lifespan is not None:
+            await self._lifespan.shutdown(SHUTDOWN_TIMEOUT)
+
+    async def __call__(self, exchange: AsyncHandlerExchange) -> None:
+        cycle = HTTPCycle(exchange)
+        scope = http_scope(exchange, self.root_path, self.state)
+        timed_out: list[bool] = []
+        if self.app_timeout:
+            task = asyncio.current_task()
+            assert task is not None
+
+            def time_out() -> None:
+                timed_out.append(True)
+                task.cancel()
+
+            cycle.timer = asyncio.get_running_loop().call_later(self.app_timeout, time_out)
+        try:
+            await self.app(scope, cycle.receive, cycle.send)
+        except asyncio.CancelledError:
+            if not timed_out:
+                raise
+            raise ResponseError(
+                f"the application did not start its response within {self.app_timeout:g} s "
+                "(app_timeout)"
+            ) from None
+        finally:
+            if cycle.timer is not None:
+                cycle.timer.cancel()

@@ -1,0 +1,84 @@
+"""The ``http`` connection scope of one request (ASGI HTTP spec, "Connection Scope")."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import unquote
+
+from httpkit.asgi.types import Scope
+from httpkit.h1 import Request
+from httpkit.server.contract import AsyncHandlerExchange
+from httpkit.server.info import ConnectionInfo
+
+__all__ = ["ASGI_VERSION", "http_scope", "split_target"]
+
+# spec_version 2.4: send() on a closed connection raises an OSError (our
+# ClientDisconnectedError), so applications need not listen for http.disconnect.
+ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+
+# Header names as bytes, memoised for the names clients really send; bounded so that
+# random names cannot grow it without limit.
+_NAMES: dict[str, bytes] = {}
+_MAX_NAMES = 512
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(path, query) of a request target (RFC 9112 3.2), the path still percent-encoded."""
+    path, _, query = target.partition("?")
+    if not path.startswith("/"):
+        if path == "*":  # asterisk-form, OPTIONS only (RFC 9112 3.2.4)
+            return "", query
+        # absolute-form (RFC 9112 3.2.2): drop scheme and authority, keep the path.
+        scheme_end = path.find("://")
+        slash = path.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+        path = path[slash:] if slash >= 0 else "/"
+    return path, query
+
+
+def _headers(request: Request) -> list[tuple[bytes, bytes]]:
+    """The fields as the spec wants them: lower-case names and values, as bytes."""
+    names = _NAMES
+    headers = []
+    for name, value in request.headers:
+        raw = names.get(name)
+        if raw is None:
+            raw = name.encode("latin-1")
+            if len(names) < _MAX_NAMES:
+                names[name] = raw
+        headers.append((raw, value.encode("latin-1")))
+    return headers
+
+
+def _address(host: str, port: int) -> tuple[str, int] | None:
+    return (host, port) if host else None  # None for a Unix socket peer
+
+
+def http_scope(
+    exchange: AsyncHandlerExchange, root_path: str, state: dict[str, Any] | None
+) -> Scope:
+    """The scope of one HTTP request.
+
+    ``path`` is percent-decoded as UTF-8 (the spec's "decoded into characters");
+    ``raw_path`` keeps the bytes as sent.  A ``root_path`` (the url_prefix setting) is
+    part of ``path``, as spec 2.x says: the application strips it when it routes.
+    """
+    request = exchange.request
+    info: ConnectionInfo = exchange.connection
+    raw_path, query = split_target(request.target)
+    scope: Scope = {
+        "type": "http",
+        "asgi": ASGI_VERSION,
+        "http_version": request.http_version,
+        "method": request.method,
+        "scheme": info.url_scheme,
+        "path": unquote(raw_path) if "%" in raw_path else raw_path,
+        "raw_path": raw_path.encode("latin-1"),
+        "query_string": query.encode("latin-1"),
+        "root_path": root_path,
+        "headers": _headers(request),
+        "client": _address(info.peer_host, info.peer_port),
+        "server": _address(info.server_host, info.server_port),
+    }
+    if state is not None:
+        scope["state"] = state.copy()  # shallow: each request may add its own keys
+    return scope
