@@ -73,6 +73,10 @@ class ExecutionMode(Protocol):
     def connection_lost(self, exchange: Exchange) -> None:
         """The client went away in the middle of ``exchange``."""
 
+    def client_closed(self, exchange: Exchange) -> None:
+        """The client closed its side (EOF) after sending the request of ``exchange``:
+        it may be gone, or only half-closed and still reading."""
+
     def close(self, timeout: float) -> None:
         """Stop, letting running handlers finish for up to ``timeout`` seconds."""
 
@@ -106,6 +110,9 @@ class InlineMode:
     def connection_lost(self, exchange: Exchange) -> None:
         exchange.close()  # nothing else reads the spooled body
 
+    def client_closed(self, exchange: Exchange) -> None:
+        pass  # the response goes on: a half-closed client still reads it
+
     def close(self, timeout: float) -> None:
         pass
 
@@ -137,6 +144,9 @@ class ThreadMode:
 
     def connection_lost(self, exchange: Exchange) -> None:
         pass  # the worker's read raises ClientDisconnectedError; it closes the exchange
+
+    def client_closed(self, exchange: Exchange) -> None:
+        pass  # the response goes on: a half-closed client still reads it
 
     def close(self, timeout: float) -> None:
         self.pool.shutdown(timeout)
@@ -181,6 +191,14 @@ class TaskMode:
         view = self.running.get(exchange)
         if view is not None:
             view.lose()
+
+    def client_closed(self, exchange: Exchange) -> None:
+        # ASGI's http.disconnect: a handler waiting for the client to go (long polling,
+        # server-sent events) is told now; what it still sends goes out to a client that
+        # only half-closed.
+        view = self.running.get(exchange)
+        if view is not None:
+            view.hang_up()
 
     def close(self, timeout: float) -> None:
         """Any thread: cancel the tasks still running (their connections are closed)."""

@@ -170,6 +170,8 @@ class HTTPConnection(TransportChannel):
                 self._read_head()
             elif self.phase is _BODY:
                 self._pull_body()
+            elif self.phase is _RESPONDING and self.exchange is not None:
+                self.mode.client_closed(self.exchange)
         except BaseException as error:
             self._internal_error(error)
         # Keep the transport open for writing: a client may half-close after its request.

@@ -40,7 +40,16 @@ class TaskExchange:
     """What a coroutine handler sees of one exchange (the contract's
     :class:`~httpkit.server.contract.AsyncHandlerExchange`)."""
 
-    __slots__ = ("_channel", "_exchange", "_gone", "_lost", "connection", "finished", "request")
+    __slots__ = (
+        "_channel",
+        "_exchange",
+        "_gone",
+        "_hung_up",
+        "_lost",
+        "connection",
+        "finished",
+        "request",
+    )
 
     def __init__(self, exchange: Exchange) -> None:
         self._exchange = exchange
@@ -49,6 +58,7 @@ class TaskExchange:
         self.connection: ConnectionInfo = exchange.connection
         self.finished = False
         self._lost = False
+        self._hung_up = False  # the client sent EOF: it may only have half-closed
         self._gone: asyncio.Future[None] | None = None  # made by the first disconnected()
 
     @property
@@ -103,7 +113,7 @@ class TaskExchange:
         self._wake()
 
     async def disconnected(self) -> None:
-        if self.finished or self._lost:
+        if self.finished or self._lost or self._hung_up:
             return
         if self._gone is None:
             self._gone = asyncio.get_running_loop().create_future()
@@ -112,6 +122,11 @@ class TaskExchange:
     def lose(self) -> None:
         """Loop: the client went away."""
         self._lost = True
+        self._wake()
+
+    def hang_up(self) -> None:
+        """Loop: the client closed its side; sends go on (it may still read)."""
+        self._hung_up = True
         self._wake()
 
     def _wake(self) -> None:
