@@ -44,9 +44,9 @@ ORPHAN_CHECK = 1.0  # seconds between a worker's checks that its supervisor is a
 
 
 def serve(
-    app: WSGIApp, *, host: str | None = None, port: int | None = None, **settings: Any
+    app: WSGIApp | ASGIApp, *, host: str | None = None, port: int | None = None, **settings: Any
 ) -> None:
-    """Serve the WSGI application ``app`` until SIGINT or SIGTERM; blocks.
+    """Serve the WSGI (or ASGI) application ``app`` until SIGINT or SIGTERM; blocks.
 
     ``settings`` are the names on the settings page (``threads=0``, ``max_body=...``);
     an unknown name or a bad value raises :class:`~httpkit.errors.ConfigError`, as does
@@ -128,7 +128,7 @@ def _access_handler(path: str | None) -> logging.Handler:
 
 
 def run(
-    app: WSGIApp,
+    app: WSGIApp | ASGIApp,
     settings: Settings,
     on_started: Callable[[Server], None] | None = None,
     *,

@@ -22,6 +22,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from httpkit.asgi.types import ASGIApp
 from httpkit.config import Settings
 from httpkit.runner import make_server, new_event_loop
 from httpkit.server import Server
@@ -45,7 +46,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(app: WSGIApp, *, grace: float = 2.0, **settings: Any) -> Iterator[LiveServer]:
+def live_server(
+    app: WSGIApp | ASGIApp, *, grace: float = 2.0, **settings: Any
+) -> Iterator[LiveServer]:
     """Serve ``app`` on a free port for the duration of the ``with`` block.
 
     ``settings`` are as for :func:`httpkit.serve`; ``host`` defaults to 127.0.0.1 and

@@ -54,9 +54,9 @@ def test_startup_before_serving_shutdown_after_and_state_reaches_requests() -> N
 
 def test_a_failed_startup_stops_the_start_with_its_message() -> None:
     events: list[str] = []
+    failing = live_server(lifespan_app(events, fail="no database"))
     with pytest.raises(ConfigError, match="the application's startup failed: no database"):
-        with live_server(lifespan_app(events, fail="no database")):
-            pass
+        failing.__enter__()
     assert events == ["startup"]
 
 
