@@ -13,7 +13,7 @@ import asyncio
 import inspect
 from typing import Any
 
-from httpkit.asgi.http import HTTPCycle
+from httpkit.asgi.http import HTTPCycle, StartClock
 from httpkit.asgi.lifespan import Lifespan
 from httpkit.asgi.scope import http_scope
 from httpkit.asgi.types import ASGIApp
@@ -64,6 +64,7 @@ class ASGIHandler:
         self.app_timeout = app_timeout
         self.state: dict[str, Any] | None = None  # the lifespan's state, when supported
         self._lifespan = Lifespan(app, {}) if lifespan else None
+        self._clock: StartClock | None = None
 
     async def startup(self) -> None:
         lifespan = self._lifespan
@@ -73,31 +74,26 @@ class ASGIHandler:
                 self.state = lifespan.state
 
     async def shutdown(self) -> None:
+        if self._clock is not None:
+            self._clock.stop()
+            self._clock = None
         if self._lifespan is not None:
             await self._lifespan.shutdown(SHUTDOWN_TIMEOUT)
 
     async def __call__(self, exchange: AsyncHandlerExchange) -> None:
-        cycle = HTTPCycle(exchange)
+        clock = self._clock
+        if clock is None and self.app_timeout:
+            clock = self._clock = StartClock(self.app_timeout, asyncio.get_running_loop())
+        cycle = HTTPCycle(exchange, clock)
         scope = http_scope(exchange, self.root_path, self.state)
-        timed_out: list[bool] = []
-        if self.app_timeout:
-            task = asyncio.current_task()
-            assert task is not None
-
-            def time_out() -> None:
-                timed_out.append(True)
-                task.cancel()
-
-            cycle.timer = asyncio.get_running_loop().call_later(self.app_timeout, time_out)
         try:
             await self.app(scope, cycle.receive, cycle.send)
         except asyncio.CancelledError:
-            if not timed_out:
+            if not cycle.timed_out:
                 raise
             raise ResponseError(
                 f"the application did not start its response within {self.app_timeout:g} s "
                 "(app_timeout)"
             ) from None
         finally:
-            if cycle.timer is not None:
-                cycle.timer.cancel()
+            cycle.end()

@@ -17,7 +17,9 @@ from httpkit.asgi.types import Message
 from httpkit.errors import ResponseError
 from httpkit.server.contract import AsyncHandlerExchange, ClientDisconnectedError
 
-__all__ = ["HTTPCycle", "reason_phrase"]
+__all__ = ["HTTPCycle", "StartClock", "reason_phrase"]
+
+TICKS = 4  # the start clock ticks this many times per app_timeout
 
 _REASONS: dict[int, str] = {status.value: status.phrase for status in HTTPStatus}
 
@@ -31,32 +33,92 @@ def reason_phrase(status: object) -> str:
 def _str_headers(raw: object) -> list[tuple[str, str]]:
     """The application's ``headers`` (an iterable of [name, value] bytes pairs) as the
     framer's strs, latin-1 decoded so that every byte is checked."""
-    headers: list[tuple[str, str]] = []
-    if isinstance(raw, (str, bytes)) or not isinstance(raw, Iterable):
+    if (type(raw) is not list and type(raw) is not tuple) and (
+        isinstance(raw, (str, bytes)) or not isinstance(raw, Iterable)
+    ):
         raise ResponseError(f"response headers must be an iterable of pairs, not {raw!r}")
-    for pair in raw:
-        try:
-            name, value = pair
-        except (TypeError, ValueError):
-            raise ResponseError(
-                f"a response header must be a [name, value] pair: {pair!r}"
-            ) from None
-        if type(name) is not bytes or type(value) is not bytes:
-            raise ResponseError(f"header names and values must be bytes: {pair!r}")
-        headers.append((name.decode("latin-1"), value.decode("latin-1")))
+    headers: list[tuple[str, str]] = []
+    append = headers.append
+    try:
+        for name, value in raw:
+            if type(name) is not bytes or type(value) is not bytes:
+                raise ResponseError(f"header names and values must be bytes: {(name, value)!r}")
+            append((name.decode("latin-1"), value.decode("latin-1")))
+    except (TypeError, ValueError):
+        raise ResponseError(f"response headers must be [name, value] pairs: {raw!r}") from None
     return headers
+
+
+class StartClock:
+    """Bounds the time from a request to its ``http.response.start`` (``app_timeout``).
+
+    Not a timer per request: one timer ticks :data:`TICKS` times per timeout, and a
+    request still waiting for its start after that many ticks has its task cancelled
+    (so the bound holds to within a quarter of the timeout).  A request costs a set
+    insertion and removal.
+    """
+
+    def __init__(self, timeout: float, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self.tick = 0
+        self.waiting: set[HTTPCycle] = set()
+        self._step = timeout / TICKS
+        self._timer: asyncio.TimerHandle | None = loop.call_later(self._step, self._tick)
+
+    def _tick(self) -> None:
+        self.tick = tick = self.tick + 1
+        for cycle in [cycle for cycle in self.waiting if tick - cycle.tick > TICKS]:
+            self.waiting.discard(cycle)
+            cycle.time_out()
+        self._timer = self.loop.call_later(self._step, self._tick)
+
+    def wait(self, cycle: HTTPCycle) -> None:
+        cycle.tick = self.tick
+        self.waiting.add(cycle)
+
+    def started(self, cycle: HTTPCycle) -> None:
+        self.waiting.discard(cycle)
+
+    def stop(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
 
 class HTTPCycle:
     """The ``receive`` and ``send`` callables of one request."""
 
-    __slots__ = ("_exchange", "_request_done", "_started", "timer")
+    __slots__ = (
+        "_clock",
+        "_exchange",
+        "_request_done",
+        "_started",
+        "tick",
+        "timed_out",
+    )
 
-    def __init__(self, exchange: AsyncHandlerExchange) -> None:
+    def __init__(self, exchange: AsyncHandlerExchange, clock: StartClock | None) -> None:
         self._exchange = exchange
         self._request_done = False  # the last http.request message was given
         self._started = False
-        self.timer: asyncio.TimerHandle | None = None  # app_timeout, until the start
+        self._clock = clock
+        self.timed_out = False
+        self.tick = 0
+        if clock is not None:
+            clock.wait(self)
+
+    def end(self) -> None:
+        """The application returned (or raised): stop its start clock."""
+        clock = self._clock
+        if clock is not None:
+            self._clock = None
+            clock.started(self)
+
+    def time_out(self) -> None:
+        """The start clock ran out: cancel the application (answered with 500)."""
+        if not self._started:
+            self.timed_out = True
+            self._exchange.cancel()
 
     async def receive(self) -> Message:
         exchange = self._exchange
@@ -100,6 +162,7 @@ class HTTPCycle:
         headers = _str_headers(message.get("headers", ()))
         self._exchange.start_response(status, reason_phrase(status), headers)  # type: ignore[arg-type]
         self._started = True
-        if self.timer is not None:
-            self.timer.cancel()
-            self.timer = None
+        clock = self._clock
+        if clock is not None:
+            self._clock = None
+            clock.started(self)

@@ -132,6 +132,10 @@ class AsyncHandlerExchange(Protocol):
     async def disconnected(self) -> None:
         """Returns once the client has gone, or the response was finished."""
 
+    def cancel(self) -> None:
+        """Cancel the handler's task (an edge's own time limit): what the task raises
+        then is answered as any other error."""
+
 
 AsyncHandler = Callable[[AsyncHandlerExchange], Awaitable[None]]
 """A coroutine function run as a task on the event loop, once per request."""

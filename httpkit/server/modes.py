@@ -161,8 +161,10 @@ class TaskMode:
     def __init__(self, handler: AsyncHandler, loop: asyncio.AbstractEventLoop) -> None:
         self.handler = handler
         self.loop = loop
+        # The exchanges whose task runs; each view holds its task: a strong reference
+        # until it ends (the loop keeps only weak ones).  run_task removes its own entry
+        # when it ends, with no done-callback to schedule.
         self.running: dict[Exchange, TaskExchange] = {}
-        self._tasks: set[asyncio.Task[None]] = set()  # strong references until done
 
     def side(self, channel: Channel) -> HandlerSide:
         return LoopSide(channel)
@@ -171,15 +173,10 @@ class TaskMode:
         return AwaitedBody(resume)
 
     def start(self, exchange: Exchange) -> bool:
-        view = self.running[exchange] = TaskExchange(exchange)
-        task = self.loop.create_task(run_task(self.handler, view))
-        self._tasks.add(task)
-        task.add_done_callback(functools.partial(self._done, exchange))
+        view = TaskExchange(exchange)
+        view.task = self.loop.create_task(run_task(self.handler, view, self.running))
+        self.running[exchange] = view
         return True
-
-    def _done(self, exchange: Exchange, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        self.running.pop(exchange, None)
 
     def body_complete(self, exchange: Exchange) -> None:
         pass
@@ -202,5 +199,5 @@ class TaskMode:
 
     def close(self, timeout: float) -> None:
         """Any thread: cancel the tasks still running (their connections are closed)."""
-        for task in list(self._tasks):
-            self.loop.call_soon_threadsafe(task.cancel)
+        for view in list(self.running.values()):
+            self.loop.call_soon_threadsafe(view.cancel)

@@ -49,6 +49,7 @@ class TaskExchange:
         "connection",
         "finished",
         "request",
+        "task",
     )
 
     def __init__(self, exchange: Exchange) -> None:
@@ -60,6 +61,7 @@ class TaskExchange:
         self._lost = False
         self._hung_up = False  # the client sent EOF: it may only have half-closed
         self._gone: asyncio.Future[None] | None = None  # made by the first disconnected()
+        self.task: asyncio.Task[None] | None = None  # set by the mode that runs it
 
     @property
     def response_started(self) -> bool:
@@ -105,7 +107,8 @@ class TaskExchange:
             self._check_open()
 
     def finish(self, piece: bytes = b"") -> None:
-        self._check_open()
+        if self.finished or self._lost or self._channel.closing:
+            self._check_open()  # raises the error that says why
         exchange = self._exchange
         data = exchange.frame_whole((piece,))
         self.finished = True
@@ -118,6 +121,10 @@ class TaskExchange:
         if self._gone is None:
             self._gone = asyncio.get_running_loop().create_future()
         await self._gone
+
+    def cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
 
     def lose(self) -> None:
         """Loop: the client went away."""
@@ -142,8 +149,11 @@ async def _writable(channel: Channel) -> None:
     await waiter
 
 
-async def run_task(handler: AsyncHandler, view: TaskExchange) -> None:
-    """The whole exchange, from calling the handler to the end of its response."""
+async def run_task(
+    handler: AsyncHandler, view: TaskExchange, running: dict[Exchange, TaskExchange]
+) -> None:
+    """The whole exchange, from calling the handler to the end of its response; then
+    its entry in ``running`` (the mode's) is removed."""
     exchange = view.exchange
     try:
         await handler(view)
@@ -164,3 +174,4 @@ async def run_task(handler: AsyncHandler, view: TaskExchange) -> None:
             error_log.error("error in the application after its response", exc_info=error)
     finally:
         exchange.close()
+        running.pop(exchange, None)
