@@ -35,7 +35,13 @@ from harness.servers import ASGI_SERVERS, SERVERS, ServerSpec, missing_modules, 
 REQUEST = b"GET / HTTP/1.1\r\nHost: bench\r\n\r\n"
 BODY = b"Hello, world!"
 START_SECONDS = 120.0  # python and its imports, under valgrind
-DEFAULT_SERVERS = ("httpkit-t0-wsgi", "httpkit-asgi", "uvicorn-httptools", "uvicorn-h11", "hypercorn")
+DEFAULT_SERVERS = (
+    "httpkit-t0-wsgi",
+    "httpkit-asgi",
+    "uvicorn-httptools",
+    "uvicorn-h11",
+    "hypercorn",
+)
 ALL_SERVERS = {**SERVERS, **ASGI_SERVERS}
 
 
@@ -69,6 +75,12 @@ def total_instructions(path: str) -> int:
     raise RuntimeError(f"no totals in {path}")
 
 
+def control(pid: int, flag: str) -> None:
+    subprocess.run(
+        ["callgrind_control", flag, str(pid)], check=True, timeout=60, capture_output=True
+    )
+
+
 def measure(spec: ServerSpec, requests: int, warmup: int, workdir: str) -> float:
     """Instructions per request of ``spec`` serving the hello-world app."""
     port = free_port()
@@ -77,11 +89,11 @@ def measure(spec: ServerSpec, requests: int, warmup: int, workdir: str) -> float
     argv += spec.argv(app_for(spec), port)
     process = subprocess.Popen(argv, env=server_env(), stdout=subprocess.DEVNULL)
     try:
-        wait_for_port(port, START_SECONDS, process)  # type: ignore[arg-type]
+        wait_for_port(port, START_SECONDS, process)
         request_many(port, warmup)
-        subprocess.run(["callgrind_control", "-z", str(process.pid)], check=True, timeout=60, capture_output=True)
+        control(process.pid, "-z")  # zero the counters
         request_many(port, requests)
-        subprocess.run(["callgrind_control", "-d", str(process.pid)], check=True, timeout=60, capture_output=True)
+        control(process.pid, "-d")  # dump them
         dumps = [path for path in glob.glob(out + ".*") if not path.endswith(".0")]
         deadline = time.monotonic() + 60
         while not dumps and time.monotonic() < deadline:

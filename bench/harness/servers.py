@@ -117,8 +117,9 @@ def _uvicorn_h11(app: str, port: int, extra: Sequence[str]) -> list[str]:
 
 
 def _hypercorn(app: str, port: int, extra: Sequence[str]) -> list[str]:
-    # No access log unless asked for; one worker, asyncio (its defaults).
-    argv = [sys.executable, "-m", "hypercorn", "--bind", f"{ADDRESS}:{port}"]
+    # No access log unless asked for; asyncio; --workers 0 serves in this process, as
+    # the others do (its default, one worker, is a child process).
+    argv = [sys.executable, "-m", "hypercorn", "--bind", f"{ADDRESS}:{port}", "--workers", "0"]
     return [*argv, "--log-level", "warning", *extra, app]
 
 
