@@ -292,6 +292,21 @@ SETTINGS: tuple[Setting, ...] = (
         "(http.response.start) before it is cancelled and answered with 500; 0: no limit.",
         minimum=0.0,
     ),
+    Setting(
+        "ws_max_message_size",
+        int,
+        16 * 1024 * 1024,
+        "ASGI WebSockets: largest message received, in bytes (characters for text); a "
+        "larger one closes the connection with 1009.",
+        minimum=1,
+    ),
+    Setting(
+        "ws_per_message_deflate",
+        bool,
+        True,
+        "ASGI WebSockets: compress messages (permessage-deflate, RFC 7692) when the "
+        "client offers it.",
+    ),
 )
 
 _BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -414,6 +429,8 @@ class Settings:
     server_header: str
     interface: str
     app_timeout: float
+    ws_max_message_size: int
+    ws_per_message_deflate: bool
 
     def __init__(self, **values: Any) -> None:
         unknown = sorted(set(values) - set(_BY_NAME))

@@ -64,7 +64,13 @@ def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
     setting says so (or, for ``auto``, if it looks like one), else a WSGI one."""
     interface = settings.interface
     if interface == "asgi" or (interface == "auto" and is_asgi_app(app)):
-        asgi = ASGIHandler(app, settings.url_prefix, app_timeout=settings.app_timeout)  # type: ignore[arg-type]
+        asgi = ASGIHandler(
+            app,  # type: ignore[arg-type]
+            settings.url_prefix,
+            app_timeout=settings.app_timeout,
+            ws_max_message_size=settings.ws_max_message_size,
+            ws_per_message_deflate=settings.ws_per_message_deflate,
+        )
         return Server(asgi, settings)
     handler = WSGIHandler(
         app,  # type: ignore[arg-type]

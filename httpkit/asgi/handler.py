@@ -13,10 +13,11 @@ import asyncio
 import inspect
 from typing import Any
 
-from httpkit.asgi.http import HTTPCycle, StartClock
+from httpkit.asgi.http import HTTPCycle, StartClock, reason_phrase
 from httpkit.asgi.lifespan import Lifespan
-from httpkit.asgi.scope import http_scope
+from httpkit.asgi.scope import http_scope, request_headers, websocket_scope
 from httpkit.asgi.types import ASGIApp
+from httpkit.asgi.websocket import WebSocketCycle, handshake_error, is_websocket_request
 from httpkit.errors import ResponseError
 from httpkit.server.contract import AsyncHandlerExchange
 
@@ -54,8 +55,11 @@ class ASGIHandler:
         self,
         app: ASGIApp,
         root_path: str = "",
+        *,
         app_timeout: float = 60.0,
         lifespan: bool = True,
+        ws_max_message_size: int = 16 * 1024 * 1024,
+        ws_per_message_deflate: bool = True,
     ) -> None:
         if not callable(app):
             raise TypeError(f"an ASGI application must be callable, not {type(app).__name__}")
@@ -65,6 +69,8 @@ class ASGIHandler:
         self.state: dict[str, Any] | None = None  # the lifespan's state, when supported
         self._lifespan = Lifespan(app, {}) if lifespan else None
         self._clock: StartClock | None = None
+        self.ws_max_message_size = ws_max_message_size
+        self.ws_per_message_deflate = ws_per_message_deflate
 
     async def startup(self) -> None:
         lifespan = self._lifespan
@@ -81,11 +87,15 @@ class ASGIHandler:
             await self._lifespan.shutdown(SHUTDOWN_TIMEOUT)
 
     async def __call__(self, exchange: AsyncHandlerExchange) -> None:
+        headers, upgrade = request_headers(exchange.request)
+        if upgrade and is_websocket_request(exchange.request):
+            await self._websocket(exchange, headers)
+            return
         clock = self._clock
         if clock is None and self.app_timeout:
             clock = self._clock = StartClock(self.app_timeout, asyncio.get_running_loop())
         cycle = HTTPCycle(exchange, clock)
-        scope = http_scope(exchange, self.root_path, self.state)
+        scope = http_scope(exchange, self.root_path, self.state, headers)
         try:
             await self.app(scope, cycle.receive, cycle.send)
         except asyncio.CancelledError:
@@ -97,3 +107,21 @@ class ASGIHandler:
             ) from None
         finally:
             cycle.end()
+
+    async def _websocket(
+        self, exchange: AsyncHandlerExchange, headers: list[tuple[bytes, bytes]]
+    ) -> None:
+        refused = handshake_error(exchange.request)
+        if refused is not None:
+            status, fields, message = refused
+            exchange.start_response(status, reason_phrase(status), fields)
+            exchange.finish(message.encode() + b"\n")
+            return
+        cycle = WebSocketCycle(exchange, self.ws_max_message_size, self.ws_per_message_deflate)
+        scope = websocket_scope(exchange, self.root_path, self.state, headers)
+        try:
+            await self.app(scope, cycle.receive, cycle.send)
+        except BaseException:
+            await cycle.fail()
+            raise
+        await cycle.finish()

@@ -10,15 +10,17 @@ from httpkit.h1 import Request
 from httpkit.server.contract import AsyncHandlerExchange
 from httpkit.server.info import ConnectionInfo
 
-__all__ = ["ASGI_VERSION", "http_scope", "split_target"]
+__all__ = ["ASGI_VERSION", "http_scope", "request_headers", "split_target", "websocket_scope"]
 
 # spec_version 2.4: send() on a closed connection raises an OSError (our
 # ClientDisconnectedError), so applications need not listen for http.disconnect.
 ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
+WEBSOCKET_VERSION = {"version": "3.0", "spec_version": "2.3"}  # 2.3: reason on close
 
 # Header names as bytes, memoised for the names clients really send; bounded so that
 # random names cannot grow it without limit.
-_NAMES: dict[str, bytes] = {}
+_UPGRADE = b"upgrade"
+_NAMES: dict[str, bytes] = {"upgrade": _UPGRADE}
 _MAX_NAMES = 512
 
 
@@ -35,26 +37,39 @@ def split_target(target: str) -> tuple[str, str]:
     return path, query
 
 
-def _headers(request: Request) -> list[tuple[bytes, bytes]]:
-    """The fields as the spec wants them: lower-case names and values, as bytes."""
+def request_headers(request: Request) -> tuple[list[tuple[bytes, bytes]], bool]:
+    """The fields as the spec wants them (lower-case names and values, as bytes), and
+    whether one of them is ``Upgrade`` (a WebSocket handshake, perhaps)."""
     names = _NAMES
     headers = []
+    upgrade = False
     for name, value in request.headers:
         raw = names.get(name)
         if raw is None:
             raw = name.encode("latin-1")
             if len(names) < _MAX_NAMES:
                 names[name] = raw
+        elif raw is _UPGRADE:
+            upgrade = True
         headers.append((raw, value.encode("latin-1")))
-    return headers
+    return headers, upgrade
 
 
 def _address(host: str, port: int) -> tuple[str, int] | None:
     return (host, port) if host else None  # None for a Unix socket peer
 
 
+def _server_address(info: ConnectionInfo) -> tuple[str, int | None] | None:
+    if info.server_host.startswith("/"):
+        return (info.server_host, None)  # a Unix socket: its path (the spec's form)
+    return _address(info.server_host, info.server_port)
+
+
 def http_scope(
-    exchange: AsyncHandlerExchange, root_path: str, state: dict[str, Any] | None
+    exchange: AsyncHandlerExchange,
+    root_path: str,
+    state: dict[str, Any] | None,
+    headers: list[tuple[bytes, bytes]],
 ) -> Scope:
     """The scope of one HTTP request.
 
@@ -75,10 +90,28 @@ def http_scope(
         "raw_path": raw_path.encode("latin-1"),
         "query_string": query.encode("latin-1"),
         "root_path": root_path,
-        "headers": _headers(request),
+        "headers": headers,
         "client": _address(info.peer_host, info.peer_port),
-        "server": _address(info.server_host, info.server_port),
+        "server": _server_address(info),
     }
     if state is not None:
         scope["state"] = state.copy()  # shallow: each request may add its own keys
+    return scope
+
+
+def websocket_scope(
+    exchange: AsyncHandlerExchange,
+    root_path: str,
+    state: dict[str, Any] | None,
+    headers: list[tuple[bytes, bytes]],
+) -> Scope:
+    """The scope of one WebSocket: the HTTP one's keys, a ``ws``/``wss`` scheme and the
+    subprotocols the client offers, in its order of preference."""
+    scope = http_scope(exchange, root_path, state, headers)
+    del scope["method"]
+    scope["type"] = "websocket"
+    scope["asgi"] = WEBSOCKET_VERSION
+    scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
+    offered = exchange.request.header("sec-websocket-protocol") or ""
+    scope["subprotocols"] = [item.strip() for item in offered.split(",") if item.strip()]
     return scope

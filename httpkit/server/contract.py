@@ -35,6 +35,7 @@ __all__ = [
     "Handler",
     "HandlerExchange",
     "Lifecycle",
+    "Tunnel",
     "is_async_handler",
     "lifecycle_hook",
 ]
@@ -132,9 +133,37 @@ class AsyncHandlerExchange(Protocol):
     async def disconnected(self) -> None:
         """Returns once the client has gone, or the response was finished."""
 
+    def upgrade(self, headers: list[tuple[str, str]]) -> Tunnel:
+        """Answer ``101 Switching Protocols`` with ``headers`` (checked) and take over the
+        connection's bytes (RFC 9110 7.8): no more HTTP is read on it, and it closes when
+        the handler returns.  Only for a request without a body."""
+
     def cancel(self) -> None:
         """Cancel the handler's task (an edge's own time limit): what the task raises
         then is answered as any other error."""
+
+
+class Tunnel(Protocol):
+    """An upgraded connection's bytes, both ways (after ``101 Switching Protocols``)."""
+
+    @property
+    def closed(self) -> bool:
+        """The connection is gone (or closing): nothing more can be sent."""
+
+    @property
+    def going_away(self) -> bool:
+        """The server is stopping: the handler should close its protocol."""
+
+    async def receive(self) -> bytes:
+        """The bytes received since the last call, waiting for some; ``b""`` once the
+        client closed its side, the connection is gone, or :attr:`going_away` is set."""
+
+    async def send(self, data: bytes) -> None:
+        """Write ``data``, waiting while the client reads slowly;
+        :class:`ClientDisconnectedError` once the connection is gone."""
+
+    def close(self) -> None:
+        """Close the connection once what was sent has gone out."""
 
 
 AsyncHandler = Callable[[AsyncHandlerExchange], Awaitable[None]]

@@ -30,6 +30,7 @@ from httpkit.server.driver import answer_failure
 from httpkit.server.exchange import Channel, Exchange
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.reqbody import AwaitedBody
+from httpkit.server.tunnel import Tunnel
 
 __all__ = ["TaskExchange", "run_task"]
 
@@ -50,6 +51,7 @@ class TaskExchange:
         "finished",
         "request",
         "task",
+        "tunnel",
     )
 
     def __init__(self, exchange: Exchange) -> None:
@@ -62,6 +64,7 @@ class TaskExchange:
         self._hung_up = False  # the client sent EOF: it may only have half-closed
         self._gone: asyncio.Future[None] | None = None  # made by the first disconnected()
         self.task: asyncio.Task[None] | None = None  # set by the mode that runs it
+        self.tunnel: Tunnel | None = None  # after upgrade()
 
     @property
     def response_started(self) -> bool:
@@ -115,6 +118,23 @@ class TaskExchange:
         self._channel.finish(exchange, data)
         self._wake()
 
+    def upgrade(self, headers: list[tuple[str, str]]) -> Tunnel:
+        self._check_open()
+        exchange = self._exchange
+        if exchange.body is not None:
+            raise ResponseError("a request with a body cannot switch protocols")
+        head = exchange.switch_protocols(headers)
+        channel = self._channel
+        tunnel = self.tunnel = Tunnel(channel, channel.resume_tunnel)
+        first = channel.switch_protocols(exchange, head, tunnel)
+        if first:
+            tunnel.push(first)
+        if self._lost:
+            tunnel.lose()
+        elif self._hung_up:
+            tunnel.end()
+        return tunnel
+
     async def disconnected(self) -> None:
         if self.finished or self._lost or self._hung_up:
             return
@@ -129,6 +149,8 @@ class TaskExchange:
     def lose(self) -> None:
         """Loop: the client went away."""
         self._lost = True
+        if self.tunnel is not None:
+            self.tunnel.lose()
         self._wake()
 
     def hang_up(self) -> None:
@@ -157,10 +179,14 @@ async def run_task(
     exchange = view.exchange
     try:
         await handler(view)
-        if not view.finished:
+        if view.tunnel is not None:
+            view.tunnel.close()  # an upgraded connection carries no further request
+        elif not view.finished:
             raise ResponseError("the application returned without completing its response")
     except ClientDisconnectedError:
         view.lose()
+        if view.tunnel is not None:
+            view.tunnel.close()
     except asyncio.CancelledError as error:
         # The server is stopping (or the handler's own timeout): answer, then let the
         # cancellation end the task as asyncio expects.
@@ -168,7 +194,10 @@ async def run_task(
             answer_failure(exchange, error)
         raise
     except BaseException as error:  # SystemExit from an app must not stop the server
-        if not view.finished:
+        if view.tunnel is not None:
+            error_log.error("error in the application after switching protocols", exc_info=error)
+            view.tunnel.close()
+        elif not view.finished:
             answer_failure(exchange, error)
         else:
             error_log.error("error in the application after its response", exc_info=error)
