@@ -11,17 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import logging
 from typing import Any
 
+from httpkit.asgi.handshake import handshake_error, is_websocket_request
 from httpkit.asgi.http import HTTPCycle, StartClock, reason_phrase
 from httpkit.asgi.lifespan import Lifespan
 from httpkit.asgi.scope import http_scope, request_headers, websocket_scope
 from httpkit.asgi.types import ASGIApp
-from httpkit.asgi.websocket import WebSocketCycle, handshake_error, is_websocket_request
 from httpkit.errors import ResponseError
 from httpkit.server.contract import AsyncHandlerExchange
 
 __all__ = ["ASGIHandler", "is_asgi_app"]
+
+error_log = logging.getLogger("httpkit.error")
 
 SHUTDOWN_TIMEOUT = 10.0  # seconds the application's lifespan shutdown may take
 
@@ -116,6 +119,14 @@ class ASGIHandler:
             status, fields, message = refused
             exchange.start_response(status, reason_phrase(status), fields)
             exchange.finish(message.encode() + b"\n")
+            return
+        try:
+            # Imported on the first WebSocket: plain HTTP needs no wsproto.
+            from httpkit.asgi.websocket import WebSocketCycle  # noqa: PLC0415
+        except ImportError:
+            error_log.error("WebSocket refused: wsproto is not installed (httpkit[asgi])")
+            exchange.start_response(501, "Not Implemented", [])
+            exchange.finish(b"WebSockets are not available on this server\n")
             return
         cycle = WebSocketCycle(exchange, self.ws_max_message_size, self.ws_per_message_deflate)
         scope = websocket_scope(exchange, self.root_path, self.state, headers)

@@ -14,11 +14,8 @@ the code wsproto gives (1002, 1007), a stopping server with 1001 ("going away").
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextlib
 import enum
-import hashlib
 from typing import Any
 
 from wsproto import ConnectionType
@@ -35,50 +32,15 @@ from wsproto.events import (
 )
 from wsproto.extensions import PerMessageDeflate
 
+from httpkit.asgi.handshake import accept_key
 from httpkit.asgi.types import Message
 from httpkit.errors import ResponseError
 from httpkit.h1 import Request
 from httpkit.server.contract import AsyncHandlerExchange, ClientDisconnectedError, Tunnel
 
-__all__ = ["WebSocketCycle", "handshake_error", "is_websocket_request"]
+__all__ = ["WebSocketCycle"]
 
-GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 GOING_AWAY, TOO_BIG, INTERNAL_ERROR, ABNORMAL = 1001, 1009, 1011, 1006
-
-
-def _tokens(value: str | None) -> list[str]:
-    return [item.strip(" \t").lower() for item in (value or "").split(",")]
-
-
-def is_websocket_request(request: Request) -> bool:
-    """Whether the request asks to switch to WebSocket (an ``Upgrade: websocket``)."""
-    return "websocket" in _tokens(request.header("upgrade"))
-
-
-def handshake_error(request: Request) -> tuple[int, list[tuple[str, str]], str] | None:
-    """Why the opening handshake is refused (status, fields, message), or None
-    (RFC 6455 4.2.1)."""
-    if request.method != "GET" or request.http_version != "1.1":
-        return 400, [], "a WebSocket handshake is an HTTP/1.1 GET"
-    if "upgrade" not in _tokens(request.header("connection")):
-        return 400, [], "a WebSocket handshake needs Connection: Upgrade"
-    if request.content_length or request.chunked:
-        return 400, [], "a WebSocket handshake has no body"
-    if request.header("sec-websocket-version") != "13":
-        # RFC 6455 4.4: say which version this server speaks.
-        return 426, [("Sec-WebSocket-Version", "13")], "unsupported WebSocket version"
-    key = request.header("sec-websocket-key") or ""
-    try:
-        if len(base64.b64decode(key, validate=True)) != 16:
-            raise ValueError(key)
-    except (binascii.Error, ValueError):
-        return 400, [], "Sec-WebSocket-Key is not 16 bytes in base64"
-    return None
-
-
-def _accept_key(key: str) -> str:
-    digest = hashlib.sha1(key.encode("ascii") + GUID).digest()
-    return base64.b64encode(digest).decode("ascii")
 
 
 def _negotiate_deflate(request: Request) -> tuple[PerMessageDeflate, str] | None:
@@ -212,7 +174,7 @@ class WebSocketCycle:
         headers = [
             ("Upgrade", "websocket"),
             ("Connection", "Upgrade"),
-            ("Sec-WebSocket-Accept", _accept_key(request.header("sec-websocket-key") or "")),
+            ("Sec-WebSocket-Accept", accept_key(request.header("sec-websocket-key") or "")),
         ]
         subprotocol = message.get("subprotocol")
         if subprotocol is not None:

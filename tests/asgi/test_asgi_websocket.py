@@ -7,6 +7,7 @@ import asyncio
 import shutil
 import socket
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -316,3 +317,32 @@ def test_chromium_talks_to_a_websocket(tmp_path: Path) -> None:
     assert app.received[:2] == ["text from chromium", b"\x01\x02\x03"]
     done = next(item for item in app.received if str(item).startswith("done"))
     assert done.startswith("done: text from chromium | 1,2,3 | permessage-deflate")
+
+
+WITHOUT_WSPROTO = """
+import socket, sys
+sys.modules["wsproto"] = None  # as if the asgi extra were not installed
+from httpkit.testing import live_server
+
+async def app(scope, receive, send):
+    raise AssertionError("never called for a WebSocket without wsproto")
+
+with live_server(app) as server, socket.create_connection(("127.0.0.1", server.port)) as sock:
+    sock.sendall(
+        b"GET / HTTP/1.1\\r\\nHost: x\\r\\nUpgrade: websocket\\r\\nConnection: Upgrade\\r\\n"
+        b"Sec-WebSocket-Version: 13\\r\\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\\r\\n\\r\\n"
+    )
+    print(sock.recv(4096).split(b"\\r\\n")[0].decode())
+"""
+
+
+def test_without_wsproto_a_websocket_is_a_501() -> None:
+    result = subprocess.run(
+        [sys.executable, "-c", WITHOUT_WSPROTO],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert result.stdout.strip() == "HTTP/1.1 501 Not Implemented", result.stderr
+    assert "wsproto is not installed" in result.stderr
