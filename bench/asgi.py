@@ -4,7 +4,9 @@ Every server runs on asyncio's own loop (the same loop for all) and serves the s
 apps: the hello world of ``bench/apps/hello.py`` over 50 keep-alive connections (wrk),
 then a 1 GiB request body and a 1 GiB response body streamed through
 ``bench/apps/stream.py`` (throughput, and the peak memory that shows a server buffering
-what it should stream).  httpkit's WSGI edge (``--threads 0``) runs the WSGI twins of the
+what it should stream), then a WebSocket echo (``bench/apps/wsecho.py``): 10
+connections each keep 50 small text messages in flight, and the echoes per second are
+counted (the client writes pre-framed messages on raw sockets, so that it costs little).  httpkit's WSGI edge (``--threads 0``) runs the WSGI twins of the
 apps beside them, for reference.  The servers take turns, each keeping its best round.
 
     python bench/asgi.py                       # full run
@@ -19,8 +21,12 @@ skipped with a message; the script installs nothing (``bench/run`` does).
 from __future__ import annotations
 
 import argparse
+import os
+import selectors
 import shutil
+import socket
 import sys
+import time
 from typing import Any
 
 from harness.loadtest import SCENARIOS, Target, load_cpus, measure_in_turns
@@ -30,6 +36,91 @@ from streaming import MIB, TransferError, download, pinned, upload
 
 DEFAULT_SERVERS = ("httpkit-asgi", "uvicorn-httptools", "uvicorn-h11", "hypercorn")
 REFERENCE = "httpkit-t0-wsgi"
+WS_CONNECTIONS = 10
+WS_WINDOW = 50  # messages in flight per connection
+WS_PAYLOAD = b"hello, websocket echo!"
+WS_HANDSHAKE = (
+    "GET /echo HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+).encode()
+
+
+def masked_text_frame(payload: bytes) -> bytes:
+    """One client text frame (RFC 6455 5.2: a client masks; payload under 126 bytes)."""
+    mask = os.urandom(4)
+    body = bytes(byte ^ mask[index % 4] for index, byte in enumerate(payload))
+    return bytes([0x81, 0x80 | len(payload)]) + mask + body
+
+
+def open_websocket(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    sock.sendall(WS_HANDSHAKE)
+    head = b""
+    while b"\r\n\r\n" not in head:
+        piece = sock.recv(4096)
+        if not piece:
+            raise TransferError("closed during the WebSocket handshake")
+        head += piece
+    if not head.startswith(b"HTTP/1.1 101"):
+        raise TransferError(f"handshake answered {head[:80]!r}")
+    if head.split(b"\r\n\r\n", 1)[1]:
+        raise TransferError("unexpected bytes after the handshake")
+    sock.setblocking(False)
+    return sock
+
+
+def websocket_echo(port: int, seconds: float) -> float:
+    """Echoes per second: each connection keeps WS_WINDOW messages in flight."""
+    frame = masked_text_frame(WS_PAYLOAD)
+    echo_size = 2 + len(WS_PAYLOAD)  # the server's frames are not masked
+    window = frame * WS_WINDOW
+    selector = selectors.DefaultSelector()
+    pending: dict[socket.socket, int] = {}
+    for _ in range(WS_CONNECTIONS):
+        sock = open_websocket(port)
+        sock.sendall(window)
+        pending[sock] = 0  # bytes of echoes received in the current window
+        selector.register(sock, selectors.EVENT_READ)
+    echoes = 0
+    deadline = time.monotonic() + seconds
+    started = time.monotonic()
+    while time.monotonic() < deadline:
+        for key, _ in selector.select(timeout=1.0):
+            sock = key.fileobj
+            assert isinstance(sock, socket.socket)
+            data = sock.recv(65536)
+            if not data:
+                raise TransferError("the server closed a WebSocket")
+            pending[sock] += len(data)
+            while pending[sock] >= echo_size * WS_WINDOW:
+                pending[sock] -= echo_size * WS_WINDOW
+                echoes += WS_WINDOW
+                sock.sendall(window)
+    elapsed = time.monotonic() - started
+    for sock in pending:
+        selector.unregister(sock)
+        sock.close()
+    return echoes / elapsed
+
+
+def websocket_figures(names: list[str], seconds: float, rounds: int) -> dict[str, float]:
+    results: dict[str, float] = {}
+    for _ in range(rounds):
+        for name in names:
+            spec = ASGI_SERVERS[name]
+            if not spec.asgi:
+                continue
+            port = free_port()
+            with ServerProcess(spec.argv("wsecho:app", port), port, cpus=spec.cpus,
+                               env=server_env()):  # fmt: skip
+                with pinned(load_cpus(spec.cpus)):
+                    try:
+                        rate = websocket_echo(port, seconds)
+                    except (TransferError, OSError) as error:
+                        print(f"  {name}: WebSocket echo failed ({error})", file=sys.stderr)
+                        continue
+            results[name] = max(results.get(name, 0.0), rate)
+    return results
 
 
 def hello_world(names: list[str], seconds: float, warmup: float, rounds: int) -> dict[str, Any]:
@@ -74,10 +165,13 @@ def streaming(names: list[str], size: int, limit: float, rounds: int) -> dict[st
     return results
 
 
-def print_table(hello: dict[str, Any], streamed: dict[str, Any], size: int) -> None:
+def print_table(
+    hello: dict[str, Any], streamed: dict[str, Any], echoes: dict[str, float], size: int
+) -> None:
     reference = hello.get("uvicorn-httptools", {}).get("c50", {}).get("requests_per_second")
     print(f"{'server':<20}{'hello c50 req/s':>16}{'x uvicorn':>10}", end="")
-    print(f"{'up MiB/s':>10}{'peak':>7}{'down MiB/s':>12}{'peak':>7}   ({size // MIB} MiB)")
+    print(f"{'up MiB/s':>10}{'peak':>7}{'down MiB/s':>12}{'peak':>7}{'ws echo/s':>11}", end="")
+    print(f"   ({size // MIB} MiB)")
     for name, figures in hello.items():
         if "c50" not in figures:
             print(f"{name:<20}  {figures.get('skipped') or figures.get('failed')}")
@@ -89,10 +183,12 @@ def print_table(hello: dict[str, Any], streamed: dict[str, Any], size: int) -> N
         if "upload_mib_per_s" in moved:
             print(
                 f"{moved['upload_mib_per_s']:>10.0f}{moved['upload_peak_mib']:>7.0f}"
-                f"{moved['download_mib_per_s']:>12.0f}{moved['download_peak_mib']:>7.0f}"
+                f"{moved['download_mib_per_s']:>12.0f}{moved['download_peak_mib']:>7.0f}",
+                end="",
             )
         else:
-            print(f"  {moved.get('failed', '')}")
+            print(f"  {moved.get('failed', '')}", end="")
+        print(f"{echoes[name]:>11.0f}" if name in echoes else "")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,7 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         hello = hello_world(available, options.duration, options.warmup, options.rounds)
     size = options.size_mib * MIB
     streamed = streaming(available, size, options.limit, options.rounds)
-    print_table(hello, streamed, size)
+    echoes = websocket_figures(available, options.duration, options.rounds)
+    print_table(hello, streamed, echoes, size)
     return 0
 
 
