@@ -6,8 +6,9 @@ then a 1 GiB request body and a 1 GiB response body streamed through
 ``bench/apps/stream.py`` (throughput, and the peak memory that shows a server buffering
 what it should stream), then a WebSocket echo (``bench/apps/wsecho.py``): 10
 connections each keep 50 small text messages in flight, and the echoes per second are
-counted (the client writes pre-framed messages on raw sockets, so that it costs little).  httpkit's WSGI edge (``--threads 0``) runs the WSGI twins of the
-apps beside them, for reference.  The servers take turns, each keeping its best round.
+counted (the client writes pre-framed messages on raw sockets, so that it costs little).
+httpkit's WSGI edge (``--threads 0``) runs the WSGI twins of the apps beside them, for
+reference.  The servers take turns, each keeping its best round.
 
     python bench/asgi.py                       # full run
     python bench/asgi.py --quick               # a seconds-long smoke run
@@ -40,9 +41,9 @@ WS_CONNECTIONS = 10
 WS_WINDOW = 50  # messages in flight per connection
 WS_PAYLOAD = b"hello, websocket echo!"
 WS_HANDSHAKE = (
-    "GET /echo HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-    "Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
-).encode()
+    b"GET /echo HTTP/1.1\r\nHost: bench\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+    b"Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n"
+)
 
 
 def masked_text_frame(payload: bytes) -> bytes:
@@ -75,19 +76,18 @@ def websocket_echo(port: int, seconds: float) -> float:
     echo_size = 2 + len(WS_PAYLOAD)  # the server's frames are not masked
     window = frame * WS_WINDOW
     selector = selectors.DefaultSelector()
-    pending: dict[socket.socket, int] = {}
+    pending: dict[Any, int] = {}
     for _ in range(WS_CONNECTIONS):
-        sock = open_websocket(port)
-        sock.sendall(window)
-        pending[sock] = 0  # bytes of echoes received in the current window
-        selector.register(sock, selectors.EVENT_READ)
+        opened = open_websocket(port)
+        opened.sendall(window)
+        pending[opened] = 0  # bytes of echoes received in the current window
+        selector.register(opened, selectors.EVENT_READ)
     echoes = 0
     deadline = time.monotonic() + seconds
     started = time.monotonic()
     while time.monotonic() < deadline:
         for key, _ in selector.select(timeout=1.0):
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
+            sock: Any = key.fileobj
             data = sock.recv(65536)
             if not data:
                 raise TransferError("the server closed a WebSocket")
@@ -111,14 +111,14 @@ def websocket_figures(names: list[str], seconds: float, rounds: int) -> dict[str
             if not spec.asgi:
                 continue
             port = free_port()
-            with ServerProcess(spec.argv("wsecho:app", port), port, cpus=spec.cpus,
-                               env=server_env()):  # fmt: skip
-                with pinned(load_cpus(spec.cpus)):
-                    try:
-                        rate = websocket_echo(port, seconds)
-                    except (TransferError, OSError) as error:
-                        print(f"  {name}: WebSocket echo failed ({error})", file=sys.stderr)
-                        continue
+            command = spec.argv("wsecho:app", port)
+            process = ServerProcess(command, port, cpus=spec.cpus, env=server_env())
+            with process, pinned(load_cpus(spec.cpus)):
+                try:
+                    rate = websocket_echo(port, seconds)
+                except (TransferError, OSError) as error:
+                    print(f"  {name}: WebSocket echo failed ({error})", file=sys.stderr)
+                    continue
             results[name] = max(results.get(name, 0.0), rate)
     return results
 
