@@ -65,6 +65,24 @@ def _server_address(info: ConnectionInfo) -> tuple[str, int | None] | None:
     return _address(info.server_host, info.server_port)
 
 
+class _Addresses:
+    """The scope's ``client`` and ``server`` of one connection, kept in its
+    ``handler_cache``: the same for each request on it."""
+
+    __slots__ = ("client", "server")
+
+    def __init__(self, info: ConnectionInfo) -> None:
+        self.client = _address(info.peer_host, info.peer_port)
+        self.server = _server_address(info)
+
+
+def _addresses(info: ConnectionInfo) -> _Addresses:
+    cached = info.handler_cache
+    if type(cached) is not _Addresses:
+        cached = info.handler_cache = _Addresses(info)
+    return cached
+
+
 def http_scope(
     exchange: AsyncHandlerExchange,
     root_path: str,
@@ -80,6 +98,7 @@ def http_scope(
     request = exchange.request
     info: ConnectionInfo = exchange.connection
     raw_path, query = split_target(request.target)
+    addresses = _addresses(info)
     scope: Scope = {
         "type": "http",
         "asgi": ASGI_VERSION,
@@ -91,8 +110,8 @@ def http_scope(
         "query_string": query.encode("latin-1"),
         "root_path": root_path,
         "headers": headers,
-        "client": _address(info.peer_host, info.peer_port),
-        "server": _server_address(info),
+        "client": addresses.client,
+        "server": addresses.server,
     }
     if state is not None:
         scope["state"] = state.copy()  # shallow: each request may add its own keys

@@ -174,7 +174,8 @@ class TaskMode:
 
     def start(self, exchange: Exchange) -> bool:
         view = TaskExchange(exchange)
-        view.task = self.loop.create_task(run_task(self.handler, view, self.running))
+        # asyncio.Task itself, not loop.create_task(): one Python frame fewer per request.
+        view.task = asyncio.Task(run_task(self.handler, view, self.running), loop=self.loop)
         self.running[exchange] = view
         return True
 
