@@ -13,7 +13,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from httpkit.asgi import ASGIHandler, is_asgi_app
+from httpkit.asgi import is_asgi_app
 from httpkit.asgi.types import ASGIApp
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
@@ -64,6 +64,8 @@ def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
     setting says so (or, for ``auto``, if it looks like one), else a WSGI one."""
     interface = settings.interface
     if interface == "asgi" or (interface == "auto" and is_asgi_app(app)):
+        from httpkit.asgi.handler import ASGIHandler  # noqa: PLC0415 (WSGI: no ASGI import)
+
         asgi = ASGIHandler(
             app,  # type: ignore[arg-type]
             settings.url_prefix,

@@ -10,7 +10,6 @@ process).
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 from typing import Any
 
@@ -22,28 +21,11 @@ from httpkit.asgi.types import ASGIApp
 from httpkit.errors import ResponseError
 from httpkit.server.contract import AsyncHandlerExchange
 
-__all__ = ["ASGIHandler", "is_asgi_app"]
+__all__ = ["ASGIHandler"]
 
 error_log = logging.getLogger("httpkit.error")
 
 SHUTDOWN_TIMEOUT = 10.0  # seconds the application's lifespan shutdown may take
-
-
-def is_asgi_app(app: object) -> bool:
-    """Whether ``app`` looks like an ASGI 3 application: a coroutine function, or an
-    object with an async ``__call__``, taking (scope, receive, send)."""
-    call = app
-    if not (inspect.isfunction(app) or inspect.ismethod(app)):
-        call = getattr(app, "__call__", None)  # noqa: B004 (the method is inspected)
-    if not inspect.iscoroutinefunction(call):
-        return False
-    try:
-        parameters = inspect.signature(call).parameters.values()
-    except (TypeError, ValueError):
-        return True  # no signature to read: trust the coroutine
-    positional = [p for p in parameters if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    variadic = any(p.kind is p.VAR_POSITIONAL for p in parameters)
-    return len(positional) == 3 or (variadic and len(positional) <= 3)
 
 
 class ASGIHandler:
