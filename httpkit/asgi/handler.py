@@ -91,7 +91,8 @@ class ASGIHandler:
                 "(app_timeout)"
             ) from None
         finally:
-            cycle.end()
+            if cycle.timing:
+                cycle.end()
 
     async def _websocket(
         self, exchange: AsyncHandlerExchange, headers: list[tuple[bytes, bytes]]

@@ -55,7 +55,7 @@ class StartClock:
     Not a timer per request: one timer ticks :data:`TICKS` times per timeout, and a
     request still waiting for its start after that many ticks has its task cancelled
     (so the bound holds to within a quarter of the timeout).  A request costs a set
-    insertion and removal.
+    insertion and removal, which :class:`HTTPCycle` makes in :attr:`waiting`.
     """
 
     def __init__(self, timeout: float, loop: asyncio.AbstractEventLoop) -> None:
@@ -71,13 +71,6 @@ class StartClock:
             self.waiting.discard(cycle)
             cycle.time_out()
         self._timer = self.loop.call_later(self._step, self._tick)
-
-    def wait(self, cycle: HTTPCycle) -> None:
-        cycle.tick = self.tick
-        self.waiting.add(cycle)
-
-    def started(self, cycle: HTTPCycle) -> None:
-        self.waiting.discard(cycle)
 
     def stop(self) -> None:
         if self._timer is not None:
@@ -103,16 +96,21 @@ class HTTPCycle:
         self._started = False
         self._clock = clock
         self.timed_out = False
-        self.tick = 0
         if clock is not None:
-            clock.wait(self)
+            self.tick = clock.tick  # the request waits for its start from this tick
+            clock.waiting.add(self)
+
+    @property
+    def timing(self) -> bool:
+        """The start clock still runs for this request."""
+        return self._clock is not None
 
     def end(self) -> None:
         """The application returned (or raised): stop its start clock."""
         clock = self._clock
         if clock is not None:
             self._clock = None
-            clock.started(self)
+            clock.waiting.discard(self)
 
     def time_out(self) -> None:
         """The start clock ran out: cancel the application (answered with 500)."""
@@ -159,10 +157,11 @@ class HTTPCycle:
         if message.get("trailers"):
             raise ResponseError("response trailers are not supported (no such extension)")
         status = message.get("status")
+        reason = _REASONS.get(status, "") if type(status) is int else ""
         headers = _str_headers(message.get("headers", ()))
-        self._exchange.start_response(status, reason_phrase(status), headers)  # type: ignore[arg-type]
+        self._exchange.start_response(status, reason, headers)  # type: ignore[arg-type]
         self._started = True
         clock = self._clock
         if clock is not None:
             self._clock = None
-            clock.started(self)
+            clock.waiting.discard(self)

@@ -50,6 +50,7 @@ class TaskExchange:
         "connection",
         "finished",
         "request",
+        "start_response",
         "task",
         "tunnel",
     )
@@ -59,6 +60,8 @@ class TaskExchange:
         self._channel: Channel = exchange.channel
         self.request: Request = exchange.request
         self.connection: ConnectionInfo = exchange.connection
+        # The exchange's own method: the framer checks the head there, once.
+        self.start_response = exchange.start_response
         self.finished = False
         self._lost = False
         self._hung_up = False  # the client sent EOF: it may only have half-closed
@@ -90,9 +93,6 @@ class TaskExchange:
         assert isinstance(body, AwaitedBody)
         return await body.receive()
 
-    def start_response(self, status: int, reason: str, headers: list[tuple[str, str]]) -> None:
-        self._exchange.start_response(status, reason, headers)
-
     def _check_open(self) -> None:
         if self.finished:
             raise ResponseError("the response was already finished")
@@ -116,7 +116,8 @@ class TaskExchange:
         data = exchange.frame_whole((piece,))
         self.finished = True
         self._channel.finish(exchange, data)
-        self._wake()
+        if self._gone is not None:
+            self._wake()
 
     def upgrade(self, headers: list[tuple[str, str]]) -> Tunnel:
         self._check_open()
