@@ -307,6 +307,22 @@ SETTINGS: tuple[Setting, ...] = (
         "ASGI WebSockets: compress messages (permessage-deflate, RFC 7692) when the "
         "client offers it.",
     ),
+    Setting(
+        "ws_ping_interval",
+        float,
+        20.0,
+        "ASGI WebSockets: seconds of silence from the client after which the server "
+        "pings it; 0: no pings.",
+        minimum=0.0,
+    ),
+    Setting(
+        "ws_ping_timeout",
+        float,
+        20.0,
+        "ASGI WebSockets: seconds a pinged client has to answer (with anything) before "
+        "its connection is cut.",
+        minimum=0.0,
+    ),
 )
 
 _BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -431,6 +447,8 @@ class Settings:
     app_timeout: float
     ws_max_message_size: int
     ws_per_message_deflate: bool
+    ws_ping_interval: float
+    ws_ping_timeout: float
 
     def __init__(self, **values: Any) -> None:
         unknown = sorted(set(values) - set(_BY_NAME))

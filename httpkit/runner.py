@@ -72,6 +72,8 @@ def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
             app_timeout=settings.app_timeout,
             ws_max_message_size=settings.ws_max_message_size,
             ws_per_message_deflate=settings.ws_per_message_deflate,
+            ws_ping_interval=settings.ws_ping_interval,
+            ws_ping_timeout=settings.ws_ping_timeout,
         )
         return Server(asgi, settings)
     handler = WSGIHandler(

@@ -45,6 +45,8 @@ class ASGIHandler:
         lifespan: bool = True,
         ws_max_message_size: int = 16 * 1024 * 1024,
         ws_per_message_deflate: bool = True,
+        ws_ping_interval: float = 20.0,
+        ws_ping_timeout: float = 20.0,
     ) -> None:
         if not callable(app):
             raise TypeError(f"an ASGI application must be callable, not {type(app).__name__}")
@@ -56,6 +58,8 @@ class ASGIHandler:
         self._clock: StartClock | None = None
         self.ws_max_message_size = ws_max_message_size
         self.ws_per_message_deflate = ws_per_message_deflate
+        self.ws_ping_interval = ws_ping_interval
+        self.ws_ping_timeout = ws_ping_timeout
 
     async def startup(self) -> None:
         lifespan = self._lifespan
@@ -111,7 +115,13 @@ class ASGIHandler:
             exchange.start_response(501, "Not Implemented", [])
             exchange.finish(b"WebSockets are not available on this server\n")
             return
-        cycle = WebSocketCycle(exchange, self.ws_max_message_size, self.ws_per_message_deflate)
+        cycle = WebSocketCycle(
+            exchange,
+            self.ws_max_message_size,
+            self.ws_per_message_deflate,
+            self.ws_ping_interval,
+            self.ws_ping_timeout,
+        )
         scope = websocket_scope(exchange, self.root_path, self.state, headers)
         try:
             await self.app(scope, cycle.receive, cycle.send)

@@ -14,8 +14,10 @@ the code wsproto gives (1002, 1007), a stopping server with 1001 ("going away").
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import enum
+import time
 from typing import Any
 
 from wsproto import ConnectionType
@@ -67,11 +69,20 @@ class WebSocketCycle:
     """The ``receive`` and ``send`` callables of one WebSocket."""
 
     def __init__(
-        self, exchange: AsyncHandlerExchange, max_message_size: int, deflate: bool
+        self,
+        exchange: AsyncHandlerExchange,
+        max_message_size: int,
+        deflate: bool,
+        ping_interval: float = 0.0,
+        ping_timeout: float = 20.0,
     ) -> None:
         self._exchange = exchange
         self._max = max_message_size
         self._deflate = deflate
+        self._ping_interval = ping_interval
+        self._ping_timeout = ping_timeout
+        self._pinger: asyncio.TimerHandle | None = None
+        self._pinged_at = 0.0
         self.state = _State.CONNECTING
         self._connected = False  # websocket.connect was given
         self._tunnel: Tunnel | None = None
@@ -134,6 +145,9 @@ class WebSocketCycle:
     def _end(self, code: int) -> None:
         self.state = _State.CLOSED
         self.close_code = code
+        if self._pinger is not None:
+            self._pinger.cancel()
+            self._pinger = None
         if self._tunnel is not None:
             self._tunnel.close()
 
@@ -193,6 +207,41 @@ class WebSocketCycle:
         self._tunnel = self._exchange.upgrade(headers)  # checks every field
         self._conn = Connection(ConnectionType.SERVER, extensions=extensions)  # type: ignore[arg-type]
         self.state = _State.OPEN
+        if self._ping_interval:
+            self._schedule_ping(self._ping_interval)
+
+    # -- keep-alive pings (RFC 6455 5.5.2): a peer gone without a FIN is noticed ---------
+
+    def _schedule_ping(self, delay: float) -> None:
+        loop = asyncio.get_running_loop()
+        self._pinger = loop.call_later(delay, self._ping)
+
+    def _ping(self) -> None:
+        """Ping a connection that has been silent for the interval; wait for any bytes."""
+        assert self._tunnel is not None and self._conn is not None
+        if self.state is not _State.OPEN:
+            return
+        silent = time.monotonic() - self._tunnel.last_received
+        if silent < self._ping_interval:
+            self._schedule_ping(self._ping_interval - silent)
+            return
+        try:
+            self._tunnel.write(self._conn.send(Ping(payload=b"httpkit")))
+        except ClientDisconnectedError:
+            return
+        self._pinged_at = time.monotonic()
+        self._pinger = asyncio.get_running_loop().call_later(self._ping_timeout, self._no_pong)
+
+    def _no_pong(self) -> None:
+        """Nothing came back within the timeout (not even the pong): cut the connection."""
+        assert self._tunnel is not None
+        if self.state is not _State.OPEN:
+            return
+        if self._tunnel.last_received > self._pinged_at:
+            self._schedule_ping(self._ping_interval)
+            return
+        self._pinger = None
+        self._tunnel.abort()  # the application's receive() gives websocket.disconnect
 
     def refuse(self) -> None:
         """Before the accept: answer 403 (the ASGI spec's websocket.close)."""

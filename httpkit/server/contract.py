@@ -158,12 +158,22 @@ class Tunnel(Protocol):
         """The bytes received since the last call, waiting for some; ``b""`` once the
         client closed its side, the connection is gone, or :attr:`going_away` is set."""
 
+    @property
+    def last_received(self) -> float:
+        """``time.monotonic()`` when bytes last arrived (read or not yet)."""
+
     async def send(self, data: bytes) -> None:
         """Write ``data``, waiting while the client reads slowly;
         :class:`ClientDisconnectedError` once the connection is gone."""
 
+    def write(self, data: bytes) -> None:
+        """Write ``data`` without waiting (from a timer, say: a ping)."""
+
     def close(self) -> None:
         """Close the connection once what was sent has gone out."""
+
+    def abort(self) -> None:
+        """Cut the connection now."""
 
 
 AsyncHandler = Callable[[AsyncHandlerExchange], Awaitable[None]]

@@ -99,6 +99,9 @@ class Channel(Protocol):
     def close(self) -> None:
         """Loop thread: close once what was written has gone out."""
 
+    def cut_tunnel(self) -> None:
+        """Loop thread: abort an upgraded connection."""
+
     def can_sendfile(self) -> bool:
         """Whether the transport can send a file with ``os.sendfile``."""
 

@@ -398,6 +398,10 @@ class HTTPConnection(TransportChannel):
         if self.phase is _UPGRADED:
             self._resume_reading()
 
+    def cut_tunnel(self) -> None:
+        if self.phase is _UPGRADED:
+            self.abort()
+
     def _flushed(self) -> None:
         if self.phase is _FLUSHING and not self.flow.paused:
             self._next_request()

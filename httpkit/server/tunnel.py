@@ -13,6 +13,7 @@ fifty.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable
 
 from httpkit.server.contract import ClientDisconnectedError
@@ -39,6 +40,7 @@ class Tunnel:
         "_resume",
         "_waiter",
         "going_away",
+        "last_received",
     )
 
     def __init__(self, channel: Channel, resume: Callable[[], None]) -> None:
@@ -53,6 +55,7 @@ class Tunnel:
         self._outgoing: list[bytes] = []  # sent in this loop turn, written at its end
         self._outgoing_size = 0
         self.going_away = False  # the server is stopping: the handler should close
+        self.last_received = time.monotonic()  # when bytes last came (liveness checks)
 
     # -- the loop side (the connection) --------------------------------------------------
 
@@ -60,6 +63,7 @@ class Tunnel:
         """Bytes arrived; True when the connection should pause reading."""
         self._pieces.append(data)
         self._buffered += len(data)
+        self.last_received = time.monotonic()
         self._wake()
         if not self._paused and self._buffered > TUNNEL_HIGH_WATER:
             self._paused = True
@@ -113,20 +117,25 @@ class Tunnel:
             self._resume()
         return data
 
-    async def send(self, data: bytes) -> None:
-        """Write ``data`` (with what else is sent in this turn of the loop); returns once
-        the transport has room again.  Raises :class:`ClientDisconnectedError` once the
-        connection is gone."""
-        channel = self._channel
+    def write(self, data: bytes) -> None:
+        """Write ``data`` with what else is sent in this turn of the loop, without
+        waiting (a ping from a timer); :meth:`send` is the handler's way."""
         if self.closed:
             raise ClientDisconnectedError("client closed the connection")
         outgoing = self._outgoing
         if not outgoing:
-            channel.call_soon(self._flush)
+            self._channel.call_soon(self._flush)
         outgoing.append(data)
         self._outgoing_size += len(data)
         if self._outgoing_size >= COALESCE_LIMIT:
             self._flush()
+
+    async def send(self, data: bytes) -> None:
+        """Write ``data`` (with what else is sent in this turn of the loop); returns once
+        the transport has room again.  Raises :class:`ClientDisconnectedError` once the
+        connection is gone."""
+        self.write(data)
+        channel = self._channel
         if channel.writing_paused:
             waiter = asyncio.get_running_loop().create_future()
             channel.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
@@ -144,3 +153,8 @@ class Tunnel:
         """Close the connection once what was sent is written."""
         self._flush()
         self._channel.close()
+
+    def abort(self) -> None:
+        """Cut the connection now (a peer that stopped answering)."""
+        self._outgoing.clear()
+        self._channel.cut_tunnel()

@@ -346,3 +346,49 @@ def test_without_wsproto_a_websocket_is_a_501() -> None:
     )
     assert result.stdout.strip() == "HTTP/1.1 501 Not Implemented", result.stderr
     assert "wsproto is not installed" in result.stderr
+
+
+def test_a_silent_client_that_never_answers_pings_is_cut() -> None:
+    app = EchoApp()
+    with live_server(app, ws_ping_interval=0.2, ws_ping_timeout=0.2) as server:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+            head = "\r\n".join(
+                [
+                    "GET / HTTP/1.1",
+                    "Host: x",
+                    "Upgrade: websocket",
+                    "Connection: Upgrade",
+                    "Sec-WebSocket-Version: 13",
+                    "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+                    "",
+                    "",
+                ]
+            )
+            sock.sendall(head.encode())
+            started = time.monotonic()
+            received = b""
+            while True:  # a client that reads but never answers: the ping, then the cut
+                try:
+                    piece = sock.recv(4096)
+                except ConnectionResetError:
+                    break
+                if not piece:
+                    break
+                received += piece
+            took = time.monotonic() - started
+        assert app.seen.wait(5)
+    assert b"\x89\x07httpkit" in received  # the server's ping frame (RFC 6455 5.5.2)
+    assert 0.3 <= took < 3
+    assert app.disconnects == [{"type": "websocket.disconnect", "code": 1006}]
+
+
+def test_a_client_that_answers_pings_stays_connected() -> None:
+    async def client(url: str) -> str:
+        async with connect(url, ping_interval=None) as ws:  # it only answers the server's
+            await asyncio.sleep(1.0)  # five ping intervals of silence
+            await ws.send("still here")
+            reply: str = await ws.recv()
+            return reply
+
+    with live_server(EchoApp(), ws_ping_interval=0.2, ws_ping_timeout=0.2) as server:
+        assert run(client(f"ws://127.0.0.1:{server.port}/")) == "still here"
