@@ -43,6 +43,7 @@ from httpkit.server.contract import AsyncHandlerExchange, ClientDisconnectedErro
 __all__ = ["WebSocketCycle"]
 
 GOING_AWAY, TOO_BIG, INTERNAL_ERROR, ABNORMAL = 1001, 1009, 1011, 1006
+INFLATE_SLICE = 16 * 1024  # compressed bytes fed at once (deflate inflates <= 1032:1)
 
 
 def _negotiate_deflate(request: Request) -> tuple[PerMessageDeflate, str] | None:
@@ -83,6 +84,7 @@ class WebSocketCycle:
         self._ping_timeout = ping_timeout
         self._pinger: asyncio.TimerHandle | None = None
         self._pinged_at = 0.0
+        self._inflating = False  # permessage-deflate was agreed
         self.state = _State.CONNECTING
         self._connected = False  # websocket.connect was given
         self._tunnel: Tunnel | None = None
@@ -114,11 +116,15 @@ class WebSocketCycle:
                 await self._close(GOING_AWAY, "server stopping")
             self._end(GOING_AWAY if self._tunnel.going_away else ABNORMAL)
             return
-        self._conn.receive_data(data)
-        for event in self._conn.events():
-            await self._handle(event)
-            if self.state is not _State.OPEN:
-                return
+        # With permessage-deflate, a few KiB can inflate to hundreds of MiB: feed the
+        # frames in slices, so that the size check runs before much is inflated.
+        step = INFLATE_SLICE if self._inflating else len(data)
+        for start in range(0, len(data), step):
+            self._conn.receive_data(data[start : start + step])
+            for event in self._conn.events():
+                await self._handle(event)
+                if self.state is not _State.OPEN:
+                    return
 
     async def _handle(self, event: Event) -> None:
         if isinstance(event, FrameMessage):
@@ -198,6 +204,7 @@ class WebSocketCycle:
         extensions = []
         deflate = _negotiate_deflate(request) if self._deflate else None
         if deflate is not None:
+            self._inflating = True
             extensions.append(deflate[0])
             headers.append(("Sec-WebSocket-Extensions", deflate[1]))
         for name, value in message.get("headers") or ():

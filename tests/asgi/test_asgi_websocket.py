@@ -392,3 +392,21 @@ def test_a_client_that_answers_pings_stays_connected() -> None:
 
     with live_server(EchoApp(), ws_ping_interval=0.2, ws_ping_timeout=0.2) as server:
         assert run(client(f"ws://127.0.0.1:{server.port}/")) == "still here"
+
+
+def test_a_compressed_message_that_inflates_past_the_maximum_closes_with_1009() -> None:
+    app = EchoApp()
+
+    async def client(url: str) -> tuple[int | None, str]:
+        async with connect(url, max_size=None) as ws:  # compression on, as offered
+            extensions = ws.response.headers.get("Sec-WebSocket-Extensions", "")
+            await ws.send(b"\0" * 5_000_000)  # a few KiB on the wire
+            with pytest.raises(ConnectionClosed):
+                await ws.recv()
+            return ws.close_code, extensions
+
+    with live_server(app, ws_max_message_size=1_000_000) as server:
+        code, extensions = run(client(f"ws://127.0.0.1:{server.port}/"))
+    assert "permessage-deflate" in extensions
+    assert code == 1009
+    assert app.received == []
