@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import textwrap
@@ -17,7 +18,7 @@ STARLETTE_SITE = """
 
     from starlette.applications import Starlette
     from starlette.responses import PlainTextResponse, StreamingResponse
-    from starlette.routing import Route
+    from starlette.routing import Route, WebSocketRoute
 
     events = []
 
@@ -44,11 +45,17 @@ STARLETTE_SITE = """
                 yield f"line {n}\\n"
         return StreamingResponse(lines(), media_type="text/plain")
 
+    async def shout(websocket):
+        await websocket.accept(subprotocol="shout")
+        async for text in websocket.iter_text():
+            await websocket.send_text(text.upper())
+
     app = Starlette(
         routes=[
             Route("/hello/{name}", hello),
             Route("/upload", upload, methods=["POST"]),
             Route("/stream", stream),
+            WebSocketRoute("/shout", shout),
         ],
         lifespan=lifespan,
     )
@@ -134,6 +141,16 @@ def test_starlette_app(tmp_path: Path) -> None:
         stream = httpx.get(server.url + "/stream")
         assert stream.headers["transfer-encoding"] == "chunked"
         assert stream.text == "line 0\nline 1\nline 2\n"
+        assert asyncio.run(shout(server.url.replace("http", "ws") + "/shout")) == "HEY"
+
+
+async def shout(url: str) -> str:
+    from websockets.asyncio.client import connect  # noqa: PLC0415 (only if installed)
+
+    async with connect(url, subprotocols=["shout"]) as ws:
+        await ws.send("hey")
+        reply: str = await asyncio.wait_for(ws.recv(), 10)
+        return reply
 
 
 def test_fastapi_app(tmp_path: Path) -> None:
