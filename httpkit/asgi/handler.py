@@ -82,7 +82,7 @@ class ASGIHandler:
             return
         clock = self._clock
         if clock is None and self.app_timeout:
-            clock = self._clock = StartClock(self.app_timeout, asyncio.get_running_loop())
+            clock = self._start_clock()
         cycle = HTTPCycle(exchange, clock)
         scope = http_scope(exchange, self.root_path, self.state, headers)
         try:
@@ -97,6 +97,12 @@ class ASGIHandler:
         finally:
             if cycle.timing:
                 cycle.end()
+
+    def _start_clock(self) -> StartClock | None:
+        """The start clock (app_timeout), started by the first request; None if off."""
+        if self._clock is None and self.app_timeout:
+            self._clock = StartClock(self.app_timeout, asyncio.get_running_loop())
+        return self._clock
 
     async def _websocket(
         self, exchange: AsyncHandlerExchange, headers: list[tuple[bytes, bytes]]
@@ -123,9 +129,22 @@ class ASGIHandler:
             self.ws_ping_timeout,
         )
         scope = websocket_scope(exchange, self.root_path, self.state, headers)
+        clock = self._start_clock()
+        if clock is not None:
+            cycle.clock, cycle.tick = clock, clock.tick
+            clock.waiting.add(cycle)
         try:
             await self.app(scope, cycle.receive, cycle.send)
+        except asyncio.CancelledError:
+            if not cycle.timed_out:
+                raise
+            raise ResponseError(
+                f"the application did not accept the WebSocket within {self.app_timeout:g} s "
+                "(app_timeout)"
+            ) from None
         except BaseException:
             await cycle.fail()
             raise
+        finally:
+            cycle.stop_clock()
         await cycle.finish()

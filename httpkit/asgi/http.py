@@ -12,12 +12,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterable
 from http import HTTPStatus
+from typing import Protocol
 
 from httpkit.asgi.types import Message
 from httpkit.errors import ResponseError
 from httpkit.server.contract import AsyncHandlerExchange, ClientDisconnectedError
 
-__all__ = ["HTTPCycle", "StartClock", "reason_phrase"]
+__all__ = ["HTTPCycle", "StartClock", "Timed", "reason_phrase"]
 
 TICKS = 4  # the start clock ticks this many times per app_timeout
 
@@ -49,8 +50,18 @@ def _str_headers(raw: object) -> list[tuple[str, str]]:
     return headers
 
 
+class Timed(Protocol):
+    """What the start clock bounds: an HTTP request, or a WebSocket until its accept."""
+
+    tick: int  # the clock's tick when it began waiting
+
+    def time_out(self) -> None:
+        """Too long: cancel the application."""
+
+
 class StartClock:
-    """Bounds the time from a request to its ``http.response.start`` (``app_timeout``).
+    """Bounds the time from a request to its ``http.response.start`` (``app_timeout``),
+    or a WebSocket's to its ``websocket.accept`` (or close).
 
     Not a timer per request: one timer ticks :data:`TICKS` times per timeout, and a
     request still waiting for its start after that many ticks has its task cancelled
@@ -61,7 +72,7 @@ class StartClock:
     def __init__(self, timeout: float, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
         self.tick = 0
-        self.waiting: set[HTTPCycle] = set()
+        self.waiting: set[Timed] = set()
         self._step = timeout / TICKS
         self._timer: asyncio.TimerHandle | None = loop.call_later(self._step, self._tick)
 

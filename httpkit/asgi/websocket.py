@@ -35,6 +35,7 @@ from wsproto.events import (
 from wsproto.extensions import PerMessageDeflate
 
 from httpkit.asgi.handshake import accept_key
+from httpkit.asgi.http import StartClock
 from httpkit.asgi.types import Message
 from httpkit.errors import ResponseError
 from httpkit.h1 import Request
@@ -93,6 +94,21 @@ class WebSocketCycle:
         self._size = 0
         self._ready: list[Message] = []  # messages unframed, not yet received
         self.close_code = ABNORMAL
+        self.clock: StartClock | None = None  # app_timeout, until the accept or close
+        self.tick = 0
+        self.timed_out = False
+
+    def time_out(self) -> None:
+        """The start clock ran out before the accept: cancel the application."""
+        if self.state is _State.CONNECTING:
+            self.timed_out = True
+            self._exchange.cancel()
+
+    def stop_clock(self) -> None:
+        clock = self.clock
+        if clock is not None:
+            self.clock = None
+            clock.waiting.discard(self)
 
     # -- receive ---------------------------------------------------------------------------
 
@@ -214,6 +230,7 @@ class WebSocketCycle:
         self._tunnel = self._exchange.upgrade(headers)  # checks every field
         self._conn = Connection(ConnectionType.SERVER, extensions=extensions)  # type: ignore[arg-type]
         self.state = _State.OPEN
+        self.stop_clock()
         if self._ping_interval:
             self._schedule_ping(self._ping_interval)
 
@@ -252,6 +269,7 @@ class WebSocketCycle:
 
     def refuse(self) -> None:
         """Before the accept: answer 403 (the ASGI spec's websocket.close)."""
+        self.stop_clock()
         self.state = _State.CLOSED
         self.close_code = 1000
         exchange = self._exchange

@@ -410,3 +410,32 @@ def test_a_compressed_message_that_inflates_past_the_maximum_closes_with_1009() 
     assert "permessage-deflate" in extensions
     assert code == 1009
     assert app.received == []
+
+
+def test_an_app_that_never_accepts_is_bounded_by_app_timeout() -> None:
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "websocket":
+            await receive()
+            await asyncio.sleep(3600)  # neither accepts nor closes
+
+    async def client(url: str) -> None:
+        async with connect(url, open_timeout=10):
+            pass
+
+    with live_server(app, app_timeout=0.3) as server, pytest.raises(InvalidStatus) as refused:
+        started = time.monotonic()
+        run(client(f"ws://127.0.0.1:{server.port}/"))
+    assert refused.value.response.status_code == 500
+    assert time.monotonic() - started < 3
+
+
+def test_app_timeout_does_not_limit_an_accepted_websocket() -> None:
+    async def client(url: str) -> str:
+        async with connect(url) as ws:
+            await asyncio.sleep(0.8)  # past the app_timeout
+            await ws.send("later")
+            reply: str = await ws.recv()
+            return reply
+
+    with live_server(EchoApp(), app_timeout=0.2) as server:
+        assert run(client(f"ws://127.0.0.1:{server.port}/")) == "later"
