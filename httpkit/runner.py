@@ -230,7 +230,11 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
             ready()
             _stop_when_orphaned(server, supervisor_pid)
 
-        run(app, settings, started, sockets=inherited, banner=False)
+        try:
+            run(app, settings, started, sockets=inherited, banner=False)
+        except ConfigError as error:  # the application's startup failed (lifespan)
+            print(f"httpkit: error: {error}", file=sys.stderr)
+            return 2
         return 0
 
     supervisor = Supervisor(

@@ -106,9 +106,10 @@ def serve(site: Path, *args: str, **env: str) -> subprocess.Popen[str]:
     )
 
 
-def test_a_failed_startup_exits_with_a_clear_error(tmp_path: Path) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_failed_startup_exits_with_a_clear_error(tmp_path: Path, workers: str) -> None:
     (tmp_path / "app.py").write_text(APP)
-    process = serve(tmp_path, EVENTS=str(tmp_path / "events"), FAIL="1")
+    process = serve(tmp_path, "--workers", workers, EVENTS=str(tmp_path / "events"), FAIL="1")
     _, stderr = process.communicate(timeout=20)
     assert process.returncode != 0
     assert "httpkit: error: the application's startup failed: no database" in stderr
