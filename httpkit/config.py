@@ -335,6 +335,53 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("log_level", str, "info", "Level of the server's log messages.", choices=LOG_LEVELS),
     Setting("server_header", str, "httpkit", "Value of the Server response header."),
+    Setting(
+        "interface",
+        str,
+        "auto",
+        "What the application is: auto detects an ASGI 3 application (a coroutine "
+        "function, or an object with an async __call__) and takes anything else for WSGI.",
+        choices=("auto", "asgi", "wsgi"),
+    ),
+    Setting(
+        "app_timeout",
+        float,
+        60.0,
+        "ASGI: seconds an application may take to start its response "
+        "(http.response.start) before it is cancelled and answered with 500; 0: no limit.",
+        minimum=0.0,
+    ),
+    Setting(
+        "ws_max_message_size",
+        int,
+        16 * 1024 * 1024,
+        "ASGI WebSockets: largest message received, in bytes (characters for text); a "
+        "larger one closes the connection with 1009.",
+        minimum=1,
+    ),
+    Setting(
+        "ws_per_message_deflate",
+        bool,
+        True,
+        "ASGI WebSockets: compress messages (permessage-deflate, RFC 7692) when the "
+        "client offers it.",
+    ),
+    Setting(
+        "ws_ping_interval",
+        float,
+        20.0,
+        "ASGI WebSockets: seconds of silence from the client after which the server "
+        "pings it; 0: no pings.",
+        minimum=0.0,
+    ),
+    Setting(
+        "ws_ping_timeout",
+        float,
+        20.0,
+        "ASGI WebSockets: seconds a pinged client has to answer (with anything) before "
+        "its connection is cut.",
+        minimum=0.0,
+    ),
 )
 
 _BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
@@ -506,6 +553,12 @@ class Settings:
     log_level: str
     loop: str
     server_header: str
+    interface: str
+    app_timeout: float
+    ws_max_message_size: int
+    ws_per_message_deflate: bool
+    ws_ping_interval: float
+    ws_ping_timeout: float
 
     def __init__(self, **values: Any) -> None:
         unknown = sorted(set(values) - set(_BY_NAME))

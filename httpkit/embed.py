@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from types import TracebackType
 from typing import Any
 
+from httpkit.asgi.types import ASGIApp
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
 from httpkit.runner import log_banner, log_metrics, make_server, new_event_loop, url_of
@@ -64,17 +65,17 @@ class AsyncServer:
     server, with :meth:`stop` or by leaving the ``async with`` block.
     """
 
-    def __init__(self, app: WSGIApp, **settings: Any) -> None:
+    def __init__(self, app: WSGIApp | ASGIApp, **settings: Any) -> None:
         self._prepare(app, embedded_settings(settings, own_loop=False))
 
     @classmethod
-    def _with_settings(cls, app: WSGIApp, settings: Settings) -> AsyncServer:
+    def _with_settings(cls, app: WSGIApp | ASGIApp, settings: Settings) -> AsyncServer:
         """A server with ``settings`` checked already (a background server's)."""
         server = cls.__new__(cls)
         server._prepare(app, settings)
         return server
 
-    def _prepare(self, app: WSGIApp, settings: Settings) -> None:
+    def _prepare(self, app: WSGIApp | ASGIApp, settings: Settings) -> None:
         self.app = app
         self.settings = settings
         self._core: Server | None = None
@@ -175,7 +176,7 @@ class BackgroundServer:
     ``loop`` chooses the thread's event loop.
     """
 
-    def __init__(self, app: WSGIApp, **settings: Any) -> None:
+    def __init__(self, app: WSGIApp | ASGIApp, **settings: Any) -> None:
         self.settings = embedded_settings(settings, own_loop=True)
         self._server = AsyncServer._with_settings(app, self.settings)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -264,7 +265,7 @@ class BackgroundServer:
 
 
 @contextmanager
-def serving(app: WSGIApp, **settings: Any) -> Iterator[BackgroundServer]:
+def serving(app: WSGIApp | ASGIApp, **settings: Any) -> Iterator[BackgroundServer]:
     """Serve ``app`` in a background thread for the duration of the ``with`` block::
 
         with httpkit.serving(app, port=8080) as server:

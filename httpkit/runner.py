@@ -13,6 +13,8 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
+from httpkit.asgi import is_asgi_app
+from httpkit.asgi.types import ASGIApp
 from httpkit.config import Settings
 from httpkit.errors import ConfigError
 from httpkit.reloader import SourceWatcher
@@ -47,9 +49,9 @@ ORPHAN_CHECK = 1.0  # seconds between a worker's checks that its supervisor is a
 
 
 def serve(
-    app: WSGIApp, *, host: str | None = None, port: int | None = None, **settings: Any
+    app: WSGIApp | ASGIApp, *, host: str | None = None, port: int | None = None, **settings: Any
 ) -> None:
-    """Serve the WSGI application ``app`` until SIGINT or SIGTERM; blocks.
+    """Serve the WSGI (or ASGI) application ``app`` until SIGINT or SIGTERM; blocks.
 
     ``settings`` are the names on the settings page (``threads=0``, ``max_body=...``);
     an unknown name or a bad value raises :class:`~httpkit.errors.ConfigError`, as does
@@ -82,12 +84,27 @@ def _check_serve_can_block() -> None:
     )
 
 
-def make_server(app: WSGIApp, settings: Settings) -> Server:
-    """A server (not started) for the WSGI application ``app``."""
+def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
+    """A server (not started) for ``app``: an ASGI application if the ``interface``
+    setting says so (or, for ``auto``, if it looks like one), else a WSGI one."""
+    interface = settings.interface
+    if interface == "asgi" or (interface == "auto" and is_asgi_app(app)):
+        from httpkit.asgi.handler import ASGIHandler  # noqa: PLC0415 (WSGI: no ASGI import)
+
+        asgi = ASGIHandler(
+            app,  # type: ignore[arg-type]
+            settings.url_prefix,
+            app_timeout=settings.app_timeout,
+            ws_max_message_size=settings.ws_max_message_size,
+            ws_per_message_deflate=settings.ws_per_message_deflate,
+            ws_ping_interval=settings.ws_ping_interval,
+            ws_ping_timeout=settings.ws_ping_timeout,
+        )
+        return Server(asgi, settings)
     name = getattr(app, "__qualname__", None) or type(app).__qualname__
     check_wsgi_callable(app, name, factory_hint=f"did you mean to pass {name}()?")
     handler = WSGIHandler(
-        app,
+        app,  # type: ignore[arg-type]
         settings.url_prefix,
         multithread=settings.threads > 0,
         multiprocess=settings.workers > 1,
@@ -148,7 +165,7 @@ def _access_handler(path: str | None) -> logging.Handler:
 
 
 def run(
-    app: WSGIApp,
+    app: WSGIApp | ASGIApp,
     settings: Settings,
     on_started: Callable[[Server], None] | None = None,
     *,
@@ -257,9 +274,19 @@ def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
             link.ready()
             _stop_when_orphaned(server, supervisor_pid)
 
-        run(
-            app, settings, started, sockets=inherited, banner=False, worker=link, stats_share=share
-        )
+        try:
+            run(
+                app,
+                settings,
+                started,
+                sockets=inherited,
+                banner=False,
+                worker=link,
+                stats_share=share,
+            )
+        except ConfigError as error:  # the application's startup failed (lifespan)
+            print(f"httpkit: error: {error}", file=sys.stderr)
+            return 2
         return 0
 
     supervisor = Supervisor(

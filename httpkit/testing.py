@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from httpkit.asgi.types import ASGIApp
 from httpkit.config import Settings
 from httpkit.embed import BackgroundServer
 from httpkit.server import Server
@@ -41,7 +42,9 @@ class LiveServer:
 
 
 @contextmanager
-def live_server(app: WSGIApp, *, grace: float = 2.0, **settings: Any) -> Iterator[LiveServer]:
+def live_server(
+    app: WSGIApp | ASGIApp, *, grace: float = 2.0, **settings: Any
+) -> Iterator[LiveServer]:
     """Serve ``app`` on a free port for the duration of the ``with`` block.
 
     ``settings`` are as for :func:`httpkit.serving`; ``host`` defaults to 127.0.0.1 and

@@ -1,4 +1,4 @@
-"""Streaming both ways: ``stream:app``.
+"""Streaming both ways: ``stream:app`` (WSGI) and ``stream:asgi_app`` (ASGI).
 
 ``POST /upload`` reads the request body in 64 KiB pieces as it arrives and answers with
 the byte count; ``GET /download/<bytes>`` sends that many bytes as 64 KiB pieces, with a
@@ -52,3 +52,42 @@ def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         return _pieces(size)
     start_response("404 Not Found", [("Content-Type", "text/plain"), ("Content-Length", "9")])
     return [b"not found"]
+
+
+async def _asgi_upload(receive: Callable[[], Any], send: Callable[[Any], Any]) -> None:
+    received = 0
+    more = True
+    while more:
+        message = await receive()
+        if message["type"] != "http.request":
+            return  # the client went away
+        received += len(message["body"])
+        more = message.get("more_body", False)
+    body = b"%d" % received
+    headers = [(b"content-type", b"text/plain"), (b"content-length", b"%d" % len(body))]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _asgi_download(size: int, send: Callable[[Any], Any]) -> None:
+    headers = [(b"content-type", b"application/octet-stream"), (b"content-length", b"%d" % size)]
+    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    for piece in _pieces(size):
+        await send({"type": "http.response.body", "body": piece, "more_body": True})
+    await send({"type": "http.response.body", "body": b""})
+
+
+async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """The same two resources as an ASGI application (``stream:asgi_app``)."""
+    if scope["type"] != "http":
+        return  # lifespan: nothing to set up
+    method, path = scope["method"], scope["path"]
+    size_text = path.removeprefix("/download/")
+    if method == "POST" and path == "/upload":
+        await _asgi_upload(receive, send)
+    elif method == "GET" and size_text.isdigit() and int(size_text) <= LARGEST:
+        await _asgi_download(int(size_text), send)
+    else:
+        headers = [(b"content-type", b"text/plain"), (b"content-length", b"9")]
+        await send({"type": "http.response.start", "status": 404, "headers": headers})
+        await send({"type": "http.response.body", "body": b"not found"})

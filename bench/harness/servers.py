@@ -15,7 +15,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["SERVERS", "ServerSpec", "missing_modules", "server_env"]
+__all__ = ["ASGI_SERVERS", "SERVERS", "ServerSpec", "missing_modules", "server_env"]
 
 BENCH_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 APPS_DIR = os.path.join(BENCH_DIR, "apps")
@@ -112,6 +112,18 @@ def _uvicorn(app: str, port: int, extra: Sequence[str]) -> list[str]:
     return [*argv, "--http", "httptools", "--no-access-log", "--log-level", "warning", *extra]
 
 
+def _uvicorn_h11(app: str, port: int, extra: Sequence[str]) -> list[str]:
+    argv = [sys.executable, "-m", "uvicorn", app, "--host", ADDRESS, "--port", str(port)]
+    return [*argv, "--http", "h11", "--no-access-log", "--log-level", "warning", *extra]
+
+
+def _hypercorn(app: str, port: int, extra: Sequence[str]) -> list[str]:
+    # No access log unless asked for; asyncio; --workers 0 serves in this process, as
+    # the others do (its default, one worker, is a child process).
+    argv = [sys.executable, "-m", "hypercorn", "--bind", f"{ADDRESS}:{port}", "--workers", "0"]
+    return [*argv, "--log-level", "warning", *extra, app]
+
+
 def _canned(app: str, port: int, extra: Sequence[str]) -> list[str]:
     # The ceiling: no app at all, ``app`` is ignored.
     script = os.path.join(APPS_DIR, "canned.py")
@@ -199,6 +211,53 @@ SERVERS: dict[str, ServerSpec] = {
 }
 
 
+# The ASGI servers side by side (bench/asgi.py, bench/callgrind.py), all on asyncio's
+# own loop so that the loop is the same for each: uvloop would favour whoever spends
+# more of a request inside it.
+_ASYNCIO = ("--loop", "asyncio")
+ASGI_SERVERS: dict[str, ServerSpec] = {
+    spec.name: spec
+    for spec in (
+        ServerSpec(
+            "httpkit-asgi",
+            "httpkit serving the ASGI app (a task per request on the loop)",
+            _httpkit(*_ASYNCIO),
+            ("httpkit",),
+            asgi=True,
+            stream_options=_HTTPKIT_STREAM,
+        ),
+        ServerSpec(
+            "httpkit-t0-wsgi",
+            "httpkit, ``--threads 0``, the WSGI twin of the app",
+            _httpkit("--threads", "0", *_ASYNCIO),
+            ("httpkit",),
+            stream_options=_HTTPKIT_STREAM,
+        ),
+        ServerSpec(
+            "uvicorn-httptools",
+            "uvicorn with httptools",
+            lambda app, port, extra: _uvicorn(app, port, [*_ASYNCIO, *extra]),
+            ("uvicorn", "httptools"),
+            asgi=True,
+        ),
+        ServerSpec(
+            "uvicorn-h11",
+            "uvicorn with h11",
+            lambda app, port, extra: _uvicorn_h11(app, port, [*_ASYNCIO, *extra]),
+            ("uvicorn", "h11"),
+            asgi=True,
+        ),
+        ServerSpec(
+            "hypercorn",
+            "hypercorn (asyncio worker)",
+            _hypercorn,
+            ("hypercorn",),
+            asgi=True,
+        ),
+    )
+}
+
+
 def _baseline_specs(checkout: str) -> list[ServerSpec]:
     return [
         ServerSpec(
@@ -218,3 +277,9 @@ def _baseline_specs(checkout: str) -> list[ServerSpec]:
 
 if BASELINE is not None:
     SERVERS.update((spec.name, spec) for spec in _baseline_specs(os.path.abspath(BASELINE)))
+    ASGI_SERVERS["httpkit-t0-wsgi@base"] = ServerSpec(
+        "httpkit-t0-wsgi@base",
+        f"httpkit, ``--threads 0``, WSGI, baseline revision in {BASELINE}",
+        _httpkit("--threads", "0", *_ASYNCIO, checkout=os.path.abspath(BASELINE)),
+        ("httpkit",),
+    )

@@ -107,6 +107,15 @@ class ServerConnection:
                 self._direct = None
             self._buffer += data
 
+    def switch_protocols(self) -> bytes:
+        """After a request answered with ``101 Switching Protocols`` (RFC 9110 15.2.2):
+        the bytes received after that request, which are the new protocol's.  No more
+        HTTP is parsed on this connection."""
+        direct = self._direct
+        data = bytes(self._buffer) + (direct if direct is not None else b"")
+        self._close()
+        return data
+
     def next_event(self) -> Event:
         """The next event: Request, Data, EndOfMessage, NEED_DATA or CLOSED."""
         if self._closed:

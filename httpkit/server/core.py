@@ -19,13 +19,13 @@ from httpkit.config import Settings
 from httpkit.errors import ConfigError
 from httpkit.server.accesslog import AccessLog
 from httpkit.server.context import ConnectionContext, limits_of
-from httpkit.server.contract import Handler
+from httpkit.server.contract import AsyncHandler, Handler, is_async_handler, lifecycle_hook
 from httpkit.server.forwarded import ProxyTrust
 from httpkit.server.headers import ServerFields
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.listeners import Listener, bind_sockets
 from httpkit.server.metrics import PUBLISH_PERIOD, StatsShare, metrics_handler, metrics_settings
-from httpkit.server.modes import ExecutionMode, InlineMode, ThreadMode
+from httpkit.server.modes import ExecutionMode, InlineMode, TaskMode, ThreadMode
 from httpkit.server.phase import Phase
 from httpkit.server.preamble import PreambleReader
 from httpkit.server.protocol import HTTPConnection
@@ -46,7 +46,7 @@ class Server:
 
     def __init__(
         self,
-        handler: Handler,
+        handler: Handler | AsyncHandler,
         settings: Settings | None = None,
         *,
         clock: Callable[[], float] | None = None,
@@ -90,17 +90,23 @@ class Server:
         return [listener.address for listener in self.listeners]
 
     async def start(self, sockets: list[socket.socket] | None = None) -> None:
-        """Bind (unless ``sockets`` are given), start the workers and start accepting."""
+        """Bind (unless ``sockets`` are given), start the handler (its ``startup()``),
+        start the workers and start accepting."""
         self._loop = asyncio.get_running_loop()
         self._stopped = self._loop.create_future()
         for sock in sockets if sockets is not None else bind_sockets(self.settings):
             self.listeners.append(Listener(self._loop, sock, self._accepted))
+        startup = lifecycle_hook(self.handler, "startup")
+        if startup is not None:
+            try:
+                await startup()  # before the first accept
+            except BaseException:
+                for listener in self.listeners:
+                    listener.close(unlink=self.owns_sockets)
+                self.listeners.clear()
+                raise
         settings = self.settings
-        streams = stream_limit(settings)
-        if settings.threads > 0:
-            self.mode = ThreadMode(self.handler, settings.threads, settings.max_pending, streams)
-        else:
-            self.mode = InlineMode(self.handler, streams)
+        self.mode = self._execution_mode()
         self.context = ConnectionContext(
             settings=settings,
             mode=self.mode,
@@ -121,6 +127,15 @@ class Server:
         self._sweep()
         if settings.metrics_bind is not None:
             await self._start_metrics()
+
+    def _execution_mode(self) -> ExecutionMode:
+        handler, settings = self.handler, self.settings
+        streams = stream_limit(settings)
+        if is_async_handler(handler):
+            return TaskMode(handler, self.loop, streams)  # type: ignore[arg-type]
+        if settings.threads > 0:
+            return ThreadMode(handler, settings.threads, settings.max_pending, streams)  # type: ignore[arg-type]
+        return InlineMode(handler, streams)  # type: ignore[arg-type]
 
     async def serve_forever(self) -> None:
         """Wait until :meth:`shutdown` has finished."""
@@ -215,7 +230,7 @@ class Server:
     def connection_info(self, transport: asyncio.BaseTransport) -> ConnectionInfo:
         peer = transport.get_extra_info("peername")
         local = transport.get_extra_info("sockname")
-        multithread = self.settings.threads > 0
+        multithread = self.mode is not None and self.mode.multithread
         scheme = "http" if self.ssl_context is None else "https"
         if isinstance(peer, tuple) and isinstance(local, tuple):
             info = ConnectionInfo(peer[0], peer[1], local[0], local[1], scheme, multithread)
@@ -333,6 +348,15 @@ class Server:
         for reader in list(self.preambles):
             reader.cancel()
 
+    async def _shut_down_handler(self) -> None:
+        shutdown = lifecycle_hook(self.handler, "shutdown")
+        if shutdown is None:
+            return
+        try:
+            await shutdown()
+        except Exception as error:
+            error_log.error("error in the application's shutdown", exc_info=error)
+
     async def shutdown(self, grace: float | None = None) -> None:
         """Drain: stop accepting, close idle connections, let requests in progress finish.
 
@@ -364,6 +388,7 @@ class Server:
         if self.mode is not None:
             await self.loop.run_in_executor(None, self.mode.close, 1.0)
         await self._stop_metrics()
+        await self._shut_down_handler()
         if self._stopped is not None and not self._stopped.done():
             self._stopped.set_result(None)
 

@@ -29,7 +29,20 @@ from httpkit.server.info import ConnectionInfo
 from httpkit.server.reqbody import RequestBody
 from httpkit.server.streams import StreamSlots
 
-__all__ = ["BodyPause", "Cancellable", "Channel", "Exchange", "HandlerSide"]
+__all__ = ["BodyPause", "ByteSink", "Cancellable", "Channel", "Exchange", "HandlerSide"]
+
+
+class ByteSink(Protocol):
+    """Where an upgraded connection's bytes go (a :class:`~httpkit.server.tunnel.Tunnel`)."""
+
+    def push(self, data: bytes) -> bool:
+        """Bytes arrived; True when the connection should pause reading."""
+
+    def end(self) -> None:
+        """The client closed its side."""
+
+    def drain(self) -> None:
+        """The server is stopping."""
 
 
 class Channel(Protocol):
@@ -79,6 +92,19 @@ class Channel(Protocol):
 
     def cut(self, exchange: Exchange) -> None:
         """Loop thread: abort, so the client sees a truncated response."""
+
+    def switch_protocols(self, exchange: Exchange, head: bytes, sink: ByteSink) -> bytes:
+        """Loop thread: write the ``101`` head; from now on the connection's bytes go to
+        ``sink``.  Returns those received after the request already."""
+
+    def resume_tunnel(self) -> None:
+        """Loop thread: an upgraded connection's sink has room again: read on."""
+
+    def close(self) -> None:
+        """Loop thread: close once what was written has gone out."""
+
+    def cut_tunnel(self) -> None:
+        """Loop thread: abort an upgraded connection."""
 
     def can_sendfile(self) -> bool:
         """Whether the transport can send a file with ``os.sendfile``."""
@@ -306,6 +332,19 @@ class Exchange:
             head = self.frame_head(0)
             self.head_sent = True
         return head + self.framer.end()
+
+    def switch_protocols(self, headers: list[tuple[str, str]]) -> bytes:
+        """The head of a ``101 Switching Protocols`` answer with ``headers`` (checked:
+        names are tokens, values hold no CR, LF or other controls).  RFC 9110 15.2.2."""
+        if self.head_sent or self.response_started:
+            raise ResponseError("the response has already started")
+        lines = [b"HTTP/1.1 101 Switching Protocols\r\n"]
+        lines += [h1.field_line(name, value) for name, value in headers]
+        lines += [self._fields.server, b"\r\n"]
+        self.status = 101
+        self.head_sent = True
+        self.response_started = True
+        return b"".join(lines)
 
     def error_response(self, status: int) -> bytes:
         """A server error response replacing whatever the application had started."""

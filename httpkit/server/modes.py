@@ -2,25 +2,29 @@
 
 ``threads=N`` runs handlers on a pool of worker threads and streams request bodies to
 them; ``threads=0`` runs them inline on the event-loop thread, after their body has
-been received in full (so that a read never blocks the loop).  The connection asks its
-mode; it never asks which mode it is in.
+been received in full (so that a read never blocks the loop).  A coroutine handler
+(ASGI) runs as a task on the loop as soon as its head is parsed, and awaits its body
+(:mod:`httpkit.server.tasks`).  The connection asks its mode; it never asks which mode
+it is in.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 from typing import Any, Protocol
 
 from httpkit.errors import ProtocolError
-from httpkit.server.contract import Handler
+from httpkit.server.contract import AsyncHandler, Handler
 from httpkit.server.driver import run_inline, run_threaded
 from httpkit.server.exchange import Channel, Exchange, HandlerSide
 from httpkit.server.pool import WorkerPool
-from httpkit.server.reqbody import RequestBody, SpooledBody, StreamingBody
+from httpkit.server.reqbody import AwaitedBody, RequestBody, SpooledBody, StreamingBody
 from httpkit.server.streams import StreamSlots
+from httpkit.server.tasks import TaskExchange, run_task
 
-__all__ = ["ExecutionMode", "InlineMode", "LoopSide", "ThreadMode", "WorkerSide"]
+__all__ = ["ExecutionMode", "InlineMode", "LoopSide", "TaskMode", "ThreadMode", "WorkerSide"]
 
 
 class LoopSide:
@@ -72,6 +76,10 @@ class ExecutionMode(Protocol):
     def connection_lost(self, exchange: Exchange) -> None:
         """The client went away in the middle of ``exchange``."""
 
+    def client_closed(self, exchange: Exchange) -> None:
+        """The client closed its side (EOF) after sending the request of ``exchange``:
+        it may be gone, or only half-closed and still reading."""
+
     def close(self, timeout: float) -> None:
         """Stop, letting running handlers finish for up to ``timeout`` seconds."""
 
@@ -108,6 +116,9 @@ class InlineMode:
 
     def connection_lost(self, exchange: Exchange) -> None:
         exchange.close()  # nothing else reads the spooled body
+
+    def client_closed(self, exchange: Exchange) -> None:
+        pass  # the response goes on: a half-closed client still reads it
 
     def close(self, timeout: float) -> None:
         pass
@@ -148,6 +159,9 @@ class ThreadMode:
     def connection_lost(self, exchange: Exchange) -> None:
         pass  # the worker's read raises ClientDisconnectedError; it closes the exchange
 
+    def client_closed(self, exchange: Exchange) -> None:
+        pass  # the response goes on: a half-closed client still reads it
+
     def close(self, timeout: float) -> None:
         self.pool.shutdown(timeout)
 
@@ -155,3 +169,61 @@ class ThreadMode:
         outstanding = self.pool.outstanding  # queued or running: a free thread takes a job
         busy = min(outstanding, self.pool.threads)
         return busy, outstanding - busy
+
+
+class TaskMode:
+    """Coroutine handlers run as tasks on the loop as soon as their head is parsed."""
+
+    multithread = False
+    continue_at_once = True  # the task may await the body at once: no reason to wait
+
+    def __init__(
+        self, handler: AsyncHandler, loop: asyncio.AbstractEventLoop, max_streams: int = 1000
+    ) -> None:
+        self.handler = handler
+        self.loop = loop
+        # The exchanges whose task runs; each view holds its task: a strong reference
+        # until it ends (the loop keeps only weak ones).  run_task removes its own entry
+        # when it ends, with no done-callback to schedule.
+        self.running: dict[Exchange, TaskExchange] = {}
+        self.streams = StreamSlots(max_streams)  # a waiting stream holds no thread
+
+    def side(self, channel: Channel) -> HandlerSide:
+        return LoopSide(channel, self.streams)
+
+    def new_body(self, resume: Callable[[], None]) -> RequestBody:
+        return AwaitedBody(resume)
+
+    def start(self, exchange: Exchange) -> bool:
+        view = TaskExchange(exchange)
+        # asyncio.Task itself, not loop.create_task(): one Python frame fewer per request.
+        view.task = asyncio.Task(run_task(self.handler, view, self.running), loop=self.loop)
+        self.running[exchange] = view
+        return True
+
+    def body_complete(self, exchange: Exchange) -> None:
+        pass
+
+    def body_failed(self, exchange: Exchange, error: ProtocolError) -> bool:
+        return False  # the task's next receive raises it; run_task answers
+
+    def connection_lost(self, exchange: Exchange) -> None:
+        view = self.running.get(exchange)
+        if view is not None:
+            view.lose()
+
+    def client_closed(self, exchange: Exchange) -> None:
+        # ASGI's http.disconnect: a handler waiting for the client to go (long polling,
+        # server-sent events) is told now; what it still sends goes out to a client that
+        # only half-closed.
+        view = self.running.get(exchange)
+        if view is not None:
+            view.hang_up()
+
+    def close(self, timeout: float) -> None:
+        """Any thread: cancel the tasks still running (their connections are closed)."""
+        for view in list(self.running.values()):
+            self.loop.call_soon_threadsafe(view.cancel)
+
+    def occupancy(self) -> tuple[int, int]:
+        return 0, 0  # no threads: a running task waits for nothing but its client

@@ -11,6 +11,8 @@ client's account::
                                       ▼             │
                                    LINGER ──────▶ CLOSED ◀── (any phase)
 
+    RESPONDING ──101 Switching Protocols──▶ UPGRADED ──▶ CLOSED
+
 RESPONDING is the application's time: the connection sets no deadline of its own then
 (a WSGI application cannot be interrupted), but a client that stops reading the
 response is cut by the send timeout in every phase.
@@ -36,6 +38,7 @@ class Phase(enum.Enum):
     RESPONDING = "running the handler"  # the body is read (or abandoned); response going
     FLUSHING = "waiting for the client to read the response"  # before the next request
     LINGER = "discarding an unread body before closing"  # RFC 9112 9.6
+    UPGRADED = "carrying another protocol after a 101"  # RFC 9110 7.8 (WebSocket)
     CLOSED = "closed"
 
 
@@ -57,6 +60,7 @@ DEADLINE_OF = {
     Phase.RESPONDING: Deadline.NONE,
     Phase.FLUSHING: Deadline.SEND,
     Phase.LINGER: Deadline.LINGER,
+    Phase.UPGRADED: Deadline.NONE,  # the new protocol's own (its pings); send_timeout
     Phase.CLOSED: Deadline.NONE,
 }
 
@@ -68,9 +72,10 @@ TRANSITIONS: dict[Phase, frozenset[Phase]] = {
     Phase.HEAD: frozenset({Phase.BODY, Phase.RESPONDING}) | _ENDING,
     Phase.BODY: frozenset({Phase.RESPONDING}) | _ENDING,
     # After a response: the next (pipelined) request, or wait for the client to read.
-    Phase.RESPONDING: _NEXT_REQUEST | {Phase.FLUSHING} | _ENDING,
+    Phase.RESPONDING: _NEXT_REQUEST | {Phase.FLUSHING, Phase.UPGRADED} | _ENDING,
     Phase.FLUSHING: _NEXT_REQUEST | _ENDING,
     Phase.LINGER: frozenset({Phase.CLOSED}),
+    Phase.UPGRADED: frozenset({Phase.CLOSED}),
     Phase.CLOSED: frozenset({Phase.CLOSED}),
 }
 

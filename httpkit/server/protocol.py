@@ -35,7 +35,7 @@ from httpkit.h1 import (
 from httpkit.server.channel import TransportChannel
 from httpkit.server.context import ConnectionContext
 from httpkit.server.driver import answer_failure
-from httpkit.server.exchange import Exchange
+from httpkit.server.exchange import ByteSink, Exchange
 from httpkit.server.headers import empty_response, error_body_size, error_response
 from httpkit.server.info import ConnectionInfo
 from httpkit.server.phase import Phase, TransitionError
@@ -55,7 +55,7 @@ SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 # the Enum class) costs ten times a global's read.
 _IDLE, _HEAD, _BODY = Phase.IDLE, Phase.HEAD, Phase.BODY
 _RESPONDING, _FLUSHING = Phase.RESPONDING, Phase.FLUSHING
-_LINGER, _CLOSED = Phase.LINGER, Phase.CLOSED
+_LINGER, _CLOSED, _UPGRADED = Phase.LINGER, Phase.CLOSED, Phase.UPGRADED
 _NEVER = math.inf
 
 
@@ -70,6 +70,7 @@ class HTTPConnection(TransportChannel):
         self.parser = ServerConnection(context.limits)
         self.info = ConnectionInfo("", 0, "", 0, multithread=context.mode.multithread)
         self.exchange: Exchange | None = None
+        self.tunnel: ByteSink | None = None  # after a 101: where the bytes go
         self.phase = _IDLE
         self.deadline = math.inf  # clock time at which the current phase's deadline ends
         self.side = context.mode.side(self)  # how this connection's handlers reach it
@@ -159,6 +160,9 @@ class HTTPConnection(TransportChannel):
             elif phase is _BODY:
                 self._restart_deadline()
                 self._pull_body()
+            elif phase is _UPGRADED:
+                if self.tunnel is not None and self.tunnel.push(data):
+                    self._pause_reading()
             elif self.parser.buffered > PIPELINE_LIMIT:
                 self._pause_reading()
         except BaseException as error:
@@ -177,6 +181,10 @@ class HTTPConnection(TransportChannel):
                 self._pull_body()
             elif self.phase is _RESPONDING:
                 self._end_waiting_body()  # an event stream's reader closed: it left
+                if self.exchange is not None:
+                    self.mode.client_closed(self.exchange)
+            elif self.phase is _UPGRADED and self.tunnel is not None:
+                self.tunnel.end()
         except BaseException as error:
             self._internal_error(error)
         # Keep the transport open for writing: a client may half-close after its request.
@@ -191,8 +199,9 @@ class HTTPConnection(TransportChannel):
             self.ctx.closed(self)
             self.flow.lose()
             exchange = self.exchange
-            if exchange is not None and exchange.body is not None:
-                exchange.body.connection_lost()
+            if exchange is not None:
+                if exchange.body is not None:
+                    exchange.body.connection_lost()
                 self.mode.connection_lost(exchange)
             self._wake_writer()
             self._end_waiting_body()
@@ -236,6 +245,8 @@ class HTTPConnection(TransportChannel):
         close``), then closes; a busy one closes after its response."""
         self.draining = True
         self._end_waiting_body()  # an event stream would keep the stop waiting
+        if self.phase is _UPGRADED and self.tunnel is not None:
+            self.tunnel.drain()  # the handler closes its protocol its own way
         if self.phase is _IDLE and not self.parser.buffered:
             now = self._now()
             self.deadline = min(self.deadline, now + self.settings.drain_grace)
@@ -384,6 +395,25 @@ class HTTPConnection(TransportChannel):
                 self._next_request()
         except BaseException as error:
             self._internal_error(error)
+
+    def switch_protocols(self, exchange: Exchange, head: bytes, sink: ByteSink) -> bytes:
+        """Loop thread: write the 101 head; the connection's bytes go to ``sink`` now."""
+        self.write(head)
+        if self.ctx.access_log is not None:
+            self._log_access(exchange.connection, exchange.request, 101, exchange)
+        self._enter(_UPGRADED)
+        self.tunnel = sink
+        self.requests_served += 1
+        self._resume_reading()  # paused while a pipelined request waited
+        return self.parser.switch_protocols()
+
+    def resume_tunnel(self) -> None:
+        if self.phase is _UPGRADED:
+            self._resume_reading()
+
+    def cut_tunnel(self) -> None:
+        if self.phase is _UPGRADED:
+            self.abort()
 
     def _flushed(self) -> None:
         if self.phase is _FLUSHING and not self.flow.paused:

@@ -10,10 +10,13 @@ handler meet only through its methods:
   guards the buffer *and* the decision to pause or resume reading the socket, so that a
   pause decided by the loop and a drain by the worker cannot miss each other (a missed
   resume would leave the upload paused forever, with no deadline running).
+* :class:`AwaitedBody` (a coroutine handler, :mod:`httpkit.server.tasks`): the handler's
+  task awaits the pieces as they arrive.  Both sides are the loop thread: no lock.
 """
 
 from __future__ import annotations
 
+import asyncio
 import errno
 import tempfile
 import threading
@@ -29,6 +32,7 @@ __all__ = [
     "BODY_LOW_WATER",
     "SPOOL_IN_MEMORY",
     "WAIT_STEP",
+    "AwaitedBody",
     "RequestBody",
     "SpoolError",
     "SpooledBody",
@@ -241,3 +245,79 @@ class StreamingBody(RequestBody):
             data = b"".join(parts)
         self._buffered -= len(data)
         return data
+
+
+class AwaitedBody(RequestBody):
+    """A coroutine handler's body: its task awaits pieces as the loop receives them.
+
+    Reading pauses above :data:`BODY_HIGH_WATER` buffered bytes and ``resume`` is
+    called once the handler has taken them, so a slow handler bounds the memory.
+    """
+
+    __slots__ = ("_buffered", "_lost", "_paused", "_pieces", "_resume", "_waiter")
+
+    def __init__(self, resume: Callable[[], None]) -> None:
+        super().__init__()
+        self._pieces: list[bytes] = []
+        self._buffered = 0
+        self._paused = False
+        self._lost = False
+        self._resume = resume
+        self._waiter: asyncio.Future[None] | None = None
+
+    @property
+    def drained(self) -> bool:
+        """Complete and nothing left to take."""
+        return self.complete and not self._buffered
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def push(self, data: bytes) -> bool:
+        self._pieces.append(data)
+        self._buffered += len(data)
+        self._wake()
+        if not self._paused and self._buffered > BODY_HIGH_WATER:
+            self._paused = True
+            return True
+        return False
+
+    def end(self, error: ProtocolError | None = None) -> None:
+        self.error = error
+        self.complete = True
+        self._wake()
+
+    def connection_lost(self) -> None:
+        self._lost = True
+        self._wake()
+
+    def read(self, size: int) -> bytes:
+        """What has arrived (``size`` is ignored: a coroutine handler takes it all)."""
+        pieces = self._pieces
+        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
+        pieces.clear()
+        self._buffered = 0
+        if self._paused:
+            self._paused = False
+            self._resume()
+        return data
+
+    async def receive(self) -> bytes:
+        """The pieces that arrived, waiting for one; b"" at the end.
+
+        Raises the error that stopped the body, or :class:`ClientDisconnectedError`.
+        """
+        while not self._buffered:
+            if self._lost:
+                raise ClientDisconnectedError("client closed the connection during the body")
+            if self.complete:
+                if self.error is not None:
+                    raise self.error
+                return b""
+            waiter = self._waiter = asyncio.get_running_loop().create_future()
+            await waiter
+        return self.read(-1)

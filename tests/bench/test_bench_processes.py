@@ -13,7 +13,7 @@ import time
 
 import pytest
 from harness.processes import ServerProcess, StartError, free_port, port_answers
-from harness.servers import APPS_DIR, SERVERS, server_env
+from harness.servers import APPS_DIR, ASGI_SERVERS, SERVERS, server_env
 
 
 def canned(port: int) -> ServerProcess:
@@ -66,7 +66,7 @@ def test_a_server_that_exits_at_once_is_a_start_error_with_its_output() -> None:
 
 
 def test_every_server_command_listens_on_loopback_at_the_port_given() -> None:
-    for spec in SERVERS.values():
+    for spec in [*SERVERS.values(), *ASGI_SERVERS.values()]:
         argv = spec.argv("hello:app", 4321, spec.idle_options)
         joined = " ".join(argv)
         assert "4321" in joined, spec.name

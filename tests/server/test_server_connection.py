@@ -55,9 +55,10 @@ def test_every_phase_has_moves_and_a_deadline_and_can_reach_closed() -> None:
                     seen.add(after)
                     todo.append(after)
         assert Phase.CLOSED in seen, phase
-    # Only the application's own time (and a closed connection) runs no deadline.
+    # Only the application's own time (its response, or the protocol it switched to after a
+    # 101, whose own liveness checks bound it) and a closed connection run no deadline.
     unbounded = {phase for phase, deadline in DEADLINE_OF.items() if deadline is Deadline.NONE}
-    assert unbounded == {Phase.RESPONDING, Phase.CLOSED}
+    assert unbounded == {Phase.RESPONDING, Phase.UPGRADED, Phase.CLOSED}
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,98 @@
+"""The ``lifespan`` scope: an application's startup and shutdown, once per server.
+
+The ASGI lifespan spec: the server calls the application once with a ``lifespan``
+scope, sends ``lifespan.startup`` before serving and ``lifespan.shutdown`` after.  An
+application that raises (or returns) before answering the startup does not support
+lifespan: it is served anyway.  One that answers ``lifespan.startup.failed`` stops the
+start with its message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from httpkit.asgi.scope import ASGI_VERSION
+from httpkit.asgi.types import ASGIApp, Message
+from httpkit.errors import ConfigError
+
+__all__ = ["Lifespan"]
+
+server_log = logging.getLogger("httpkit.server")
+error_log = logging.getLogger("httpkit.error")
+
+
+class Lifespan:
+    """One run of the application's lifespan scope (see the module documentation)."""
+
+    def __init__(self, app: ASGIApp, state: dict[str, Any]) -> None:
+        self.app = app
+        self.state = state
+        self.supported = False
+        self._shutting_down: asyncio.Future[None] | None = None
+        self._reply: asyncio.Future[Message | None] | None = None  # None: the app ended
+        self._task: asyncio.Task[None] | None = None
+        self._received = 0
+
+    async def startup(self) -> None:
+        """Run the startup; ConfigError if the application says it failed."""
+        loop = asyncio.get_running_loop()
+        self._shutting_down = loop.create_future()
+        self._reply = loop.create_future()
+        self._task = loop.create_task(self._run())
+        reply = await self._reply
+        if reply is None:
+            server_log.info("the application does not support the ASGI lifespan scope")
+            return
+        if reply["type"] == "lifespan.startup.failed":
+            raise ConfigError(f"the application's startup failed: {reply.get('message', '')}")
+        self.supported = True
+
+    async def shutdown(self, timeout: float) -> None:
+        """Run the shutdown (up to ``timeout`` seconds), if startup was supported."""
+        if not self.supported or self._shutting_down is None:
+            return
+        self._reply = asyncio.get_running_loop().create_future()
+        self._shutting_down.set_result(None)
+        try:
+            reply = await asyncio.wait_for(asyncio.shield(self._reply), timeout)
+        except asyncio.TimeoutError:
+            error_log.error("the application's shutdown took more than %.1f s", timeout)
+            return
+        if reply is not None and reply["type"] == "lifespan.shutdown.failed":
+            error_log.error("the application's shutdown failed: %s", reply.get("message", ""))
+
+    async def _run(self) -> None:
+        scope = {"type": "lifespan", "asgi": ASGI_VERSION, "state": self.state}
+        try:
+            await self.app(scope, self._receive, self._send)
+        except BaseException as error:  # an app without lifespan support raises here
+            if self.supported:
+                error_log.error("error in the application's lifespan", exc_info=error)
+            else:
+                server_log.debug("the lifespan scope raised", exc_info=error)
+        self._answer(None)
+
+    def _answer(self, reply: Message | None) -> None:
+        if self._reply is not None and not self._reply.done():
+            self._reply.set_result(reply)
+
+    async def _receive(self) -> Message:
+        self._received += 1
+        if self._received == 1:
+            return {"type": "lifespan.startup"}
+        assert self._shutting_down is not None
+        await self._shutting_down
+        return {"type": "lifespan.shutdown"}
+
+    async def _send(self, message: Message) -> None:
+        kind = message.get("type")
+        if kind not in (
+            "lifespan.startup.complete",
+            "lifespan.startup.failed",
+            "lifespan.shutdown.complete",
+            "lifespan.shutdown.failed",
+        ):
+            raise ConfigError(f"unexpected ASGI message {kind!r} in the lifespan scope")
+        self._answer(message)

@@ -1,0 +1,137 @@
+"""The lifespan scope: startup and shutdown once per server (per worker process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from httpkit.errors import ConfigError
+from httpkit.testing import live_server
+
+Scope = dict[str, Any]
+
+
+def lifespan_app(events: list[str], fail: str | None = None) -> Any:
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                if message["type"] == "lifespan.startup":
+                    events.append("startup")
+                    if fail is not None:
+                        await send({"type": "lifespan.startup.failed", "message": fail})
+                        return
+                    scope["state"]["greeting"] = "hello from startup"
+                    await send({"type": "lifespan.startup.complete"})
+                else:
+                    events.append("shutdown")
+                    await send({"type": "lifespan.shutdown.complete"})
+                    return
+        events.append("request")
+        body = scope["state"]["greeting"].encode()
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def test_startup_before_serving_shutdown_after_and_state_reaches_requests() -> None:
+    events: list[str] = []
+    with live_server(lifespan_app(events)) as server:
+        assert events == ["startup"]
+        assert httpx.get(server.url + "/").text == "hello from startup"
+        assert httpx.get(server.url + "/").status_code == 200
+    assert events == ["startup", "request", "request", "shutdown"]
+
+
+def test_a_failed_startup_stops_the_start_with_its_message() -> None:
+    events: list[str] = []
+    failing = live_server(lifespan_app(events, fail="no database"))
+    with pytest.raises(ConfigError, match="the application's startup failed: no database"):
+        failing.__enter__()
+    assert events == ["startup"]
+
+
+def test_an_app_without_lifespan_support_is_served(caplog: pytest.LogCaptureFixture) -> None:
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        assert scope["type"] == "http", "only http here"
+        assert "state" not in scope
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body"})
+
+    with caplog.at_level("INFO", "httpkit.server"), live_server(app) as server:
+        assert httpx.get(server.url + "/").status_code == 204
+    assert "does not support the ASGI lifespan scope" in caplog.text
+
+
+APP = textwrap.dedent(
+    """
+    import os
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            while True:
+                message = await receive()
+                kind = message["type"].split(".")[1]
+                with open(os.environ["EVENTS"], "a") as log:
+                    log.write(f"{kind} {os.getpid()}\\n")
+                if kind == "startup" and os.environ.get("FAIL"):
+                    await send({"type": "lifespan.startup.failed", "message": "no database"})
+                    return
+                await send({"type": f"lifespan.{kind}.complete"})
+                if kind == "shutdown":
+                    return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": str(os.getpid()).encode()})
+    """
+)
+
+
+def serve(site: Path, *args: str, **env: str) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "httpkit", "serve", "app:app", "--port", "0", *args],
+        cwd=site,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path), **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_failed_startup_exits_with_a_clear_error(tmp_path: Path, workers: str) -> None:
+    (tmp_path / "app.py").write_text(APP)
+    process = serve(tmp_path, "--workers", workers, EVENTS=str(tmp_path / "events"), FAIL="1")
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode != 0
+    assert "httpkit: error: the application's startup failed: no database" in stderr
+    assert "Traceback" not in stderr
+
+
+def test_startup_and_shutdown_once_per_worker(tmp_path: Path) -> None:
+    (tmp_path / "app.py").write_text(APP)
+    events = tmp_path / "events"
+    process = serve(tmp_path, "--workers", "2", EVENTS=str(events))
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if events.exists() and events.read_text().count("startup") == 2:
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.communicate(timeout=20)
+    lines = events.read_text().split()
+    starts = sorted(lines[i + 1] for i in range(0, len(lines), 2) if lines[i] == "startup")
+    stops = sorted(lines[i + 1] for i in range(0, len(lines), 2) if lines[i] == "shutdown")
+    assert len(starts) == 2 and len(set(starts)) == 2  # one per worker process
+    assert stops == starts
