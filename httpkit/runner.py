@@ -84,11 +84,14 @@ def _check_serve_can_block() -> None:
     )
 
 
+def _is_asgi(app: object, interface: str) -> bool:
+    return interface == "asgi" or (interface == "auto" and is_asgi_app(app))
+
+
 def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
     """A server (not started) for ``app``: an ASGI application if the ``interface``
     setting says so (or, for ``auto``, if it looks like one), else a WSGI one."""
-    interface = settings.interface
-    if interface == "asgi" or (interface == "auto" and is_asgi_app(app)):
+    if _is_asgi(app, settings.interface):
         from httpkit.asgi.handler import ASGIHandler  # noqa: PLC0415 (WSGI: no ASGI import)
 
         asgi = ASGIHandler(
@@ -240,10 +243,14 @@ def _where(address: str | tuple[str, int], settings: Settings) -> str:
 def run_spec(spec: str, settings: Settings) -> int:
     """Serve the application ``spec`` (MODULE:APP) as the settings say: in this process,
     or in supervised worker processes (``workers`` > 1 or ``reload``) that each load it."""
+
+    def load() -> Any:  # not refused as a WSGI app when the server will serve it as ASGI
+        return load_app(spec, other_interface=lambda app: _is_asgi(app, settings.interface))
+
     if settings.workers == 1 and not settings.reload:
-        run(load_app(spec), settings)
+        run(load(), settings)
         return 0
-    return run_supervised(lambda: load_app(spec), settings)
+    return run_supervised(load, settings)
 
 
 def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
