@@ -104,8 +104,9 @@ def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
             ws_ping_timeout=settings.ws_ping_timeout,
         )
         return Server(asgi, settings)
-    name = getattr(app, "__qualname__", None) or type(app).__qualname__
-    check_wsgi_callable(app, name, factory_hint=f"did you mean to pass {name}()?")
+    if settings.interface == "auto":  # one named by --interface wsgi is taken at its word
+        name = getattr(app, "__qualname__", None) or type(app).__qualname__
+        check_wsgi_callable(app, name, factory_hint=f"did you mean to pass {name}()?")
     handler = WSGIHandler(
         app,  # type: ignore[arg-type]
         settings.url_prefix,
@@ -244,8 +245,11 @@ def run_spec(spec: str, settings: Settings) -> int:
     """Serve the application ``spec`` (MODULE:APP) as the settings say: in this process,
     or in supervised worker processes (``workers`` > 1 or ``reload``) that each load it."""
 
-    def load() -> Any:  # not refused as a WSGI app when the server will serve it as ASGI
-        return load_app(spec, other_interface=lambda app: _is_asgi(app, settings.interface))
+    def detected_as_wsgi(app: object) -> bool:  # --interface wsgi: called as WSGI, unchecked
+        return settings.interface == "auto" and not is_asgi_app(app)
+
+    def load() -> Any:
+        return load_app(spec, held_to_wsgi=detected_as_wsgi)
 
     if settings.workers == 1 and not settings.reload:
         run(load(), settings)

@@ -16,13 +16,13 @@ __all__ = ["TRACEBACK_HINT", "check_wsgi_callable", "load_app", "with_article"]
 TRACEBACK_HINT = " (run with --log-level debug for the traceback)"
 
 
-def load_app(spec: str, *, other_interface: Callable[[Any], bool] | None = None) -> Any:
+def load_app(spec: str, *, held_to_wsgi: Callable[[Any], bool] | None = None) -> Any:
     """The object ``spec`` names: ``package.module:name`` (``name`` may be dotted), or
     ``package.module:factory()``, which calls ``factory`` with no arguments.
 
-    It must be callable as a WSGI application, unless ``other_interface(app)`` says it is
-    an application of another kind (the runner's test for an ASGI one), whose own server
-    checks it.
+    It must be callable as a WSGI application if ``held_to_wsgi(app)`` is true (always,
+    by default): the runner holds to it only an application it detected as WSGI, not an
+    ASGI one, nor one whose interface the user named.
 
     The current directory is importable, as with ``python -m``.  Every failure is a
     :class:`ConfigError` whose message fits on one line; when the module or factory
@@ -59,7 +59,7 @@ def load_app(spec: str, *, other_interface: Callable[[Any], bool] | None = None)
             raise ConfigError(f"{module_name!r} has no attribute {attribute!r}") from None
     if call:
         target = _call_factory(target, spec)
-    if other_interface is None or not other_interface(target):
+    if held_to_wsgi is None or held_to_wsgi(target):
         check_wsgi_callable(target, spec, factory_hint="" if call else f"did you mean {spec}()?")
     return target
 
