@@ -26,7 +26,7 @@ from httpkit.server.systemd import Notifier
 from httpkit.server.workers import Supervisor, WorkerLink
 from httpkit.service import ServiceSignals, systemd_sockets
 from httpkit.wsgi import WSGIHandler, load_app
-from httpkit.wsgi.loader import check_wsgi_callable
+from httpkit.wsgi.loader import check_wsgi_callable, factory_hint
 from httpkit.wsgitypes import WSGIApp
 
 __all__ = [
@@ -87,8 +87,7 @@ def _check_serve_can_block() -> None:
 def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
     """A server (not started) for ``app``: an ASGI application if the ``interface``
     setting says so (or, for ``auto``, if it looks like one), else a WSGI one."""
-    interface = settings.interface
-    if interface == "asgi" or (interface == "auto" and is_asgi_app(app)):
+    if _serves_as_asgi(app, settings):
         from httpkit.asgi.handler import ASGIHandler  # noqa: PLC0415 (WSGI: no ASGI import)
 
         asgi = ASGIHandler(
@@ -110,6 +109,20 @@ def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
         multiprocess=settings.workers > 1,
     )
     return Server(handler, settings)
+
+
+def _serves_as_asgi(app: object, settings: Settings) -> bool:
+    interface = settings.interface
+    return interface == "asgi" or (interface == "auto" and is_asgi_app(app))
+
+
+def load_served_app(spec: str, settings: Settings) -> WSGIApp | ASGIApp:
+    """The application ``spec`` names, refused at once if it can be neither the ASGI
+    application the settings let it be nor a WSGI one (a factory named without ``()``)."""
+    app = load_app(spec, check=False)
+    if not _serves_as_asgi(app, settings):
+        check_wsgi_callable(app, spec, factory_hint=factory_hint(spec))
+    return app  # type: ignore[no-any-return]
 
 
 def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
@@ -241,12 +254,12 @@ def run_spec(spec: str, settings: Settings) -> int:
     """Serve the application ``spec`` (MODULE:APP) as the settings say: in this process,
     or in supervised worker processes (``workers`` > 1 or ``reload``) that each load it."""
     if settings.workers == 1 and not settings.reload:
-        run(load_app(spec), settings)
+        run(load_served_app(spec, settings), settings)
         return 0
-    return run_supervised(lambda: load_app(spec), settings)
+    return run_supervised(lambda: load_served_app(spec, settings), settings)
 
 
-def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
+def run_supervised(load: Callable[[], WSGIApp | ASGIApp], settings: Settings) -> int:
     """Bind, then serve in supervised worker processes that each call ``load()`` for the
     application (after the fork: a replaced worker loads the code as it is now)."""
     if not hasattr(os, "fork"):
