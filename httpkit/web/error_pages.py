@@ -16,6 +16,8 @@ from typing import Any
 import webob
 import webob.exc
 
+from httpkit.web.caching import merge_vary
+
 __all__ = ["error_reply", "internal_error", "log_unexpected", "logger"]
 
 logger = logging.getLogger("httpkit.web")
@@ -127,19 +129,9 @@ def _negotiated(
     kept = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
     encoded = body.encode()
     kept += [("Content-Type", content_type), ("Content-Length", str(len(encoded)))]
-    _add_vary_accept(kept)
+    # RFC 9110 section 12.5.5: the body was chosen by Accept, so caches must know.
+    merge_vary(kept, ("Accept",))
     return webob.Response(status=status, headerlist=kept, app_iter=[encoded])
-
-
-def _add_vary_accept(headers: list[tuple[str, str]]) -> None:
-    """RFC 9110 section 12.5.5: the body was chosen by Accept, so caches must know."""
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == "vary":
-            fields = {field.strip().lower() for field in value.split(",")}
-            if "accept" not in fields and "*" not in fields:
-                headers[index] = (name, f"{value}, Accept")
-            return
-    headers.append(("Vary", "Accept"))
 
 
 def _html_page(status: str, title: str, detail: str, location: str | None) -> str:

@@ -12,12 +12,11 @@ import webob.exc
 from httpkit.errors import ProtocolError
 from httpkit.web import error_pages, guards
 from httpkit.web.body import ReleasingBody, guard_body, http_error
-from httpkit.web.conditional import FAILED_DETAIL, Validators, evaluate_preconditions
+from httpkit.web.described import respond_described
 from httpkit.web.handler import GET_OR_HEAD, Endpoint, format_allow
 from httpkit.web.request import Request
 from httpkit.web.responses import Rendered, Reply, render
 from httpkit.web.routing import Route, RouteIndex
-from httpkit.web.sse import EventStream
 from httpkit.web.static import StaticFiles
 from httpkit.web.templating import Templates
 from httpkit.wsgitypes import Environ, StartResponse, WSGIApp
@@ -297,22 +296,11 @@ class Router:
         if factory is None:
             return render(responder(request, **params))
         instance = factory()
-        if not endpoint.has_validators:
+        if endpoint.plain:
             return render(responder(instance, request, **params))
-        validators = _validators(endpoint, instance, request, params)
-        failed = evaluate_preconditions(request.environ, method, validators)
-        if failed == 304:
-            # RFC 9110 section 15.4.5: a 304 carries the validators a 200 would.
-            return Reply("304 Not Modified", validators.headers(), ())
-        if failed == 412:
-            raise webob.exc.HTTPPreconditionFailed(FAILED_DETAIL)
-        reply = render(responder(instance, request, **params))
-        if isinstance(reply, EventStream) or not _is_success(reply):
-            return reply
-        if method not in GET_OR_HEAD:
-            # The method may have changed the resource: describe what it is now.
-            validators = _validators(endpoint, instance, request, params)
-        return _with_validators(reply, validators)
+        return respond_described(
+            endpoint, instance, responder, request, method=method, params=params
+        )
 
     # -- errors and hooks ---------------------------------------------------------------
 
@@ -382,37 +370,4 @@ def _keep_status(reply: Rendered, status: str) -> Rendered:
     # status, not 200; a webob.Response says its status itself.
     if isinstance(reply, Reply):
         reply.status = status
-    return reply
-
-
-def _is_success(reply: Reply | webob.Response) -> bool:
-    if isinstance(reply, Reply):
-        return reply.status.startswith("2")
-    return 200 <= int(reply.status_code) < 300
-
-
-def _validators(
-    endpoint: Endpoint, instance: object, request: Request, params: dict[str, Any]
-) -> Validators:
-    etag = endpoint.etag(instance, request, **params) if endpoint.etag is not None else None
-    modified = (
-        endpoint.last_modified(instance, request, **params)
-        if endpoint.last_modified is not None
-        else None
-    )
-    return Validators(etag, modified)
-
-
-def _with_validators(
-    reply: Reply | webob.Response, validators: Validators
-) -> Reply | webob.Response:
-    if isinstance(reply, Reply):
-        present = {name.lower() for name, _ in reply.headers}
-        for name, value in validators.headers():
-            if name.lower() not in present:
-                reply.headers.append((name, value))
-    else:
-        for name, value in validators.headers():
-            if name not in reply.headers:
-                reply.headers[name] = value
     return reply

@@ -175,6 +175,7 @@ class StaticFiles:
         # mtime and size change with any ordinary edit; each coding is its own variant.
         tag = f"{stat.st_mtime_ns:x}-{stat.st_size:x}" + (f"-{coding}" if coding else "")
         validators = Validators(f'"{tag}"', stat.st_mtime)
+        # What the 200 and the 304 both say (RFC 9110 section 15.4.5), and no error.
         headers = validators.headers()
         if varies:
             headers.append(("Vary", "Accept-Encoding"))  # RFC 9110 section 12.5.5
@@ -185,7 +186,8 @@ class StaticFiles:
             file.close()
             if failed == 304:
                 return webob.Response(status=304, headerlist=headers)
-            raise webob.exc.HTTPPreconditionFailed(headers=headers)
+            # Not the file's Cache-Control: a cache must not keep the 412 in its place.
+            raise webob.exc.HTTPPreconditionFailed()
         headers.append(("Accept-Ranges", "bytes"))
         if coding is not None:
             headers.append(("Content-Encoding", coding))
@@ -232,8 +234,11 @@ def _body_response(
     plan = plan_ranges(_range_header(request, validators), size)
     if plan.unsatisfiable:
         file.close()
-        headers.append(("Content-Range", f"bytes */{size}"))
-        raise webob.exc.HTTPRequestRangeNotSatisfiable(headers=headers)
+        # Only Content-Range (RFC 9110 section 15.5.17): the error page is not the
+        # file, so neither its Content-Encoding nor its Cache-Control applies.
+        raise webob.exc.HTTPRequestRangeNotSatisfiable(
+            headers=[("Content-Range", f"bytes */{size}")]
+        )
     body: Iterable[bytes]
     if len(plan.spans) > 1:
         multipart = MultipartBody(file, plan.spans, size, content_type)
