@@ -223,6 +223,7 @@ def test_a_static_412_is_not_cacheable_as_the_file(site: Path) -> None:
     headers = {"Accept-Encoding": "gzip", "If-Match": '"other"'}
     failed = app.get("/s/app.js", headers=headers, status=412)
     assert "Cache-Control" not in failed.headers and "ETag" not in failed.headers
+    assert failed.headers["Vary"] == "Accept-Encoding, Accept"  # the tag was the coding's
 
 
 def test_a_static_416_error_page_is_not_labelled_compressed(site: Path) -> None:
