@@ -78,12 +78,12 @@ class EntryView:
 def page_templates(service_title: str) -> Templates:
     """The service's templates, for ``Router(templates=...)``; every page sees the
     service's title as ``service_title``."""
-    templates = Templates(TEMPLATE_DIRECTORY, globals={"service_title": service_title})
-    # Jinja's block tags leave their line behind unless told otherwise; Templates takes
-    # no Environment options, so they are set here, before any template is loaded.
-    templates.environment.trim_blocks = True
-    templates.environment.lstrip_blocks = True
-    return templates
+    return Templates(
+        TEMPLATE_DIRECTORY,
+        globals={"service_title": service_title},
+        # Jinja's block tags leave their line behind unless told otherwise.
+        environment_options={"trim_blocks": True, "lstrip_blocks": True},
+    )
 
 
 def wants_html(request: Request) -> bool:
