@@ -18,7 +18,7 @@ import webob.exc
 
 from httpkit.web.caching import merge_vary
 
-__all__ = ["error_reply", "internal_error", "log_unexpected", "logger"]
+__all__ = ["error_reply", "internal_error", "log_expected", "log_unexpected", "logger"]
 
 logger = logging.getLogger("httpkit.web")
 
@@ -91,6 +91,17 @@ def log_unexpected(error: BaseException, request: webob.Request) -> None:
         request.path_qs,
         type(error).__name__,
         exc_info=(type(error), error, error.__traceback__),
+    )
+
+
+def log_expected(error: BaseException, request: webob.Request) -> None:
+    """One line, no traceback, for an exception its error handler says is expected."""
+    logger.debug(
+        "%s %s raised %s (expected): %s",
+        request.method,
+        request.path_qs,
+        type(error).__name__,
+        error,
     )
 
 

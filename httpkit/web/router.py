@@ -69,6 +69,7 @@ class Router:
         self._before: list[Callable[[Request], Any]] = []
         self._after: list[Callable[[Request, webob.Response], Any]] = []
         self._error_handlers: dict[ErrorKey, Callable[[Request, BaseException], Any]] = {}
+        self._expected: set[ErrorKey] = set()  # exception types logged without traceback
         # A Request class bound to this router, so linking it costs nothing per request.
         self._request_class: type[Request] = type("Request", (Request,), {"router": self})
 
@@ -190,10 +191,14 @@ class Router:
         self._after.append(hook)
         return hook
 
-    def error_handler(self, key: ErrorKey) -> Callable[[Hook], Hook]:
+    def error_handler(self, key: ErrorKey, *, expected: bool = False) -> Callable[[Hook], Hook]:
         """Decorator: handle a status code (``404``) or an exception type.
 
-        The function gets ``(request, exception)`` and returns anything a handler may.
+        The function gets ``(request, exception)`` and returns anything a handler may,
+        or raises a ``webob.exc`` error to answer with that error instead.  An
+        exception type's handler logs the exception with its traceback, unless
+        ``expected=True`` says it is a condition the application expects (a database
+        that is down, a quota reached): then one DEBUG line, no traceback.
         """
         if not (
             isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))
@@ -201,9 +206,18 @@ class Router:
             raise TypeError(
                 f"error_handler() takes a status code or an exception type, not {key!r}"
             )
+        if expected and not isinstance(key, type):
+            raise ValueError(
+                "expected=True is for an exception type; a status code's error is "
+                "never logged (and a 500's handler sees the unexpected ones)"
+            )
 
         def register(function: Hook) -> Hook:
             self._error_handlers[key] = function
+            if expected:
+                self._expected.add(key)
+            else:
+                self._expected.discard(key)
             return function
 
         return register
@@ -310,16 +324,26 @@ class Router:
             return error_pages.error_reply(exc, request)
         try:
             return _as_error(render(custom(request, exc)), exc)
+        except webob.exc.HTTPException as answer:
+            return error_pages.error_reply(answer, request)
         except Exception as error:
             return error_pages.internal_error(error, request, self.debug)
 
     def _unexpected_error(self, request: Request, error: Exception) -> Any:
-        custom = self._handler_for_type(error) or self._error_handlers.get(500)
+        custom = self._handler_for_type(error)
         if custom is None:
-            return error_pages.internal_error(error, request, self.debug)
-        error_pages.log_unexpected(error, request)
+            custom = self._error_handlers.get(500)
+            if custom is None:
+                return error_pages.internal_error(error, request, self.debug)
+        if self._is_expected(error):
+            error_pages.log_expected(error, request)
+        else:
+            error_pages.log_unexpected(error, request)
         try:
             return _keep_status(render(custom(request, error)), "500 Internal Server Error")
+        except webob.exc.HTTPException as answer:
+            # The handler answers with an HTTP error (a 503 for a database that is down).
+            return self._http_error(request, answer)
         except Exception as second:
             return error_pages.internal_error(second, request, self.debug)
 
@@ -331,6 +355,13 @@ class Router:
             if custom is not None:
                 return custom
         return None
+
+    def _is_expected(self, error: BaseException) -> bool:
+        # The nearest registered type decides, as it decides which handler runs.
+        for cls in type(error).__mro__:
+            if cls in self._error_handlers:
+                return cls in self._expected
+        return False
 
     def _run_after_hooks(self, request: Request, reply: Reply | webob.Response) -> Any:
         response = reply.to_webob() if isinstance(reply, Reply) else reply

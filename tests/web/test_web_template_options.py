@@ -72,7 +72,7 @@ def test_httpkits_own_options_are_refused(option: str, instead: str) -> None:
 
 
 def test_an_unknown_option_is_refused() -> None:
-    with pytest.raises(ValueError, match="'trim_block' is not an option of jinja2.Environment"):
+    with pytest.raises(ValueError, match=r"'trim_block' is not an option of jinja2\.Environment"):
         Templates(strings={"a.html": ""}, environment_options={"trim_block": True})
 
 
