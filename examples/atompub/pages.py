@@ -98,8 +98,9 @@ def wants_html(request: Request) -> bool:
 def page(
     request: Request, template: str, *, headers: dict[str, str] | None = None, **context: Any
 ) -> HTML:
-    """The rendered template, as an answer that varies on ``Accept``."""
-    return request.render(template, headers={"Vary": "Accept", **(headers or {})}, **context)
+    """The rendered template; its handler says ``vary = ("Accept",)``, so the router adds
+    ``Vary: Accept`` to it and to the 304 of a conditional GET."""
+    return request.render(template, headers=headers, **context)
 
 
 def collection_page(
