@@ -13,6 +13,7 @@ from httpkit.errors import ProtocolError
 from httpkit.web import error_pages, guards
 from httpkit.web.body import ReleasingBody, guard_body, http_error
 from httpkit.web.described import respond_described
+from httpkit.web.error_handlers import ErrorHandlers, ErrorKey
 from httpkit.web.handler import GET_OR_HEAD, Endpoint, format_allow
 from httpkit.web.request import Request
 from httpkit.web.responses import Rendered, Reply, render
@@ -24,9 +25,6 @@ from httpkit.wsgitypes import Environ, StartResponse, WSGIApp
 __all__ = ["Router"]
 
 Hook = TypeVar("Hook", bound=Callable[..., Any])
-# Headers that describe WebOb's generated error body, not the error.
-_BODY_HEADERS = frozenset({"content-type", "content-length"})
-ErrorKey = int | type[BaseException]
 
 
 class Router:
@@ -68,8 +66,7 @@ class Router:
         self._index = RouteIndex()
         self._before: list[Callable[[Request], Any]] = []
         self._after: list[Callable[[Request, webob.Response], Any]] = []
-        self._error_handlers: dict[ErrorKey, Callable[[Request, BaseException], Any]] = {}
-        self._expected: set[ErrorKey] = set()  # exception types logged without traceback
+        self._errors = ErrorHandlers()
         # A Request class bound to this router, so linking it costs nothing per request.
         self._request_class: type[Request] = type("Request", (Request,), {"router": self})
 
@@ -213,11 +210,7 @@ class Router:
             )
 
         def register(function: Hook) -> Hook:
-            self._error_handlers[key] = function
-            if expected:
-                self._expected.add(key)
-            else:
-                self._expected.discard(key)
+            self._errors.register(key, function, expected=expected)
             return function
 
         return register
@@ -238,13 +231,13 @@ class Router:
         try:
             reply = self._dispatch(request, environ)
         except webob.exc.HTTPException as exc:
-            reply = self._http_error(request, exc)
+            reply = self._errors.http_error(request, exc, debug=self.debug)
         except ProtocolError as error:
             # The client's fault found while reading the body (over max_body, shorter
             # than its Content-Length, bad chunked framing): answer with its status.
-            reply = self._http_error(request, http_error(error))
+            reply = self._errors.http_error(request, http_error(error), debug=self.debug)
         except Exception as error:
-            reply = self._unexpected_error(request, error)
+            reply = self._errors.unexpected_error(request, error, debug=self.debug)
         if self._after and isinstance(reply, (Reply, webob.Response)):
             reply = self._run_after_hooks(request, reply)
         body: Iterable[bytes] = reply(environ, start_response)
@@ -316,52 +309,7 @@ class Router:
             endpoint, instance, responder, request, method=method, params=params
         )
 
-    # -- errors and hooks ---------------------------------------------------------------
-
-    def _http_error(self, request: Request, exc: webob.exc.HTTPException) -> Any:
-        custom = self._error_handlers.get(exc.code) or self._handler_for_type(exc)
-        if custom is None:
-            return error_pages.error_reply(exc, request)
-        try:
-            return _as_error(render(custom(request, exc)), exc)
-        except webob.exc.HTTPException as answer:
-            return error_pages.error_reply(answer, request)
-        except Exception as error:
-            return error_pages.internal_error(error, request, self.debug)
-
-    def _unexpected_error(self, request: Request, error: Exception) -> Any:
-        custom = self._handler_for_type(error)
-        if custom is None:
-            custom = self._error_handlers.get(500)
-            if custom is None:
-                return error_pages.internal_error(error, request, self.debug)
-        if self._is_expected(error):
-            error_pages.log_expected(error, request)
-        else:
-            error_pages.log_unexpected(error, request)
-        try:
-            return _keep_status(render(custom(request, error)), "500 Internal Server Error")
-        except webob.exc.HTTPException as answer:
-            # The handler answers with an HTTP error (a 503 for a database that is down).
-            return self._http_error(request, answer)
-        except Exception as second:
-            return error_pages.internal_error(second, request, self.debug)
-
-    def _handler_for_type(self, error: BaseException) -> Callable[..., Any] | None:
-        if not self._error_handlers:
-            return None
-        for cls in type(error).__mro__:
-            custom = self._error_handlers.get(cls)
-            if custom is not None:
-                return custom
-        return None
-
-    def _is_expected(self, error: BaseException) -> bool:
-        # The nearest registered type decides, as it decides which handler runs.
-        for cls in type(error).__mro__:
-            if cls in self._error_handlers:
-                return cls in self._expected
-        return False
+    # -- hooks -------------------------------------------------------------------------
 
     def _run_after_hooks(self, request: Request, reply: Reply | webob.Response) -> Any:
         response = reply.to_webob() if isinstance(reply, Reply) else reply
@@ -380,25 +328,3 @@ def _with_defaults(defaults: dict[str, Any], params: dict[str, Any]) -> dict[str
     merged = dict(defaults)
     merged.update((key, value) for key, value in params.items() if value is not None)
     return merged
-
-
-def _as_error(reply: Rendered, exc: webob.exc.HTTPException) -> Rendered:
-    """A custom error handler's reply with the exception's status and headers."""
-    reply = _keep_status(reply, exc.status)
-    if isinstance(reply, Reply) and isinstance(exc, webob.exc.WSGIHTTPException):
-        # A 405 must still say Allow (RFC 9110 section 15.5.6), a redirect its Location.
-        present = {name.lower() for name, _ in reply.headers}
-        reply.headers.extend(
-            (name, value)
-            for name, value in exc.headerlist
-            if name.lower() not in present and name.lower() not in _BODY_HEADERS
-        )
-    return reply
-
-
-def _keep_status(reply: Rendered, status: str) -> Rendered:
-    # An error handler returning a plain body (a str, a dict...) answers with the error's
-    # status, not 200; a webob.Response says its status itself.
-    if isinstance(reply, Reply):
-        reply.status = status
-    return reply
