@@ -109,14 +109,18 @@ def merge_vary(headers: Headers, fields: Iterable[str]) -> None:
     headers.append(("Vary", ", ".join(fields)))
 
 
-def add_headers(headers: Headers, extra: Iterable[tuple[str, str]]) -> None:
+def add_headers(headers: Headers, extra: Headers) -> None:
     """Add ``extra`` to ``headers``: Vary merged, any other field only if not set."""
+    if not extra:
+        return
     present = {name.lower() for name, _ in headers}
     for name, value in extra:
-        if name.lower() == "vary":
-            merge_vary(headers, [field.strip() for field in value.split(",")])
-        elif name.lower() not in present:
+        lowered = name.lower()
+        if lowered not in present:
             headers.append((name, value))
+            present.add(lowered)
+        elif lowered == "vary":
+            merge_vary(headers, [field.strip() for field in value.split(",")])
 
 
 def _checked(given: object, what: str) -> Headers:
