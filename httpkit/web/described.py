@@ -37,7 +37,7 @@ def respond_described(
     """The answer of ``responder`` on ``instance``, or the 304/412 its validators give."""
     validators = _NONE
     failed = None
-    if endpoint.etag is not None or endpoint.last_modified is not None:
+    if endpoint.has_validators:
         validators = _validators(endpoint, instance, request, params)
         failed = evaluate_preconditions(request.environ, method, validators)
         if failed == 412:
