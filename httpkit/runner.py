@@ -26,7 +26,7 @@ from httpkit.server.systemd import Notifier
 from httpkit.server.workers import Supervisor, WorkerLink
 from httpkit.service import ServiceSignals, systemd_sockets
 from httpkit.wsgi import WSGIHandler, load_app
-from httpkit.wsgi.loader import check_wsgi_callable
+from httpkit.wsgi.loader import check_wsgi_callable, factory_hint
 from httpkit.wsgitypes import WSGIApp
 
 __all__ = [
@@ -84,14 +84,10 @@ def _check_serve_can_block() -> None:
     )
 
 
-def _is_asgi(app: object, interface: str) -> bool:
-    return interface == "asgi" or (interface == "auto" and is_asgi_app(app))
-
-
 def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
     """A server (not started) for ``app``: an ASGI application if the ``interface``
     setting says so (or, for ``auto``, if it looks like one), else a WSGI one."""
-    if _is_asgi(app, settings.interface):
+    if _serves_as_asgi(app, settings):
         from httpkit.asgi.handler import ASGIHandler  # noqa: PLC0415 (WSGI: no ASGI import)
 
         asgi = ASGIHandler(
@@ -104,9 +100,8 @@ def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
             ws_ping_timeout=settings.ws_ping_timeout,
         )
         return Server(asgi, settings)
-    if settings.interface == "auto":  # one named by --interface wsgi is taken at its word
-        name = getattr(app, "__qualname__", None) or type(app).__qualname__
-        check_wsgi_callable(app, name, factory_hint=f"did you mean to pass {name}()?")
+    name = getattr(app, "__qualname__", None) or type(app).__qualname__
+    check_wsgi_callable(app, name, factory_hint=f"did you mean to pass {name}()?")
     handler = WSGIHandler(
         app,  # type: ignore[arg-type]
         settings.url_prefix,
@@ -114,6 +109,20 @@ def make_server(app: WSGIApp | ASGIApp, settings: Settings) -> Server:
         multiprocess=settings.workers > 1,
     )
     return Server(handler, settings)
+
+
+def _serves_as_asgi(app: object, settings: Settings) -> bool:
+    interface = settings.interface
+    return interface == "asgi" or (interface == "auto" and is_asgi_app(app))
+
+
+def load_served_app(spec: str, settings: Settings) -> WSGIApp | ASGIApp:
+    """The application ``spec`` names, refused at once if it can be neither the ASGI
+    application the settings let it be nor a WSGI one (a factory named without ``()``)."""
+    app = load_app(spec, check=False)
+    if not _serves_as_asgi(app, settings):
+        check_wsgi_callable(app, spec, factory_hint=factory_hint(spec))
+    return app  # type: ignore[no-any-return]
 
 
 def new_event_loop(kind: str = "auto") -> asyncio.AbstractEventLoop:
@@ -244,20 +253,13 @@ def _where(address: str | tuple[str, int], settings: Settings) -> str:
 def run_spec(spec: str, settings: Settings) -> int:
     """Serve the application ``spec`` (MODULE:APP) as the settings say: in this process,
     or in supervised worker processes (``workers`` > 1 or ``reload``) that each load it."""
-
-    def detected_as_wsgi(app: object) -> bool:  # --interface wsgi: called as WSGI, unchecked
-        return settings.interface == "auto" and not is_asgi_app(app)
-
-    def load() -> Any:
-        return load_app(spec, held_to_wsgi=detected_as_wsgi)
-
     if settings.workers == 1 and not settings.reload:
-        run(load(), settings)
+        run(load_served_app(spec, settings), settings)
         return 0
-    return run_supervised(load, settings)
+    return run_supervised(lambda: load_served_app(spec, settings), settings)
 
 
-def run_supervised(load: Callable[[], WSGIApp], settings: Settings) -> int:
+def run_supervised(load: Callable[[], WSGIApp | ASGIApp], settings: Settings) -> int:
     """Bind, then serve in supervised worker processes that each call ``load()`` for the
     application (after the fork: a replaced worker loads the code as it is now)."""
     if not hasattr(os, "fork"):

@@ -15,9 +15,16 @@ from examples.atompub.handlers import (
     MediaResource,
     MemberEntry,
     ServiceDocument,
+    store_unavailable,
 )
 from examples.atompub.pages import page_templates
-from examples.atompub.store import COLLECTIONS, DEFAULT_TIMEOUT, Store, open_store
+from examples.atompub.store import (
+    COLLECTIONS,
+    DEFAULT_TIMEOUT,
+    Store,
+    StoreUnavailable,
+    open_store,
+)
 from httpkit.web import Router
 
 __all__ = ["DEFAULT_DB", "MEDIA_TYPES", "make_app"]
@@ -99,6 +106,8 @@ def make_app(
         sanitize=sanitize,
     )
     router = Router(max_body=max_body, templates=page_templates(title))
+    # A database that is down is expected, not a bug: a 503, no traceback per request.
+    router.error_handler(StoreUnavailable, expected=True)(store_unavailable)
     collection = {"collection": "|".join(COLLECTIONS)}
     router.add("/", _bind(Home, service), name="home")
     router.add("/service", _bind(ServiceDocument, service), name="service")

@@ -46,10 +46,25 @@ from examples.atompub.members import (
 )
 from examples.atompub.pages import HTML_TAG_SUFFIX, collection_page, entry_view, page, wants_html
 from examples.atompub.sanitize import sanitize_entry
-from examples.atompub.store import CollectionState, Member, Store, Transaction, entity_tag
+from examples.atompub.store import (
+    CollectionState,
+    Member,
+    Store,
+    StoreUnavailable,
+    Transaction,
+    entity_tag,
+)
 from httpkit.web import HTML, Handler, Request
 
-__all__ = ["AtomPubHandler", "Categories", "Collection", "Home", "MediaResource", "MemberEntry"]
+__all__ = [
+    "AtomPubHandler",
+    "Categories",
+    "Collection",
+    "Home",
+    "MediaResource",
+    "MemberEntry",
+    "store_unavailable",
+]
 
 SERVICE_TYPE = "application/atomsvc+xml"
 CATEGORIES_TYPE = "application/atomcat+xml"
@@ -119,12 +134,15 @@ class AtomPubHandler(Handler):
             status=status, body=body, headerlist=[("Content-Type", ENTRY_TYPE)]
         )
         response.headers["ETag"] = f'"{member.etag}"'
-        response.vary = ("Accept",)  # the member URI also has an HTML page
+        # The member URI also has an HTML page (said here for PUT and POST answers too).
+        response.vary = ("Accept",)
         return response
 
 
 class Home(AtomPubHandler):
     """``/``: an HTML page linking the service document and each collection."""
+
+    vary = ("Accept",)  # as every page of the service says
 
     def get(self, request: Request) -> HTML:
         with self.service.store.read() as transaction:
@@ -170,6 +188,9 @@ class Categories(AtomPubHandler):
 class Collection(AtomPubHandler):
     """``/{collection}``: the paged feed (GET) and member creation (POST)."""
 
+    # The feed and its HTML page: the router says so on each, and on their 304s.
+    vary = ("Accept",)
+
     _snapshot: tuple[CollectionState, list[Member]] | None = None
 
     def etag(self, request: Request, collection: str) -> str:
@@ -206,9 +227,7 @@ class Collection(AtomPubHandler):
         body = render_feed(
             feed, info.title, self.service.author, lambda m: self.member_urls(request, m)
         )
-        response = _document(body, FEED_TYPE)
-        response.vary = ("Accept",)
-        return response
+        return _document(body, FEED_TYPE)
 
     def _html_page(self, request: Request, feed: FeedPage, title: str) -> HTML:
         entries = [entry_view(m, *self.member_urls(request, m)) for m in feed.members]
@@ -265,6 +284,8 @@ class Collection(AtomPubHandler):
 
 class MemberEntry(AtomPubHandler):
     """``/{collection}/{slug}``: a member entry -- GET, PUT (edit), DELETE."""
+
+    vary = ("Accept",)  # the entry and its HTML page (and their 304s)
 
     _read: Member | None = None
 
@@ -364,6 +385,13 @@ class MediaResource(AtomPubHandler):
             current = existing(transaction.member(self.collection, slug))
             check_preconditions(request, current.media_etag)
             transaction.delete(self.collection, slug)
+
+
+def store_unavailable(request: Request, error: StoreUnavailable) -> None:
+    """The error handler for an unreachable database: a 503 with Retry-After."""
+    raise webob.exc.HTTPServiceUnavailable(
+        str(error), headers=[("Retry-After", str(error.retry_after))]
+    )
 
 
 def _document(body: bytes, media_type: str) -> webob.Response:

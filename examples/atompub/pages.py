@@ -78,12 +78,12 @@ class EntryView:
 def page_templates(service_title: str) -> Templates:
     """The service's templates, for ``Router(templates=...)``; every page sees the
     service's title as ``service_title``."""
-    templates = Templates(TEMPLATE_DIRECTORY, globals={"service_title": service_title})
-    # Jinja's block tags leave their line behind unless told otherwise; Templates takes
-    # no Environment options, so they are set here, before any template is loaded.
-    templates.environment.trim_blocks = True
-    templates.environment.lstrip_blocks = True
-    return templates
+    return Templates(
+        TEMPLATE_DIRECTORY,
+        globals={"service_title": service_title},
+        # Jinja's block tags leave their line behind unless told otherwise.
+        environment_options={"trim_blocks": True, "lstrip_blocks": True},
+    )
 
 
 def wants_html(request: Request) -> bool:
@@ -98,8 +98,9 @@ def wants_html(request: Request) -> bool:
 def page(
     request: Request, template: str, *, headers: dict[str, str] | None = None, **context: Any
 ) -> HTML:
-    """The rendered template, as an answer that varies on ``Accept``."""
-    return request.render(template, headers={"Vary": "Accept", **(headers or {})}, **context)
+    """The rendered template; its handler says ``vary = ("Accept",)``, so the router adds
+    ``Vary: Accept`` to it and to the 304 of a conditional GET."""
+    return request.render(template, headers=headers, **context)
 
 
 def collection_page(

@@ -22,8 +22,6 @@ from functools import lru_cache
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import webob.exc
-
 from examples.atompub.atom import rfc3339
 
 __all__ = [
@@ -84,19 +82,18 @@ def entity_tag(*parts: bytes) -> str:
     return digest.hexdigest()
 
 
-class StoreUnavailable(webob.exc.HTTPServiceUnavailable):  # type: ignore[misc]
+class StoreUnavailable(Exception):  # noqa: N818 (a condition, not a bug: no "Error")
     """The database cannot be reached (or has no free connection) right now.
 
-    It is an HTTP 503 itself, with ``Retry-After``: whichever handler's transaction meets
-    it, the router answers it as it does any ``webob.exc`` error -- a short body, no
-    traceback in the log (the store logs the cause once, see ``PostgresStore``).
+    Not an HTTP error: the store knows nothing of HTTP.  :func:`~examples.atompub.make_app`
+    maps it to a 503 with ``Retry-After`` with an error handler for an *expected*
+    exception -- a short body, no traceback in the log (the store logs the cause once,
+    see ``PostgresStore``).
     """
 
     def __init__(self, retry_after: int = RETRY_AFTER_SECONDS) -> None:
-        super().__init__(
-            "The database cannot be reached right now; try again later.",
-            headers=[("Retry-After", str(retry_after))],
-        )
+        super().__init__("The database cannot be reached right now; try again later.")
+        self.retry_after = retry_after
 
 
 class Store(Protocol):

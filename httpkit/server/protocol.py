@@ -57,6 +57,7 @@ _IDLE, _HEAD, _BODY = Phase.IDLE, Phase.HEAD, Phase.BODY
 _RESPONDING, _FLUSHING = Phase.RESPONDING, Phase.FLUSHING
 _LINGER, _CLOSED, _UPGRADED = Phase.LINGER, Phase.CLOSED, Phase.UPGRADED
 _NEVER = math.inf
+CLIENT_CLOSED_REQUEST = 499  # logged, never sent: the client left before the response
 
 
 class HTTPConnection(TransportChannel):
@@ -194,12 +195,15 @@ class HTTPConnection(TransportChannel):
 
     def connection_lost(self, exc: Exception | None) -> None:
         try:
+            upgraded = self.phase is _UPGRADED  # its 101 is logged already
             self.phase = _CLOSED
             self.deadline = math.inf
             self.ctx.closed(self)
             self.flow.lose()
             exchange = self.exchange
             if exchange is not None:
+                if not upgraded:
+                    self._log_abandoned(exchange)
                 if exchange.body is not None:
                     exchange.body.connection_lost()
                 self.mode.connection_lost(exchange)
@@ -207,6 +211,14 @@ class HTTPConnection(TransportChannel):
             self._end_waiting_body()
         except BaseException as error:
             error_log.critical("error closing a connection", exc_info=error)
+
+    def _log_abandoned(self, exchange: Exchange) -> None:
+        """A response that never finished is logged as Apache does, with the status that
+        went out and the bytes sent so far; a client gone before the response started is
+        499, nginx's "client closed request"."""
+        if self.ctx.access_log is not None and exchange.request is not None:
+            status = exchange.status if exchange.head_sent else CLIENT_CLOSED_REQUEST
+            self._log_access(exchange.connection, exchange.request, status, exchange)
 
     def resume_writing(self) -> None:
         try:

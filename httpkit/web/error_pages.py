@@ -16,7 +16,9 @@ from typing import Any
 import webob
 import webob.exc
 
-__all__ = ["error_reply", "internal_error", "log_unexpected", "logger"]
+from httpkit.web.caching import merge_vary
+
+__all__ = ["error_reply", "internal_error", "log_expected", "log_unexpected", "logger"]
 
 logger = logging.getLogger("httpkit.web")
 
@@ -92,6 +94,17 @@ def log_unexpected(error: BaseException, request: webob.Request) -> None:
     )
 
 
+def log_expected(error: BaseException, request: webob.Request) -> None:
+    """One line, no traceback, for an exception its error handler says is expected."""
+    logger.debug(
+        "%s %s raised %s (expected): %s",
+        request.method,
+        request.path_qs,
+        type(error).__name__,
+        error,
+    )
+
+
 def internal_error(error: BaseException, request: webob.Request, debug: bool) -> webob.Response:
     """A 500 for an unexpected exception; logged here, shown only in debug mode."""
     log_unexpected(error, request)
@@ -127,19 +140,9 @@ def _negotiated(
     kept = [(k, v) for k, v in headers if k.lower() not in _BODY_HEADERS]
     encoded = body.encode()
     kept += [("Content-Type", content_type), ("Content-Length", str(len(encoded)))]
-    _add_vary_accept(kept)
+    # RFC 9110 section 12.5.5: the body was chosen by Accept, so caches must know.
+    merge_vary(kept, ("Accept",))
     return webob.Response(status=status, headerlist=kept, app_iter=[encoded])
-
-
-def _add_vary_accept(headers: list[tuple[str, str]]) -> None:
-    """RFC 9110 section 12.5.5: the body was chosen by Accept, so caches must know."""
-    for index, (name, value) in enumerate(headers):
-        if name.lower() == "vary":
-            fields = {field.strip().lower() for field in value.split(",")}
-            if "accept" not in fields and "*" not in fields:
-                headers[index] = (name, f"{value}, Accept")
-            return
-    headers.append(("Vary", "Accept"))
 
 
 def _html_page(status: str, title: str, detail: str, location: str | None) -> str:

@@ -14,7 +14,9 @@ import functools
 import inspect
 import re
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, ClassVar
+
+from httpkit.web.caching import CacheRules, cache_rules
 
 __all__ = ["GET_OR_HEAD", "STANDARD_METHODS", "Endpoint", "Handler"]
 
@@ -52,7 +54,19 @@ class Handler:
     or not; ``None`` when the resource does not exist) and
     ``last_modified(self, request, **params)`` returns a :class:`datetime.datetime`
     or a POSIX timestamp (or ``None``).  Both run on the same instance as the method.
+
+    What a cache must know goes beside them, since the router answers a conditional GET
+    with a 304 before the method runs (RFC 9110 section 15.4.5): ``vary`` (a field
+    name or a list of them, e.g. ``("Accept",)`` for a content-negotiated resource)
+    and ``cache_control`` (a ``Cache-Control`` value), the same for every request, and
+    ``cache_headers(self, request, **params)``, returning a mapping of
+    ``Cache-Control``, ``Content-Location``, ``Expires`` and ``Vary`` (or ``None``)
+    for this request.  They go on the 304 and on the method's successful GET and HEAD
+    responses alike (see :mod:`httpkit.web.caching`).
     """
+
+    vary: ClassVar[str | tuple[str, ...] | list[str] | None] = None
+    cache_control: ClassVar[str | None] = None
 
 
 class Endpoint:
@@ -61,12 +75,14 @@ class Endpoint:
     __slots__ = (
         "allow_header",
         "allowed",
+        "cache",
         "etag",
         "factory",
         "handler",
         "handler_class",
         "has_validators",
         "last_modified",
+        "plain",
         "responders",
     )
 
@@ -77,6 +93,7 @@ class Endpoint:
         self.handler_class = _handler_class(handler)
         self.etag: Callable[..., Any] | None = None
         self.last_modified: Callable[..., Any] | None = None
+        self.cache: CacheRules | None = None
         if self.handler_class is not None:
             cls = self.handler_class
             self.factory = _checked_factory(handler, cls)
@@ -86,11 +103,16 @@ class Endpoint:
             for validator in (self.etag, self.last_modified):
                 if validator is not None:
                     _refuse_async(validator, f"{cls.__qualname__}.{validator.__name__}")
+            self.cache = cache_rules(cls)
+            if self.cache is not None and self.cache.hook is not None:
+                _refuse_async(self.cache.hook, f"{cls.__qualname__}.cache_headers")
         elif callable(handler):
             self.responders = _function_responders(handler, methods)
         else:
             raise TypeError(f"a handler must be a Handler subclass or a callable, not {handler!r}")
         self.has_validators = self.etag is not None or self.last_modified is not None
+        # Nothing to evaluate or add: the router calls the method and sends its answer.
+        self.plain = not self.has_validators and self.cache is None
         # HEAD is GET without a body (RFC 9110 section 9.3.2); the body is dropped later.
         if "GET" in self.responders and "HEAD" not in self.responders:
             self.responders["HEAD"] = self.responders["GET"]

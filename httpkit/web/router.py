@@ -12,12 +12,12 @@ import webob.exc
 from httpkit.errors import ProtocolError
 from httpkit.web import error_pages, guards
 from httpkit.web.body import ReleasingBody, guard_body, http_error
-from httpkit.web.conditional import FAILED_DETAIL, Validators, evaluate_preconditions
+from httpkit.web.described import respond_described
+from httpkit.web.error_handlers import ErrorHandlers, ErrorKey
 from httpkit.web.handler import GET_OR_HEAD, Endpoint, format_allow
 from httpkit.web.request import Request
 from httpkit.web.responses import Rendered, Reply, render
 from httpkit.web.routing import Route, RouteIndex
-from httpkit.web.sse import EventStream
 from httpkit.web.static import StaticFiles
 from httpkit.web.templating import Templates
 from httpkit.wsgitypes import Environ, StartResponse, WSGIApp
@@ -25,9 +25,6 @@ from httpkit.wsgitypes import Environ, StartResponse, WSGIApp
 __all__ = ["Router"]
 
 Hook = TypeVar("Hook", bound=Callable[..., Any])
-# Headers that describe WebOb's generated error body, not the error.
-_BODY_HEADERS = frozenset({"content-type", "content-length"})
-ErrorKey = int | type[BaseException]
 
 
 class Router:
@@ -69,7 +66,7 @@ class Router:
         self._index = RouteIndex()
         self._before: list[Callable[[Request], Any]] = []
         self._after: list[Callable[[Request, webob.Response], Any]] = []
-        self._error_handlers: dict[ErrorKey, Callable[[Request, BaseException], Any]] = {}
+        self._errors = ErrorHandlers()
         # A Request class bound to this router, so linking it costs nothing per request.
         self._request_class: type[Request] = type("Request", (Request,), {"router": self})
 
@@ -191,10 +188,14 @@ class Router:
         self._after.append(hook)
         return hook
 
-    def error_handler(self, key: ErrorKey) -> Callable[[Hook], Hook]:
+    def error_handler(self, key: ErrorKey, *, expected: bool = False) -> Callable[[Hook], Hook]:
         """Decorator: handle a status code (``404``) or an exception type.
 
-        The function gets ``(request, exception)`` and returns anything a handler may.
+        The function gets ``(request, exception)`` and returns anything a handler may,
+        or raises a ``webob.exc`` error to answer with that error instead.  An
+        exception type's handler logs the exception with its traceback, unless
+        ``expected=True`` says it is a condition the application expects (a database
+        that is down, a quota reached): then one DEBUG line, no traceback.
         """
         if not (
             isinstance(key, int) or (isinstance(key, type) and issubclass(key, BaseException))
@@ -202,9 +203,14 @@ class Router:
             raise TypeError(
                 f"error_handler() takes a status code or an exception type, not {key!r}"
             )
+        if expected and not isinstance(key, type):
+            raise ValueError(
+                "expected=True is for an exception type; a status code's error is "
+                "never logged (and a 500's handler sees the unexpected ones)"
+            )
 
         def register(function: Hook) -> Hook:
-            self._error_handlers[key] = function
+            self._errors.register(key, function, expected=expected)
             return function
 
         return register
@@ -225,13 +231,13 @@ class Router:
         try:
             reply = self._dispatch(request, environ)
         except webob.exc.HTTPException as exc:
-            reply = self._http_error(request, exc)
+            reply = self._errors.http_error(request, exc, debug=self.debug)
         except ProtocolError as error:
             # The client's fault found while reading the body (over max_body, shorter
             # than its Content-Length, bad chunked framing): answer with its status.
-            reply = self._http_error(request, http_error(error))
+            reply = self._errors.http_error(request, http_error(error), debug=self.debug)
         except Exception as error:
-            reply = self._unexpected_error(request, error)
+            reply = self._errors.unexpected_error(request, error, debug=self.debug)
         if self._after and isinstance(reply, (Reply, webob.Response)):
             reply = self._run_after_hooks(request, reply)
         body: Iterable[bytes] = reply(environ, start_response)
@@ -297,52 +303,13 @@ class Router:
         if factory is None:
             return render(responder(request, **params))
         instance = factory()
-        if not endpoint.has_validators:
+        if endpoint.plain:
             return render(responder(instance, request, **params))
-        validators = _validators(endpoint, instance, request, params)
-        failed = evaluate_preconditions(request.environ, method, validators)
-        if failed == 304:
-            # RFC 9110 section 15.4.5: a 304 carries the validators a 200 would.
-            return Reply("304 Not Modified", validators.headers(), ())
-        if failed == 412:
-            raise webob.exc.HTTPPreconditionFailed(FAILED_DETAIL)
-        reply = render(responder(instance, request, **params))
-        if isinstance(reply, EventStream) or not _is_success(reply):
-            return reply
-        if method not in GET_OR_HEAD:
-            # The method may have changed the resource: describe what it is now.
-            validators = _validators(endpoint, instance, request, params)
-        return _with_validators(reply, validators)
+        return respond_described(
+            endpoint, instance, responder, request, method=method, params=params
+        )
 
-    # -- errors and hooks ---------------------------------------------------------------
-
-    def _http_error(self, request: Request, exc: webob.exc.HTTPException) -> Any:
-        custom = self._error_handlers.get(exc.code) or self._handler_for_type(exc)
-        if custom is None:
-            return error_pages.error_reply(exc, request)
-        try:
-            return _as_error(render(custom(request, exc)), exc)
-        except Exception as error:
-            return error_pages.internal_error(error, request, self.debug)
-
-    def _unexpected_error(self, request: Request, error: Exception) -> Any:
-        custom = self._handler_for_type(error) or self._error_handlers.get(500)
-        if custom is None:
-            return error_pages.internal_error(error, request, self.debug)
-        error_pages.log_unexpected(error, request)
-        try:
-            return _keep_status(render(custom(request, error)), "500 Internal Server Error")
-        except Exception as second:
-            return error_pages.internal_error(second, request, self.debug)
-
-    def _handler_for_type(self, error: BaseException) -> Callable[..., Any] | None:
-        if not self._error_handlers:
-            return None
-        for cls in type(error).__mro__:
-            custom = self._error_handlers.get(cls)
-            if custom is not None:
-                return custom
-        return None
+    # -- hooks -------------------------------------------------------------------------
 
     def _run_after_hooks(self, request: Request, reply: Reply | webob.Response) -> Any:
         response = reply.to_webob() if isinstance(reply, Reply) else reply
@@ -361,58 +328,3 @@ def _with_defaults(defaults: dict[str, Any], params: dict[str, Any]) -> dict[str
     merged = dict(defaults)
     merged.update((key, value) for key, value in params.items() if value is not None)
     return merged
-
-
-def _as_error(reply: Rendered, exc: webob.exc.HTTPException) -> Rendered:
-    """A custom error handler's reply with the exception's status and headers."""
-    reply = _keep_status(reply, exc.status)
-    if isinstance(reply, Reply) and isinstance(exc, webob.exc.WSGIHTTPException):
-        # A 405 must still say Allow (RFC 9110 section 15.5.6), a redirect its Location.
-        present = {name.lower() for name, _ in reply.headers}
-        reply.headers.extend(
-            (name, value)
-            for name, value in exc.headerlist
-            if name.lower() not in present and name.lower() not in _BODY_HEADERS
-        )
-    return reply
-
-
-def _keep_status(reply: Rendered, status: str) -> Rendered:
-    # An error handler returning a plain body (a str, a dict...) answers with the error's
-    # status, not 200; a webob.Response says its status itself.
-    if isinstance(reply, Reply):
-        reply.status = status
-    return reply
-
-
-def _is_success(reply: Reply | webob.Response) -> bool:
-    if isinstance(reply, Reply):
-        return reply.status.startswith("2")
-    return 200 <= int(reply.status_code) < 300
-
-
-def _validators(
-    endpoint: Endpoint, instance: object, request: Request, params: dict[str, Any]
-) -> Validators:
-    etag = endpoint.etag(instance, request, **params) if endpoint.etag is not None else None
-    modified = (
-        endpoint.last_modified(instance, request, **params)
-        if endpoint.last_modified is not None
-        else None
-    )
-    return Validators(etag, modified)
-
-
-def _with_validators(
-    reply: Reply | webob.Response, validators: Validators
-) -> Reply | webob.Response:
-    if isinstance(reply, Reply):
-        present = {name.lower() for name, _ in reply.headers}
-        for name, value in validators.headers():
-            if name.lower() not in present:
-                reply.headers.append((name, value))
-    else:
-        for name, value in validators.headers():
-            if name not in reply.headers:
-                reply.headers[name] = value
-    return reply

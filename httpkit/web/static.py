@@ -175,9 +175,11 @@ class StaticFiles:
         # mtime and size change with any ordinary edit; each coding is its own variant.
         tag = f"{stat.st_mtime_ns:x}-{stat.st_size:x}" + (f"-{coding}" if coding else "")
         validators = Validators(f'"{tag}"', stat.st_mtime)
-        headers = validators.headers()
-        if varies:
-            headers.append(("Vary", "Accept-Encoding"))  # RFC 9110 section 12.5.5
+        # The choice of file, so any answer, depends on Accept-Encoding (RFC 9110 12.5.5).
+        vary = [("Vary", "Accept-Encoding")] if varies else []
+        # What the 200 and the 304 both say (RFC 9110 section 15.4.5); an error says
+        # only Vary: a cache must not keep a 412 or 416 in the file's place.
+        headers = validators.headers() + vary
         if self.cache_control is not None:
             headers.append(("Cache-Control", self.cache_control))
         failed = evaluate_preconditions(request.environ, request.method, validators)
@@ -185,7 +187,7 @@ class StaticFiles:
             file.close()
             if failed == 304:
                 return webob.Response(status=304, headerlist=headers)
-            raise webob.exc.HTTPPreconditionFailed(headers=headers)
+            raise webob.exc.HTTPPreconditionFailed(headers=vary)
         headers.append(("Accept-Ranges", "bytes"))
         if coding is not None:
             headers.append(("Content-Encoding", coding))
@@ -197,6 +199,7 @@ class StaticFiles:
             content_type=content_type,
             validators=validators,
             headers=headers,
+            error_headers=vary,
         )
 
 
@@ -227,13 +230,17 @@ def _body_response(
     content_type: str,
     validators: Validators,
     headers: list[tuple[str, str]],
+    error_headers: list[tuple[str, str]],
 ) -> webob.Response:
     """200, 206 (one range or multipart/byteranges) or 416, with the file as body."""
     plan = plan_ranges(_range_header(request, validators), size)
     if plan.unsatisfiable:
         file.close()
-        headers.append(("Content-Range", f"bytes */{size}"))
-        raise webob.exc.HTTPRequestRangeNotSatisfiable(headers=headers)
+        # Content-Range (RFC 9110 section 15.5.17), not the file's Content-Encoding or
+        # Cache-Control: the error page is not the file.
+        raise webob.exc.HTTPRequestRangeNotSatisfiable(
+            headers=[*error_headers, ("Content-Range", f"bytes */{size}")]
+        )
     body: Iterable[bytes]
     if len(plan.spans) > 1:
         multipart = MultipartBody(file, plan.spans, size, content_type)

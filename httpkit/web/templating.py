@@ -14,9 +14,10 @@ asking for templates without it raises an ImportError that says what to install.
 
 from __future__ import annotations
 
+import inspect
 import mimetypes
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from httpkit.web.html import HTML, HTML_TYPE, WHOLE_PAGE_LIMIT
@@ -47,6 +48,18 @@ _KINDS = {
 }
 
 
+# Environment options that are httpkit's choices, and what sets each instead.
+_OWN_OPTIONS = {
+    "loader": "the directory and strings= arguments",
+    "autoescape": "httpkit (on for markup, off for .txt, .json, .js... by the name)",
+    "undefined": "strict=",
+    "auto_reload": "auto_reload=",
+    "enable_async": "httpkit (pages render with generate(), as they are sent)",
+}
+# Filters that escape or mark markup safe: replacing one would undo autoescaping.
+_ESCAPING_FILTERS = frozenset({"e", "escape", "forceescape", "safe"})
+
+
 def _jinja() -> Any:
     try:
         import jinja2  # noqa: PLC0415 (the optional extra: imported when asked for)
@@ -68,6 +81,14 @@ class Templates:
     :param auto_reload: check the files for changes on every render (Jinja's default).
     :param strict: a name a template uses but its context lacks is an error (Jinja's
         ``StrictUndefined``); ``False`` renders it empty, as Jinja does by default.
+    :param filters: filters by name, e.g. ``{"money": format_money}`` (Jinja's own
+        escaping filters, ``e``, ``escape``, ``forceescape`` and ``safe``, stay).
+    :param tests: tests by name, for ``{% if x is prime %}``.
+    :param environment_options: other options of ``jinja2.Environment``, e.g.
+        ``{"trim_blocks": True, "lstrip_blocks": True, "extensions": [...]}``.  Those
+        httpkit sets itself -- ``loader``, ``autoescape``, ``undefined``,
+        ``auto_reload``, ``enable_async`` -- are refused with a ValueError saying what
+        to use instead, as is a name ``Environment`` does not take.
     """
 
     def __init__(
@@ -79,8 +100,12 @@ class Templates:
         whole_limit: int = WHOLE_PAGE_LIMIT,
         auto_reload: bool = True,
         strict: bool = True,
+        filters: Mapping[str, Callable[..., Any]] | None = None,
+        tests: Mapping[str, Callable[..., Any]] | None = None,
+        environment_options: Mapping[str, Any] | None = None,
     ) -> None:
         jinja = _jinja()
+        options = _checked_options(jinja, environment_options or {})
         if directory is None and not strings:
             raise ValueError("Templates needs a directory, inline strings, or both")
         loaders: list[jinja2.BaseLoader] = []
@@ -98,8 +123,11 @@ class Templates:
             auto_reload=auto_reload,
             # A misspelt name is an error, not "" (unless the user asks for Jinja's way).
             undefined=jinja.StrictUndefined if strict else jinja.Undefined,
+            **options,
         )
         self.environment.globals.update(globals or {})
+        self.environment.filters.update(_checked_callables(filters, "filter"))
+        self.environment.tests.update(_checked_callables(tests, "test"))
         self.whole_limit = whole_limit
 
     def render(
@@ -158,6 +186,38 @@ class Templates:
             whole_limit=self.whole_limit,
             content_type=kind,
         )
+
+
+def _checked_options(jinja: Any, options: Mapping[str, Any]) -> dict[str, Any]:
+    if not isinstance(options, Mapping):
+        raise TypeError(f"environment_options must be a mapping, not {options!r}")
+    known = inspect.signature(jinja.Environment).parameters
+    for name in options:
+        if name in _OWN_OPTIONS:
+            raise ValueError(
+                f"environment_options may not set {name!r}: it is set by {_OWN_OPTIONS[name]}"
+            )
+        if name not in known:
+            raise ValueError(f"{name!r} is not an option of jinja2.Environment")
+    return dict(options)
+
+
+def _checked_callables(given: Mapping[str, Any] | None, kind: str) -> dict[str, Any]:
+    if given is None:
+        return {}
+    if not isinstance(given, Mapping):
+        raise TypeError(f"{kind}s must be a mapping of names to functions, not {given!r}")
+    for name, function in given.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"{name!r} cannot name a Jinja {kind}: use an identifier")
+        if not callable(function):
+            raise TypeError(f"the {kind} {name!r} must be callable, not {function!r}")
+        if kind == "filter" and name in _ESCAPING_FILTERS:
+            raise ValueError(
+                f"the filter {name!r} is Jinja's own escaping, which autoescaping relies on; "
+                "give yours another name"
+            )
+    return dict(given)
 
 
 def content_type_of(name: str) -> str:

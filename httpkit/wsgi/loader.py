@@ -6,27 +6,24 @@ import importlib
 import inspect
 import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
 from httpkit.errors import ConfigError
 
-__all__ = ["TRACEBACK_HINT", "check_wsgi_callable", "load_app", "with_article"]
+__all__ = ["TRACEBACK_HINT", "check_wsgi_callable", "factory_hint", "load_app", "with_article"]
 
 TRACEBACK_HINT = " (run with --log-level debug for the traceback)"
 
 
-def load_app(spec: str, *, held_to_wsgi: Callable[[Any], bool] | None = None) -> Any:
+def load_app(spec: str, *, check: bool = True) -> Any:
     """The object ``spec`` names: ``package.module:name`` (``name`` may be dotted), or
     ``package.module:factory()``, which calls ``factory`` with no arguments.
 
-    It must be callable as a WSGI application if ``held_to_wsgi(app)`` is true (always,
-    by default): the runner holds to it only an application it detected as WSGI, not an
-    ASGI one, nor one whose interface the user named.
-
     The current directory is importable, as with ``python -m``.  Every failure is a
     :class:`ConfigError` whose message fits on one line; when the module or factory
-    raised, that exception is its ``__cause__`` (traceback included).
+    raised, that exception is its ``__cause__`` (traceback included).  With ``check``,
+    what cannot be a WSGI application is refused (:func:`check_wsgi_callable`); the runner,
+    which serves ASGI applications too, checks for itself.
     """
     module_name, colon, attribute = spec.partition(":")
     call = attribute.endswith("()")
@@ -59,9 +56,14 @@ def load_app(spec: str, *, held_to_wsgi: Callable[[Any], bool] | None = None) ->
             raise ConfigError(f"{module_name!r} has no attribute {attribute!r}") from None
     if call:
         target = _call_factory(target, spec)
-    if held_to_wsgi is None or held_to_wsgi(target):
-        check_wsgi_callable(target, spec, factory_hint="" if call else f"did you mean {spec}()?")
+    if check:
+        check_wsgi_callable(target, spec, factory_hint=factory_hint(spec))
     return target
+
+
+def factory_hint(spec: str) -> str:
+    """How to call the factory ``spec`` names, unless it is called already."""
+    return "" if spec.endswith("()") else f"did you mean {spec}()?"
 
 
 def check_wsgi_callable(app: Any, name: str, *, factory_hint: str = "") -> None:

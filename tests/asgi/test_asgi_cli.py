@@ -1,5 +1,5 @@
-"""``httpkit serve MODULE:APP`` of an ASGI application, detected or named by --interface:
-the loader's WSGI signature check must not refuse it."""
+"""``httpkit serve MODULE:APP`` of an ASGI application, detected (a coroutine function, an
+instance with an async ``__call__``) or named by ``--interface asgi``."""
 
 from __future__ import annotations
 

@@ -6,6 +6,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -179,10 +182,22 @@ def test_django_asgi_app_without_lifespan_under_a_url_prefix(tmp_path: Path) -> 
         assert httpx.get(server.url + "/site/stream").text == "line 0\nline 1\nline 2\n"
 
 
+WSGI_WAY = ("--interface", "wsgi", "--port", "0")
+
+
 def test_interface_wsgi_overrides_the_detection(tmp_path: Path) -> None:
     write_site(tmp_path, "django_site", DJANGO_SITE)
-    with server_process(
-        ["django_site:application", "--interface", "wsgi", "--threads", "0"], cwd=str(tmp_path)
-    ) as server:
-        # An ASGI app called the WSGI way fails; the server answers 500 and keeps serving.
-        assert httpx.get(server.url + "/hello/bob").status_code == 500
+    # Told to serve it the WSGI way, the server refuses an ASGI application at start-up
+    # (it cannot take environ and start_response), not with a 500 on every request.
+    result = subprocess.run(
+        [sys.executable, "-m", "httpkit", "serve", "django_site:application", *WSGI_WAY],
+        check=False,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)},
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "django_site:application" in result.stderr
+    assert "cannot be called as a WSGI application" in result.stderr

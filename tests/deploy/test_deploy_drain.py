@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import http.client
+import os
 import signal
 import threading
 import time
@@ -153,9 +154,10 @@ def test_sighup_under_keep_alive_load_loses_no_request(httpkit: Start, args: lis
         while server.stderr.count("replaced by") < 2 and time.monotonic() < deadline:
             time.sleep(0.05)
         replaced = server.stderr.count("replaced by")
-        # The last old worker answers the request in flight on each of its connections
-        # (with Connection: close) before the clients move on: then only new ones serve.
-        time.sleep(0.5)
+        # The old workers answer the request in flight on each of their connections
+        # (with Connection: close) and exit: then only new ones serve.
+        while any(_alive(pid) for pid in old_pids) and time.monotonic() < deadline:
+            time.sleep(0.05)
         with load.lock:
             load.pids.clear()
             served_at_replacement = load.served
@@ -166,3 +168,11 @@ def test_sighup_under_keep_alive_load_loses_no_request(httpkit: Start, args: lis
     assert load.pids and not load.pids & old_pids
     assert load.failures == [], report(load)
     assert server.stop() == 0
+
+
+def _alive(pid: str) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    return True

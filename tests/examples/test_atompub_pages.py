@@ -38,6 +38,7 @@ def test_the_home_page_links_each_collection(client: Any) -> None:
     post(client, "One", "one")
     page = browse(client, "/")
     assert page.content_type == "text/html"
+    assert page.headers["Vary"] == "Accept"
     assert '<a href="/entries">Entries</a> (1 member)' in page.text
     assert '<a href="/media">Media</a>' in page.text
     assert 'href="/service"' in page.text
@@ -87,6 +88,23 @@ def test_the_two_representations_have_their_own_etags(client: Any) -> None:
         entry_xml("Edited"),
         headers={**ENTRY_HEADERS, "If-Match": atom_tag, "Accept": BROWSER},
     )
+
+
+@pytest.mark.parametrize("path", ["/entries", "/entries/post"])
+@pytest.mark.parametrize("accept", [BROWSER, "application/atom+xml", None])
+def test_a_conditional_gets_304_says_vary_accept(
+    client: Any, path: str, accept: str | None
+) -> None:
+    # RFC 9110 section 15.4.5: the 304 carries the Vary its 200 would, so that a cache
+    # that revalidates keeps the page and the feed apart.
+    post(client, "Post", "post")
+    headers = {} if accept is None else {"Accept": accept}
+    full = client.get(path, headers=headers)
+    assert full.headers["Vary"] == "Accept"
+    conditional = {**headers, "If-None-Match": full.headers["ETag"]}
+    not_modified = client.get(path, headers=conditional, status=304)
+    assert not_modified.headers["Vary"] == "Accept"
+    assert not_modified.headers["ETag"] == full.headers["ETag"]
 
 
 def test_pages_escape_titles_and_clean_content_even_unsanitized(tmp_path: Path) -> None:
