@@ -179,9 +179,9 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Server-sent event streams (responses that wait for events, such as an "
         "EventStream's) open at once; past it a new one gets 503. On worker threads each "
-        "holds a thread while open: the default is half of --threads, so that the rest "
-        "serve other requests; inline (--threads 0) a stream costs no thread and the "
-        "default is --max-connections.",
+        "holds a thread while open: the default is half of --threads (at least 1), so "
+        "that the rest serve other requests; inline (--threads 0) a stream costs no "
+        "thread and the default is --max-connections.",
         optional=True,
         minimum=0,
     ),

@@ -138,8 +138,9 @@ class ThreadMode:
     ) -> None:
         self.pool = WorkerPool(threads, max_pending)
         self._job = functools.partial(run_threaded, handler)
-        # Each open stream holds a worker thread: by default half of them at most.
-        self.streams = StreamSlots(threads // 2 if max_streams is None else max_streams)
+        # Each open stream holds a worker thread: by default half of them at most, but at
+        # least one, or --threads 1 would refuse every stream.
+        self.streams = StreamSlots(max(1, threads // 2) if max_streams is None else max_streams)
 
     def side(self, channel: Channel) -> HandlerSide:
         return WorkerSide(channel, self.streams)
