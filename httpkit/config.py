@@ -348,7 +348,9 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         60.0,
         "ASGI: seconds an application may take to start its response "
-        "(http.response.start) before it is cancelled and answered with 500; 0: no limit.",
+        "(http.response.start) before it is cancelled and answered with 500, counted "
+        "from the request or from the last piece of its body the app received (a slow "
+        "upload does not count); 0: no limit.",
         minimum=0.0,
     ),
     Setting(
