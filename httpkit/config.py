@@ -179,9 +179,9 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Server-sent event streams (responses that wait for events, such as an "
         "EventStream's) open at once; past it a new one gets 503. On worker threads each "
-        "holds a thread while open: the default is half of --threads, so that the rest "
-        "serve other requests; inline (--threads 0) a stream costs no thread and the "
-        "default is --max-connections.",
+        "holds a thread while open: the default is half of --threads (at least 1), so "
+        "that the rest serve other requests; inline (--threads 0) a stream costs no "
+        "thread and the default is --max-connections.",
         optional=True,
         minimum=0,
     ),
@@ -348,7 +348,9 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         60.0,
         "ASGI: seconds an application may take to start its response "
-        "(http.response.start) before it is cancelled and answered with 500; 0: no limit.",
+        "(http.response.start) before it is cancelled and answered with 500, counted "
+        "from the request or from the last piece of its body the app received (a slow "
+        "upload does not count); 0: no limit.",
         minimum=0.0,
     ),
     Setting(

@@ -130,7 +130,7 @@ class AsyncServer:
             self._starting = False  # a failed start may be tried again
         self._core = core
         self._addresses = core.addresses  # still known once the sockets are closed
-        log_banner(core.addresses, self.settings)
+        log_banner(core.addresses, self.settings, core)
         if core.metrics is not None:
             log_metrics(core.metrics.addresses[0])
 

@@ -20,6 +20,7 @@ from httpkit.errors import ConfigError
 from httpkit.reloader import SourceWatcher
 from httpkit.server import Server
 from httpkit.server.accesslog import compile_format
+from httpkit.server.contract import is_async_handler
 from httpkit.server.listeners import bind_sockets, bind_tcp
 from httpkit.server.metrics import StatsShare
 from httpkit.server.systemd import Notifier
@@ -213,7 +214,7 @@ def run(
         await server.start(listening)
         ServiceSignals(server, notifier, worker).install(loop)
         if banner:
-            log_banner(server.addresses, settings)
+            log_banner(server.addresses, settings, server)
             if server.metrics is not None:
                 log_metrics(server.metrics.addresses[0])
         if on_started is not None:
@@ -231,12 +232,20 @@ def run(
         notifier.close()
 
 
-def log_banner(addresses: list[str | tuple[str, int]], settings: Settings) -> None:
+def log_banner(
+    addresses: list[str | tuple[str, int]], settings: Settings, server: Server | None = None
+) -> None:
+    """The "serving on" lines.  An ASGI application (``server``'s handler, or the
+    ``interface`` setting when the application is not loaded here) runs as tasks on the
+    loop: the banner says so rather than naming threads it does not use."""
+    handler = server.handler if server is not None else None
+    asgi = is_async_handler(handler) if handler is not None else settings.interface == "asgi"
+    how = "interface=asgi" if asgi else f"threads={settings.threads}"
     for address in addresses:
         server_log.info(
-            "httpkit serving on %s (threads=%d, workers=%d)",
+            "httpkit serving on %s (%s, workers=%d)",
             _where(address, settings),
-            settings.threads,
+            how,
             settings.workers,
         )
 

@@ -270,17 +270,20 @@ class Server:
         """Loop thread (or a server not running): :meth:`stats`."""
         tally = self.tally
         connections = list(self.connections)
-        busy, pending = self.mode.occupancy() if self.mode is not None else (0, 0)
+        mode = self.mode
+        busy, pending = mode.occupancy() if mode is not None else (0, 0)
         return Stats(
             connections=self.open_count,
             connections_total=tally.connections,
-            threads=self.settings.threads,
+            # The mode's: an ASGI application runs as tasks whatever --threads says.
+            threads=mode.threads if mode is not None else 0,
             threads_busy=busy,
             requests_pending=pending,
             requests_total=tally.requests + sum(conn.requests_served for conn in connections),
             responses_by_server=dict(tally.own_responses),
             bytes_in=tally.bytes_in + sum(conn.bytes_in for conn in connections),
             bytes_out=tally.bytes_out + sum(conn.bytes_out for conn in connections),
+            requests_running=mode.requests_running() if mode is not None else 0,
         )
 
     async def _start_metrics(self) -> None:

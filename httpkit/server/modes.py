@@ -55,6 +55,7 @@ class WorkerSide:
 
 class ExecutionMode(Protocol):
     multithread: bool  # handlers run on other threads than the loop's
+    threads: int  # worker threads running handlers (0: none, on the loop)
     continue_at_once: bool  # 100 Continue goes out when the head is read
 
     def side(self, channel: Channel) -> HandlerSide:
@@ -86,16 +87,21 @@ class ExecutionMode(Protocol):
     def occupancy(self) -> tuple[int, int]:
         """(threads running a handler, requests waiting for one), for statistics."""
 
+    def requests_running(self) -> int:
+        """Requests whose handler runs now (started, not yet returned), for statistics."""
+
 
 class InlineMode:
     """Handlers run on the loop thread once their whole body has arrived."""
 
     multithread = False
     continue_at_once = True  # RFC 9110 10.1.1: the body is read before the handler runs
+    threads = 0
 
     def __init__(self, handler: Handler, max_streams: int = 1000) -> None:
         self.handler = handler
         self.streams = StreamSlots(max_streams)  # a waiting stream holds no thread
+        self.running = 0  # 1 while a handler runs (it may ask for the statistics)
 
     def side(self, channel: Channel) -> HandlerSide:
         return LoopSide(channel, self.streams)
@@ -105,11 +111,18 @@ class InlineMode:
 
     def start(self, exchange: Exchange) -> bool:
         if exchange.body is None:
-            run_inline(self.handler, exchange)  # nothing to wait for
+            self._run(exchange)  # nothing to wait for
         return True
 
     def body_complete(self, exchange: Exchange) -> None:
-        run_inline(self.handler, exchange)
+        self._run(exchange)
+
+    def _run(self, exchange: Exchange) -> None:
+        self.running = 1
+        try:
+            run_inline(self.handler, exchange)
+        finally:
+            self.running = 0
 
     def body_failed(self, exchange: Exchange, error: ProtocolError) -> bool:
         return True  # the handler was waiting for the whole body: it never runs
@@ -124,7 +137,10 @@ class InlineMode:
         pass
 
     def occupancy(self) -> tuple[int, int]:
-        return 0, 0  # asked on the loop thread, which is then running no handler
+        return 0, 0  # no threads
+
+    def requests_running(self) -> int:
+        return self.running  # on the loop thread: 0, unless a handler asks
 
 
 class ThreadMode:
@@ -137,9 +153,11 @@ class ThreadMode:
         self, handler: Handler, threads: int, max_pending: int, max_streams: int | None = None
     ) -> None:
         self.pool = WorkerPool(threads, max_pending)
+        self.threads = threads
         self._job = functools.partial(run_threaded, handler)
-        # Each open stream holds a worker thread: by default half of them at most.
-        self.streams = StreamSlots(threads // 2 if max_streams is None else max_streams)
+        # Each open stream holds a worker thread: by default half of them at most, but at
+        # least one, or --threads 1 would refuse every stream.
+        self.streams = StreamSlots(max(1, threads // 2) if max_streams is None else max_streams)
 
     def side(self, channel: Channel) -> HandlerSide:
         return WorkerSide(channel, self.streams)
@@ -170,12 +188,16 @@ class ThreadMode:
         busy = min(outstanding, self.pool.threads)
         return busy, outstanding - busy
 
+    def requests_running(self) -> int:
+        return self.occupancy()[0]  # one per busy thread
+
 
 class TaskMode:
     """Coroutine handlers run as tasks on the loop as soon as their head is parsed."""
 
     multithread = False
     continue_at_once = True  # the task may await the body at once: no reason to wait
+    threads = 0  # tasks on the loop
 
     def __init__(
         self, handler: AsyncHandler, loop: asyncio.AbstractEventLoop, max_streams: int = 1000
@@ -227,3 +249,6 @@ class TaskMode:
 
     def occupancy(self) -> tuple[int, int]:
         return 0, 0  # no threads: a running task waits for nothing but its client
+
+    def requests_running(self) -> int:
+        return len(self.running)

@@ -364,3 +364,45 @@ def test_keep_alive_pipelining_and_head(raw_client: Any) -> None:
 def test_the_handler_refuses_what_is_not_callable() -> None:
     with pytest.raises(TypeError, match="must be callable"):
         ASGIHandler(42)  # type: ignore[arg-type]
+
+
+async def count_then_answer(scope: Scope, receive: Any, send: Any, *, then: float) -> None:
+    if scope["type"] != "http":
+        return
+    body = await drain_body(receive)
+    await asyncio.sleep(then)
+    await respond(send, 200, b"%d" % len(body))
+
+
+def trickle(port: int, pieces: int, pause: float) -> bytes:
+    """A POST whose body arrives a byte at a time, ``pause`` seconds apart."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % pieces
+        client.sendall(head)
+        for _ in range(pieces):
+            time.sleep(pause)
+            client.sendall(b"x")
+        client.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := client.recv(4096):
+            reply += chunk
+        return reply
+
+
+def test_app_timeout_does_not_count_a_slow_upload() -> None:
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        await count_then_answer(scope, receive, send, then=0)
+
+    with live_server(app, app_timeout=1, access_log=False) as server:
+        reply = trickle(server.port, pieces=10, pause=0.2)  # 2 s of upload
+    assert reply.startswith(b"HTTP/1.1 200 ")
+    assert reply.endswith(b"\r\n\r\n10")
+
+
+def test_app_timeout_counts_from_the_end_of_the_body() -> None:
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        await count_then_answer(scope, receive, send, then=2)
+
+    with live_server(app, app_timeout=1, access_log=False) as server:
+        reply = trickle(server.port, pieces=2, pause=0.1)
+    assert reply.startswith(b"HTTP/1.1 500 ")
