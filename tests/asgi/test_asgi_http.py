@@ -182,9 +182,12 @@ def test_send_waits_while_the_client_does_not_read() -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.5)
-        first = sent
-        time.sleep(0.3)
+        # The socket buffers fill, then send() waits: sent stops growing (on a busy
+        # machine filling them takes a while, so watch for it rather than sleep once).
+        deadline, first = time.monotonic() + 5, -1
+        while sent != first and time.monotonic() < deadline:
+            first = sent
+            time.sleep(0.3)
         assert sent == first  # waiting, not buffering
         assert sent < 16 * 1024 * 1024
         received = 0
