@@ -389,7 +389,7 @@ class Server:
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self.mode is not None:
-            await self.loop.run_in_executor(None, self.mode.close, 1.0)
+            await self.mode.stop(1.0)  # cancelled tasks clean up before the app's shutdown
         await self._stop_metrics()
         await self._shut_down_handler()
         if self._stopped is not None and not self._stopped.done():

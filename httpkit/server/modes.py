@@ -84,6 +84,11 @@ class ExecutionMode(Protocol):
     def close(self, timeout: float) -> None:
         """Stop, letting running handlers finish for up to ``timeout`` seconds."""
 
+    async def stop(self, timeout: float) -> None:
+        """Loop thread: :meth:`close`, returning once the handlers have ended (or after
+        about ``timeout`` seconds): what runs after it (the application's shutdown)
+        must not run beside a handler still cleaning up."""
+
     def occupancy(self) -> tuple[int, int]:
         """(threads running a handler, requests waiting for one), for statistics."""
 
@@ -136,6 +141,9 @@ class InlineMode:
     def close(self, timeout: float) -> None:
         pass
 
+    async def stop(self, timeout: float) -> None:
+        pass  # a handler runs within one loop callback: none is running now
+
     def occupancy(self) -> tuple[int, int]:
         return 0, 0  # no threads
 
@@ -182,6 +190,10 @@ class ThreadMode:
 
     def close(self, timeout: float) -> None:
         self.pool.shutdown(timeout)
+
+    async def stop(self, timeout: float) -> None:
+        # Joining the workers blocks: not on the loop, whose callbacks they may await.
+        await asyncio.get_running_loop().run_in_executor(None, self.close, timeout)
 
     def occupancy(self) -> tuple[int, int]:
         outstanding = self.pool.outstanding  # queued or running: a free thread takes a job
@@ -246,6 +258,15 @@ class TaskMode:
         """Any thread: cancel the tasks still running (their connections are closed)."""
         for view in list(self.running.values()):
             self.loop.call_soon_threadsafe(view.cancel)
+
+    async def stop(self, timeout: float) -> None:
+        """Cancel the tasks still running and wait for their clean-up (``finally``
+        blocks, ``async with`` exits) to end -- for ``timeout`` seconds at most."""
+        tasks = [view.task for view in self.running.values() if view.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
 
     def occupancy(self) -> tuple[int, int]:
         return 0, 0  # no threads: a running task waits for nothing but its client
