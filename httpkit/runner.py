@@ -310,6 +310,7 @@ def run_supervised(load: Callable[[], WSGIApp | ASGIApp], settings: Settings) ->
         changed=SourceWatcher(os.getcwd()) if settings.reload else None,
         stop_listening=lambda: _close_all(sockets, unlink=unlink),
         notifier=notifier,
+        startup_timeout=settings.startup_timeout,
     )
     addresses = [_address_of(sock) for sock in sockets]
 

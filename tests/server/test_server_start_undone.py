@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
+import time
 from typing import Any
 
 import pytest
@@ -51,6 +53,10 @@ def refuses_connections(port: int) -> bool:
     return False
 
 
+def server_threads() -> list[str]:
+    return [thread.name for thread in threading.enumerate() if thread.name == "httpkit-server"]
+
+
 def test_a_metrics_address_in_use_leaves_nothing_listening_and_no_lifespan() -> None:
     app = LifespanApp()
     port = free_port()
@@ -92,3 +98,24 @@ def test_a_start_cancelled_during_the_lifespan_startup_closes_the_listener() -> 
         assert app.events == ["lifespan.startup"]  # never completed, never shut down
 
     asyncio.run(program())
+
+
+def test_a_background_start_slower_than_startup_timeout_is_called_off() -> None:
+    app = LifespanApp(startup=1.5)
+    port = free_port()
+    began = time.monotonic()
+    with pytest.raises(RuntimeError, match=r"did not start within 0.3 s \(startup_timeout\)"):
+        httpkit.BackgroundServer(app, port=port, startup_timeout=0.3).start()
+    assert time.monotonic() - began < 1.4  # called off, not waited out
+    assert server_threads() == []  # the thread ended before start() raised
+    time.sleep(1.5)  # past the startup that would have finished: nothing came up
+    assert refuses_connections(port)
+    assert app.events == ["lifespan.startup"]
+
+
+def test_a_background_start_within_startup_timeout_serves() -> None:
+    app = LifespanApp(startup=0.3)
+    with httpkit.serving(app, port=0, startup_timeout=20) as server:
+        assert not refuses_connections(server.port)
+    assert app.events[-1] == "lifespan.shutdown.complete"
+    assert server_threads() == []
