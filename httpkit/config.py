@@ -250,6 +250,15 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0.0,
     ),
     Setting(
+        "startup_timeout",
+        float,
+        300.0,
+        "Seconds a server (each worker process, a background server) has to bind, load "
+        "the application and run its startup (the ASGI lifespan startup) before the "
+        "start is called off as failed; what was started is then shut down.",
+        minimum=0.001,
+    ),
+    Setting(
         "certfile",
         str,
         None,
@@ -541,6 +550,7 @@ class Settings:
     linger_timeout: float
     drain_grace: float
     graceful_timeout: float
+    startup_timeout: float
     certfile: str | None
     keyfile: str | None
     ca_certs: str | None

@@ -25,7 +25,7 @@ from httpkit.server.listeners import bind_sockets, bind_tcp
 from httpkit.server.metrics import StatsShare
 from httpkit.server.systemd import Notifier
 from httpkit.server.workers import Supervisor, WorkerLink
-from httpkit.service import ServiceSignals, systemd_sockets
+from httpkit.service import ServiceSignals, start_until_stopped, systemd_sockets
 from httpkit.wsgi import WSGIHandler, load_app
 from httpkit.wsgi.loader import check_wsgi_callable, factory_hint
 from httpkit.wsgitypes import WSGIApp
@@ -210,8 +210,10 @@ def run(
 
     async def serve_until_stopped(listening: list[socket.socket] | None) -> None:
         # One coroutine from start to stop: a signal that comes while the loop is not
-        # running is lost on uvloop, so the loop runs before anyone is told we listen.
-        await server.start(listening)
+        # running is lost on uvloop, so the loop runs before anyone is told we listen,
+        # and the stop signals are handled from the start-up on (a slow lifespan).
+        if not await start_until_stopped(server, listening, worker):
+            return
         ServiceSignals(server, notifier, worker).install(loop)
         if banner:
             log_banner(server.addresses, settings, server)
@@ -319,6 +321,7 @@ def run_supervised(load: Callable[[], WSGIApp | ASGIApp], settings: Settings) ->
         changed=SourceWatcher(os.getcwd()) if settings.reload else None,
         stop_listening=lambda: _close_all(sockets, unlink=unlink),
         notifier=notifier,
+        startup_timeout=settings.startup_timeout,
     )
     addresses = [_address_of(sock) for sock in sockets]
 

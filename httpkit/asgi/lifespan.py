@@ -43,7 +43,11 @@ class Lifespan:
         self._shutting_down = loop.create_future()
         self._reply = loop.create_future()
         self._task = loop.create_task(self._run())
-        reply = await self._reply
+        try:
+            reply = await self._reply
+        except asyncio.CancelledError:  # the server's start was called off: so is this
+            self._task.cancel()
+            raise
         if reply is None:
             server_log.info("the application does not support the ASGI lifespan scope")
             return
