@@ -179,9 +179,9 @@ SETTINGS: tuple[Setting, ...] = (
         None,
         "Server-sent event streams (responses that wait for events, such as an "
         "EventStream's) open at once; past it a new one gets 503. On worker threads each "
-        "holds a thread while open: the default is half of --threads, so that the rest "
-        "serve other requests; inline (--threads 0) a stream costs no thread and the "
-        "default is --max-connections.",
+        "holds a thread while open: the default is half of --threads (at least 1), so "
+        "that the rest serve other requests; inline (--threads 0) a stream costs no "
+        "thread and the default is --max-connections.",
         optional=True,
         minimum=0,
     ),
@@ -248,6 +248,15 @@ SETTINGS: tuple[Setting, ...] = (
         "On SIGTERM or SIGINT, seconds requests in progress get to finish before their "
         "connections are cut.",
         minimum=0.0,
+    ),
+    Setting(
+        "startup_timeout",
+        float,
+        300.0,
+        "Seconds a server (each worker process, a background server) has to bind, load "
+        "the application and run its startup (the ASGI lifespan startup) before the "
+        "start is called off as failed; what was started is then shut down.",
+        minimum=0.001,
     ),
     Setting(
         "certfile",
@@ -348,7 +357,9 @@ SETTINGS: tuple[Setting, ...] = (
         float,
         60.0,
         "ASGI: seconds an application may take to start its response "
-        "(http.response.start) before it is cancelled and answered with 500; 0: no limit.",
+        "(http.response.start) before it is cancelled and answered with 500, counted "
+        "from the request or from the last piece of its body the app received (a slow "
+        "upload does not count); 0: no limit.",
         minimum=0.0,
     ),
     Setting(
@@ -539,6 +550,7 @@ class Settings:
     linger_timeout: float
     drain_grace: float
     graceful_timeout: float
+    startup_timeout: float
     certfile: str | None
     keyfile: str | None
     ca_certs: str | None

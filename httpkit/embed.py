@@ -25,7 +25,6 @@ from httpkit.wsgitypes import WSGIApp
 
 __all__ = ["AsyncServer", "BackgroundServer", "serving"]
 
-START_TIMEOUT = 30.0  # seconds a background server may take to bind and start
 STOP_MARGIN = 10.0  # seconds a stop may take beyond its grace (closing the worker threads)
 
 # Settings that belong to the process, not to one server among the program's parts.
@@ -130,7 +129,7 @@ class AsyncServer:
             self._starting = False  # a failed start may be tried again
         self._core = core
         self._addresses = core.addresses  # still known once the sockets are closed
-        log_banner(core.addresses, self.settings)
+        log_banner(core.addresses, self.settings, core)
         if core.metrics is not None:
             log_metrics(core.metrics.addresses[0])
 
@@ -183,6 +182,9 @@ class BackgroundServer:
         self._thread: threading.Thread | None = None
         self._started = threading.Event()
         self._failure: BaseException | None = None
+        self._starting: asyncio.Task[None] | None = None
+        self._lock = threading.Lock()  # between a start given up and its thread
+        self._given_up = False
 
     @property
     def core(self) -> Server:
@@ -209,17 +211,34 @@ class BackgroundServer:
         return self._server.port
 
     def start(self) -> None:
-        """Start the thread and wait until the server listens (or failed to)."""
+        """Start the thread and wait until the server listens (or failed to).
+
+        A start that takes longer than the ``startup_timeout`` setting (a slow ASGI
+        lifespan startup) is called off: what it began is undone and the thread ends
+        before :exc:`RuntimeError` is raised."""
         if self._thread is not None:
             raise RuntimeError("the server is started already (a server starts once)")
-        self._loop = new_event_loop(self.settings.loop)
+        self._loop = loop = new_event_loop(self.settings.loop)
+        self._starting = loop.create_task(self._server.start())  # runs in the thread
         self._thread = threading.Thread(target=self._run, name="httpkit-server", daemon=True)
         self._thread.start()
-        if not self._started.wait(START_TIMEOUT):
-            raise RuntimeError(f"the server did not start within {START_TIMEOUT:g} s")
+        timeout = self.settings.startup_timeout
+        if not self._started.wait(timeout) and self._give_up():
+            self._thread.join()
+            raise RuntimeError(f"the server did not start within {timeout:g} s (startup_timeout)")
         if self._failure is not None:
             self._thread.join()
             raise self._failure
+
+    def _give_up(self) -> bool:
+        """Call the start off, unless it has just finished (then False)."""
+        with self._lock:
+            if self._started.is_set():
+                return False
+            self._given_up = True
+            assert self._loop is not None and self._starting is not None
+            self._loop.call_soon_threadsafe(self._starting.cancel)
+            return True
 
     def stop(self, grace: float | None = None) -> None:
         """Drain and stop (see :meth:`AsyncServer.stop`), then wait for the thread.
@@ -235,18 +254,22 @@ class BackgroundServer:
         thread.join(STOP_MARGIN)
 
     def _run(self) -> None:
-        loop = self._loop
-        assert loop is not None
+        loop, starting = self._loop, self._starting
+        assert loop is not None and starting is not None
+        failure: BaseException | None = None
         try:
-            loop.run_until_complete(self._server.start())
+            loop.run_until_complete(starting)
         except BaseException as error:  # handed to start(), in the caller's thread
-            self._failure = error
+            failure = error
+        with self._lock:
+            given_up = self._given_up
+            self._failure = None if given_up else failure
             self._started.set()
-            loop.close()
-            return
-        self._started.set()
         try:
-            loop.run_until_complete(self._server.serve_forever())
+            if failure is None and given_up:  # it finished as start() gave up on it
+                loop.run_until_complete(self._server.stop(0.0))
+            elif failure is None:
+                loop.run_until_complete(self._server.serve_forever())
         finally:
             loop.run_until_complete(loop.shutdown_default_executor())
             loop.close()

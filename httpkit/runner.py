@@ -20,11 +20,12 @@ from httpkit.errors import ConfigError
 from httpkit.reloader import SourceWatcher
 from httpkit.server import Server
 from httpkit.server.accesslog import compile_format
+from httpkit.server.contract import is_async_handler
 from httpkit.server.listeners import bind_sockets, bind_tcp
 from httpkit.server.metrics import StatsShare
 from httpkit.server.systemd import Notifier
 from httpkit.server.workers import Supervisor, WorkerLink
-from httpkit.service import ServiceSignals, systemd_sockets
+from httpkit.service import ServiceSignals, start_until_stopped, systemd_sockets
 from httpkit.wsgi import WSGIHandler, load_app
 from httpkit.wsgi.loader import check_wsgi_callable, factory_hint
 from httpkit.wsgitypes import WSGIApp
@@ -209,11 +210,13 @@ def run(
 
     async def serve_until_stopped(listening: list[socket.socket] | None) -> None:
         # One coroutine from start to stop: a signal that comes while the loop is not
-        # running is lost on uvloop, so the loop runs before anyone is told we listen.
-        await server.start(listening)
+        # running is lost on uvloop, so the loop runs before anyone is told we listen,
+        # and the stop signals are handled from the start-up on (a slow lifespan).
+        if not await start_until_stopped(server, listening, worker):
+            return
         ServiceSignals(server, notifier, worker).install(loop)
         if banner:
-            log_banner(server.addresses, settings)
+            log_banner(server.addresses, settings, server)
             if server.metrics is not None:
                 log_metrics(server.metrics.addresses[0])
         if on_started is not None:
@@ -231,12 +234,20 @@ def run(
         notifier.close()
 
 
-def log_banner(addresses: list[str | tuple[str, int]], settings: Settings) -> None:
+def log_banner(
+    addresses: list[str | tuple[str, int]], settings: Settings, server: Server | None = None
+) -> None:
+    """The "serving on" lines.  An ASGI application (``server``'s handler, or the
+    ``interface`` setting when the application is not loaded here) runs as tasks on the
+    loop: the banner says so rather than naming threads it does not use."""
+    handler = server.handler if server is not None else None
+    asgi = is_async_handler(handler) if handler is not None else settings.interface == "asgi"
+    how = "interface=asgi" if asgi else f"threads={settings.threads}"
     for address in addresses:
         server_log.info(
-            "httpkit serving on %s (threads=%d, workers=%d)",
+            "httpkit serving on %s (%s, workers=%d)",
             _where(address, settings),
-            settings.threads,
+            how,
             settings.workers,
         )
 
@@ -310,6 +321,7 @@ def run_supervised(load: Callable[[], WSGIApp | ASGIApp], settings: Settings) ->
         changed=SourceWatcher(os.getcwd()) if settings.reload else None,
         stop_listening=lambda: _close_all(sockets, unlink=unlink),
         notifier=notifier,
+        startup_timeout=settings.startup_timeout,
     )
     addresses = [_address_of(sock) for sock in sockets]
 

@@ -20,7 +20,7 @@ from httpkit.server.stopping import STOP_SIGNALS, StopAction, StopRule, drain_me
 from httpkit.server.systemd import Notifier, activated_sockets, forget_activation
 from httpkit.server.workers import WorkerLink
 
-__all__ = ["ServiceSignals", "systemd_sockets"]
+__all__ = ["ServiceSignals", "start_until_stopped", "systemd_sockets"]
 
 error_log = logging.getLogger("httpkit.error")
 server_log = logging.getLogger("httpkit.server")
@@ -74,6 +74,50 @@ class ServiceSignals:
         self.notifier.stopping()
         grace = self.server.settings.graceful_timeout
         server_log.info("%s", drain_message(in_flight, grace))
+
+
+async def start_until_stopped(
+    server: Server, sockets: list[socket.socket] | None, worker: WorkerLink | None
+) -> bool:
+    """Start ``server`` (:meth:`Server.start`) unless a stop signal calls the start-up
+    off (a slow application startup): True once started, False if called off.
+
+    The handlers are installed before the start-up, on the running loop (a signal that
+    comes while the loop is not running is lost on uvloop); :class:`ServiceSignals`
+    replaces them once the server accepts.  The start undoes what it had begun: the
+    listeners close, and the application's shutdown runs if its startup had finished.
+    """
+    loop = asyncio.get_running_loop()
+    starting = loop.create_task(server.start(sockets))
+    stops: list[int] = []
+
+    def stop(signum: int) -> None:
+        if stops:  # the start-up is being called off already
+            return
+        stops.append(signum)
+        if worker is None:  # a worker's supervisor speaks for it
+            name = signal.Signals(signum).name
+            server_log.info("stopping: %s during the start-up; calling it off", name)
+        starting.cancel()
+
+    for signum in STOP_SIGNALS:
+        loop.add_signal_handler(signum, stop, signum)
+    try:
+        await starting
+    except asyncio.CancelledError:
+        if stops and not _cancelling(asyncio.current_task()):
+            return False
+        raise
+    if stops:  # the signal came as the start finished: stop what it started
+        await server.shutdown(grace=0.0)
+        return False
+    return True
+
+
+def _cancelling(task: asyncio.Task[object] | None) -> bool:
+    """Whether ``task`` itself is being cancelled (not only what it awaited)."""
+    cancelling = getattr(task, "cancelling", None)  # Python 3.11+
+    return bool(cancelling()) if cancelling is not None else False
 
 
 def _sighup_needs_workers() -> None:

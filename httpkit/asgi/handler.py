@@ -32,7 +32,9 @@ class ASGIHandler:
     """The server handler for one ASGI 3 application.
 
     ``root_path`` is the scope's ``root_path`` (the ``url_prefix`` setting);
-    ``app_timeout`` bounds the time to ``http.response.start`` (0: no bound);
+    ``app_timeout`` bounds the time to ``http.response.start``, counted again from each
+    piece of body ``receive()`` gives (waiting for the client's upload does not count;
+    0: no bound);
     ``lifespan`` False skips the lifespan scope.
     """
 

@@ -60,7 +60,8 @@ class Timed(Protocol):
 
 
 class StartClock:
-    """Bounds the time from a request to its ``http.response.start`` (``app_timeout``),
+    """Bounds the time from a request (or from the last piece of its body the
+    application received) to its ``http.response.start`` (``app_timeout``),
     or a WebSocket's to its ``websocket.accept`` (or close).
 
     Not a timer per request: one timer ticks :data:`TICKS` times per timeout, and a
@@ -108,8 +109,11 @@ class HTTPCycle:
         self._clock = clock
         self.timed_out = False
         if clock is not None:
-            self.tick = clock.tick  # the request waits for its start from this tick
-            clock.waiting.add(self)
+            self._wait_for_start(clock)
+
+    def _wait_for_start(self, clock: StartClock) -> None:
+        self.tick = clock.tick  # the request waits for its start from this tick
+        clock.waiting.add(self)
 
     @property
     def timing(self) -> bool:
@@ -132,11 +136,20 @@ class HTTPCycle:
     async def receive(self) -> Message:
         exchange = self._exchange
         if not self._request_done:
+            # Waiting for the client's body is not the application's time: a slow upload
+            # is bounded by body_timeout, and app_timeout starts again from each piece
+            # given (so from the last one, once the body is complete).
+            clock = self._clock
+            if clock is not None:
+                clock.waiting.discard(self)
             try:
                 data = await exchange.receive()
             except ClientDisconnectedError:
                 self._request_done = True
                 return {"type": "http.disconnect"}
+            finally:
+                if clock is not None and self._clock is not None:
+                    self._wait_for_start(clock)
             more = not exchange.body_done
             self._request_done = not more
             return {"type": "http.request", "body": data, "more_body": more}

@@ -22,6 +22,8 @@ __all__ = ["Lifespan"]
 server_log = logging.getLogger("httpkit.server")
 error_log = logging.getLogger("httpkit.error")
 
+END_TIMEOUT = 1.0  # seconds a cancelled lifespan scope gets to end
+
 
 class Lifespan:
     """One run of the application's lifespan scope (see the module documentation)."""
@@ -41,11 +43,16 @@ class Lifespan:
         self._shutting_down = loop.create_future()
         self._reply = loop.create_future()
         self._task = loop.create_task(self._run())
-        reply = await self._reply
+        try:
+            reply = await self._reply
+        except asyncio.CancelledError:  # the server's start was called off: so is this
+            self._task.cancel()
+            raise
         if reply is None:
             server_log.info("the application does not support the ASGI lifespan scope")
             return
         if reply["type"] == "lifespan.startup.failed":
+            await self._end()
             raise ConfigError(f"the application's startup failed: {reply.get('message', '')}")
         self.supported = True
 
@@ -59,20 +66,34 @@ class Lifespan:
             reply = await asyncio.wait_for(asyncio.shield(self._reply), timeout)
         except asyncio.TimeoutError:
             error_log.error("the application's shutdown took more than %.1f s", timeout)
+            await self._end()
             return
         if reply is not None and reply["type"] == "lifespan.shutdown.failed":
             error_log.error("the application's shutdown failed: %s", reply.get("message", ""))
+        await self._end()
+
+    async def _end(self) -> None:
+        """The server is done with the lifespan scope: an application still in it (a
+        shutdown past its timeout, a failed startup still awaiting) is cancelled and
+        awaited, not left pending until the loop closes (and destroyed with a warning)."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task], timeout=END_TIMEOUT)
 
     async def _run(self) -> None:
         scope = {"type": "lifespan", "asgi": ASGI_VERSION, "state": self.state}
         try:
             await self.app(scope, self._receive, self._send)
+        except asyncio.CancelledError:
+            raise  # the server stopped waiting (see _end): nothing to report
         except BaseException as error:  # an app without lifespan support raises here
             if self.supported:
                 error_log.error("error in the application's lifespan", exc_info=error)
             else:
                 server_log.debug("the lifespan scope raised", exc_info=error)
-        self._answer(None)
+        finally:
+            self._answer(None)
 
     def _answer(self, reply: Message | None) -> None:
         if self._reply is not None and not self._reply.done():

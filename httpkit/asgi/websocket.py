@@ -152,11 +152,22 @@ class WebSocketCycle:
             elif event.message_finished:
                 self._ready.append(self._message(event))
         elif isinstance(event, Ping):
-            await self._write(event.response())
+            await self._pong(event)
         elif isinstance(event, CloseConnection):
             # Answer the close (RFC 6455 5.5.1), or close with the error wsproto found.
             await self._close(event.code, event.reason or "")
             self._end(event.code)
+
+    async def _pong(self, ping: Ping) -> None:
+        """Answer a ping (RFC 6455 5.5.3) -- not once a close went out: wsproto refuses
+        it then.  A client gone meanwhile ends the socket: receive() says disconnect."""
+        assert self._conn is not None
+        if self._conn.state is not ConnectionState.OPEN:
+            return
+        try:
+            await self._write(ping.response())
+        except ClientDisconnectedError:
+            self._end(ABNORMAL)
 
     def _message(self, event: FrameMessage[Any]) -> Message:
         parts, self._parts, self._size = self._parts, [], 0
@@ -241,9 +252,12 @@ class WebSocketCycle:
         self._pinger = loop.call_later(delay, self._ping)
 
     def _ping(self) -> None:
-        """Ping a connection that has been silent for the interval; wait for any bytes."""
+        """Ping a connection that has been silent for the interval; wait for any bytes.
+
+        A loop callback: nothing may escape it.  A close may be on its way (wsproto is
+        closed while the close frame is being written): no ping then."""
         assert self._tunnel is not None and self._conn is not None
-        if self.state is not _State.OPEN:
+        if self.state is not _State.OPEN or self._conn.state is not ConnectionState.OPEN:
             return
         silent = time.monotonic() - self._tunnel.last_received
         if silent < self._ping_interval:

@@ -42,7 +42,9 @@ class TransportChannel(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.flow = WriteFlow()
         self._reading_paused = False  # the transport's reading (loop thread only)
-        self._resume_writing: Callable[[], None] | None = None
+        # Everyone waiting for the transport to drain: an inline body, and with tasks as
+        # many senders as run at once (a WebSocket's sender task and its pong replies).
+        self._resume_writing: list[Callable[[], None]] = []
         # Statistics (loop thread; the server adds them up when the connection closes).
         self.bytes_in = 0
         self.bytes_out = 0
@@ -63,11 +65,13 @@ class TransportChannel(asyncio.Protocol):
         self.flow.pause(self.ctx.now())
 
     def _wake_writer(self) -> None:
-        """Let an inline body waiting for the transport go on, from its own callback:
-        resuming it inside the transport's callback can re-enter the transport."""
-        resume, self._resume_writing = self._resume_writing, None
-        if resume is not None:
-            self.call_soon(resume)
+        """Let every writer waiting for the transport go on, each from its own callback:
+        resuming one inside the transport's callback can re-enter the transport."""
+        waiting = self._resume_writing
+        if waiting:
+            self._resume_writing = []
+            for resume in waiting:
+                self.call_soon(resume)
 
     def _pause_reading(self) -> None:
         if not self._reading_paused and self.transport is not None:
@@ -125,7 +129,7 @@ class TransportChannel(asyncio.Protocol):
     def when_writable(self, resume: Callable[[], None]) -> None:
         """Loop thread: call ``resume`` from a later callback once writes may go on."""
         if self.flow.paused and not self.closing:
-            self._resume_writing = resume
+            self._resume_writing.append(resume)
         else:
             self.call_soon(resume)
 
@@ -173,13 +177,14 @@ class TransportChannel(asyncio.Protocol):
                     file,
                     offset,
                     count,
-                    writable=self._drained,
+                    writable=self.drained,
                     closing=lambda: self.closing,
                 )
             self.bytes_out += sent
 
-    async def _drained(self) -> None:
-        """Until the transport's buffer has drained (or the connection is gone)."""
+    async def drained(self) -> None:
+        """Loop thread: until the transport's buffer has drained (or the connection is
+        gone).  Any number of coroutines may wait at once; all go on together."""
         waiter = self.ctx.loop.create_future()
         self.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
         await waiter

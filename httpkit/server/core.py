@@ -91,26 +91,36 @@ class Server:
 
     async def start(self, sockets: list[socket.socket] | None = None) -> None:
         """Bind (unless ``sockets`` are given), start the handler (its ``startup()``),
-        start the workers and start accepting."""
+        start the workers and start accepting.
+
+        Everything is bound first (the listeners, then ``metrics_bind``), so that an
+        address in use is refused before the application starts.  A failure or a
+        cancellation part-way leaves nothing behind: what was started is undone.
+        """
         self._loop = asyncio.get_running_loop()
         self._stopped = self._loop.create_future()
         for sock in sockets if sockets is not None else bind_sockets(self.settings):
             self.listeners.append(Listener(self._loop, sock, self._accepted))
-        startup = lifecycle_hook(self.handler, "startup")
-        if startup is not None:
-            try:
+        started_handler = False
+        try:
+            if self.settings.metrics_bind is not None:
+                await self._start_metrics()
+            startup = lifecycle_hook(self.handler, "startup")
+            if startup is not None:
                 await startup()  # before the first accept
-            except BaseException:
-                for listener in self.listeners:
-                    listener.close(unlink=self.owns_sockets)
-                self.listeners.clear()
-                raise
+            started_handler = True
+            self._start_serving()
+        except BaseException:
+            await self._undo_start(started_handler)
+            raise
+
+    def _start_serving(self) -> None:
         settings = self.settings
         self.mode = self._execution_mode()
         self.context = ConnectionContext(
             settings=settings,
             mode=self.mode,
-            loop=self._loop,
+            loop=self.loop,
             describe=self.connection_info,
             opened=self.connection_opened,
             closed=self.connection_closed,
@@ -125,8 +135,21 @@ class Server:
         for listener in self.listeners:
             listener.resume()
         self._sweep()
-        if settings.metrics_bind is not None:
-            await self._start_metrics()
+
+    async def _undo_start(self, started_handler: bool) -> None:
+        """What a failed or cancelled :meth:`start` had begun, undone (nothing was
+        accepted yet, or the connections are cut)."""
+        for listener in self.listeners:
+            listener.close(unlink=self.owns_sockets)
+        self.listeners.clear()
+        self.cut_connections()
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+        if self.mode is not None:
+            await self.loop.run_in_executor(None, self.mode.close, 1.0)
+        await self._stop_metrics()
+        if started_handler:
+            await self._shut_down_handler()
 
     def _execution_mode(self) -> ExecutionMode:
         handler, settings = self.handler, self.settings
@@ -270,17 +293,20 @@ class Server:
         """Loop thread (or a server not running): :meth:`stats`."""
         tally = self.tally
         connections = list(self.connections)
-        busy, pending = self.mode.occupancy() if self.mode is not None else (0, 0)
+        mode = self.mode
+        busy, pending = mode.occupancy() if mode is not None else (0, 0)
         return Stats(
             connections=self.open_count,
             connections_total=tally.connections,
-            threads=self.settings.threads,
+            # The mode's: an ASGI application runs as tasks whatever --threads says.
+            threads=mode.threads if mode is not None else 0,
             threads_busy=busy,
             requests_pending=pending,
             requests_total=tally.requests + sum(conn.requests_served for conn in connections),
             responses_by_server=dict(tally.own_responses),
             bytes_in=tally.bytes_in + sum(conn.bytes_in for conn in connections),
             bytes_out=tally.bytes_out + sum(conn.bytes_out for conn in connections),
+            requests_running=mode.requests_running() if mode is not None else 0,
         )
 
     async def _start_metrics(self) -> None:
@@ -386,7 +412,7 @@ class Server:
         if self._sweeper is not None:
             self._sweeper.cancel()
         if self.mode is not None:
-            await self.loop.run_in_executor(None, self.mode.close, 1.0)
+            await self.mode.stop(1.0)  # cancelled tasks clean up before the app's shutdown
         await self._stop_metrics()
         await self._shut_down_handler()
         if self._stopped is not None and not self._stopped.done():

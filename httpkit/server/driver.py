@@ -25,7 +25,6 @@ the connection is cut, so the client sees a truncated response rather than a wro
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
 from collections.abc import Iterable, Iterator
@@ -33,7 +32,7 @@ from collections.abc import Iterable, Iterator
 from httpkit.errors import ProtocolError, RequestBodyError, ResponseError
 from httpkit.server.bodywait import wait_on_loop, wait_on_worker
 from httpkit.server.contract import ClientDisconnectedError, FileBody, Handler
-from httpkit.server.exchange import Channel, Exchange
+from httpkit.server.exchange import Exchange
 
 __all__ = ["answer_failure", "run_inline", "run_threaded"]
 
@@ -200,16 +199,9 @@ async def _send_blocks(exchange: Exchange, body: FileBody, count: int) -> None:
         left -= len(block)
         channel.write(exchange.frame_piece(bytes(block)))
         if channel.writing_paused:
-            await _writable(channel)
+            await channel.drained()
     if left:
         raise ClientDisconnectedError("client closed the connection during the file")
-
-
-async def _writable(channel: Channel) -> None:
-    """Until the transport's buffer has drained (or the connection is gone)."""
-    waiter = asyncio.get_running_loop().create_future()
-    channel.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
-    await waiter
 
 
 def answer_failure(exchange: Exchange, error: BaseException) -> None:

@@ -78,6 +78,9 @@ class Channel(Protocol):
     def when_writable(self, resume: Callable[[], None]) -> None:
         """Loop thread: call ``resume`` (from a later callback) once writes may go on."""
 
+    async def drained(self) -> None:
+        """Loop thread: until writes may go on; any number of coroutines may wait."""
+
     def send_continue(self, exchange: Exchange) -> None:
         """Loop thread: ``100 Continue``, unless the final response has started."""
 

@@ -108,6 +108,11 @@ class _StatsCollector:
             "Requests waiting for a free worker thread.",
             stats.requests_pending,
         )
+        yield GaugeMetricFamily(
+            "httpkit_requests_running",
+            "Requests whose handler runs now (on a thread, as an ASGI task, or inline).",
+            stats.requests_running,
+        )
         yield CounterMetricFamily(
             "httpkit_requests",
             "Requests answered, by the application or the server.",

@@ -55,6 +55,7 @@ class WorkerSide:
 
 class ExecutionMode(Protocol):
     multithread: bool  # handlers run on other threads than the loop's
+    threads: int  # worker threads running handlers (0: none, on the loop)
     continue_at_once: bool  # 100 Continue goes out when the head is read
 
     def side(self, channel: Channel) -> HandlerSide:
@@ -83,8 +84,16 @@ class ExecutionMode(Protocol):
     def close(self, timeout: float) -> None:
         """Stop, letting running handlers finish for up to ``timeout`` seconds."""
 
+    async def stop(self, timeout: float) -> None:
+        """Loop thread: :meth:`close`, returning once the handlers have ended (or after
+        about ``timeout`` seconds): what runs after it (the application's shutdown)
+        must not run beside a handler still cleaning up."""
+
     def occupancy(self) -> tuple[int, int]:
         """(threads running a handler, requests waiting for one), for statistics."""
+
+    def requests_running(self) -> int:
+        """Requests whose handler runs now (started, not yet returned), for statistics."""
 
 
 class InlineMode:
@@ -92,10 +101,12 @@ class InlineMode:
 
     multithread = False
     continue_at_once = True  # RFC 9110 10.1.1: the body is read before the handler runs
+    threads = 0
 
     def __init__(self, handler: Handler, max_streams: int = 1000) -> None:
         self.handler = handler
         self.streams = StreamSlots(max_streams)  # a waiting stream holds no thread
+        self.running = 0  # 1 while a handler runs (it may ask for the statistics)
 
     def side(self, channel: Channel) -> HandlerSide:
         return LoopSide(channel, self.streams)
@@ -105,11 +116,18 @@ class InlineMode:
 
     def start(self, exchange: Exchange) -> bool:
         if exchange.body is None:
-            run_inline(self.handler, exchange)  # nothing to wait for
+            self._run(exchange)  # nothing to wait for
         return True
 
     def body_complete(self, exchange: Exchange) -> None:
-        run_inline(self.handler, exchange)
+        self._run(exchange)
+
+    def _run(self, exchange: Exchange) -> None:
+        self.running = 1
+        try:
+            run_inline(self.handler, exchange)
+        finally:
+            self.running = 0
 
     def body_failed(self, exchange: Exchange, error: ProtocolError) -> bool:
         return True  # the handler was waiting for the whole body: it never runs
@@ -123,8 +141,14 @@ class InlineMode:
     def close(self, timeout: float) -> None:
         pass
 
+    async def stop(self, timeout: float) -> None:
+        pass  # a handler runs within one loop callback: none is running now
+
     def occupancy(self) -> tuple[int, int]:
-        return 0, 0  # asked on the loop thread, which is then running no handler
+        return 0, 0  # no threads
+
+    def requests_running(self) -> int:
+        return self.running  # on the loop thread: 0, unless a handler asks
 
 
 class ThreadMode:
@@ -137,9 +161,11 @@ class ThreadMode:
         self, handler: Handler, threads: int, max_pending: int, max_streams: int | None = None
     ) -> None:
         self.pool = WorkerPool(threads, max_pending)
+        self.threads = threads
         self._job = functools.partial(run_threaded, handler)
-        # Each open stream holds a worker thread: by default half of them at most.
-        self.streams = StreamSlots(threads // 2 if max_streams is None else max_streams)
+        # Each open stream holds a worker thread: by default half of them at most, but at
+        # least one, or --threads 1 would refuse every stream.
+        self.streams = StreamSlots(max(1, threads // 2) if max_streams is None else max_streams)
 
     def side(self, channel: Channel) -> HandlerSide:
         return WorkerSide(channel, self.streams)
@@ -165,10 +191,17 @@ class ThreadMode:
     def close(self, timeout: float) -> None:
         self.pool.shutdown(timeout)
 
+    async def stop(self, timeout: float) -> None:
+        # Joining the workers blocks: not on the loop, whose callbacks they may await.
+        await asyncio.get_running_loop().run_in_executor(None, self.close, timeout)
+
     def occupancy(self) -> tuple[int, int]:
         outstanding = self.pool.outstanding  # queued or running: a free thread takes a job
         busy = min(outstanding, self.pool.threads)
         return busy, outstanding - busy
+
+    def requests_running(self) -> int:
+        return self.occupancy()[0]  # one per busy thread
 
 
 class TaskMode:
@@ -176,6 +209,7 @@ class TaskMode:
 
     multithread = False
     continue_at_once = True  # the task may await the body at once: no reason to wait
+    threads = 0  # tasks on the loop
 
     def __init__(
         self, handler: AsyncHandler, loop: asyncio.AbstractEventLoop, max_streams: int = 1000
@@ -225,5 +259,17 @@ class TaskMode:
         for view in list(self.running.values()):
             self.loop.call_soon_threadsafe(view.cancel)
 
+    async def stop(self, timeout: float) -> None:
+        """Cancel the tasks still running and wait for their clean-up (``finally``
+        blocks, ``async with`` exits) to end -- for ``timeout`` seconds at most."""
+        tasks = [view.task for view in self.running.values() if view.task is not None]
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await asyncio.wait(tasks, timeout=timeout)
+
     def occupancy(self) -> tuple[int, int]:
         return 0, 0  # no threads: a running task waits for nothing but its client
+
+    def requests_running(self) -> int:
+        return len(self.running)

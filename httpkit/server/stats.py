@@ -49,6 +49,9 @@ class Stats:
     responses_by_server: Mapping[int, int]  # status -> responses the server made itself
     bytes_in: int
     bytes_out: int
+    # handlers running now: busy threads, ASGI tasks, 0 or 1 inline.  Last, with a
+    # default: a worker of the previous version publishes figures without it.
+    requests_running: int = 0
 
     def as_dict(self) -> dict[str, Any]:
         figures = asdict(self)
@@ -78,6 +81,7 @@ class Stats:
             responses_by_server=statuses,
             bytes_in=self.bytes_in + other.bytes_in,
             bytes_out=self.bytes_out + other.bytes_out,
+            requests_running=self.requests_running + other.requests_running,
         )
 
     def stopped(self) -> Stats:

@@ -18,11 +18,12 @@ __all__ = ["StreamSlots", "stream_limit"]
 
 def stream_limit(settings: Settings) -> int:
     """``max_streams``, or its default: half the worker threads (so that the other half
-    keeps serving ordinary requests), or ``max_connections`` inline."""
+    keeps serving ordinary requests) but at least one (``--threads 1``, the SQLite
+    configuration, would otherwise refuse every stream), or ``max_connections`` inline."""
     if settings.max_streams is not None:
         return settings.max_streams
     if settings.threads > 0:
-        return settings.threads // 2
+        return max(1, settings.threads // 2)
     return settings.max_connections
 
 

@@ -106,7 +106,7 @@ class TaskExchange:
         channel = self._channel
         channel.write(self._exchange.frame_piece(piece))
         if channel.writing_paused:
-            await _writable(channel)
+            await channel.drained()
             self._check_open()
 
     def finish(self, piece: bytes = b"") -> None:
@@ -163,13 +163,6 @@ class TaskExchange:
         gone = self._gone
         if gone is not None and not gone.done():
             gone.set_result(None)
-
-
-async def _writable(channel: Channel) -> None:
-    """Until the transport's buffer has drained (or the connection is gone)."""
-    waiter = asyncio.get_running_loop().create_future()
-    channel.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
-    await waiter
 
 
 async def run_task(

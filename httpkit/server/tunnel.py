@@ -137,9 +137,7 @@ class Tunnel:
         self.write(data)
         channel = self._channel
         if channel.writing_paused:
-            waiter = asyncio.get_running_loop().create_future()
-            channel.when_writable(lambda: None if waiter.done() else waiter.set_result(None))
-            await waiter
+            await channel.drained()
 
     def _flush(self) -> None:
         outgoing = self._outgoing

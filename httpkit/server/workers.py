@@ -61,7 +61,7 @@ WorkerMain = Callable[[list[socket.socket], WorkerLink], int]
 """Runs in a forked worker: serve on the sockets, call ``link.ready()`` once accepting,
 return the exit status."""
 
-READY_TIMEOUT = 30.0  # seconds a new worker has to load the application and listen
+READY_TIMEOUT = 300.0  # default seconds a new worker has to load the application and listen
 YOUNG = 1.0  # a worker that dies sooner than this after starting is restarted after a pause
 RESTART_PAUSE = 1.0
 STOP_MARGIN = 5.0  # seconds beyond graceful_timeout before a stuck worker is killed
@@ -98,6 +98,9 @@ class Supervisor:
     # no worker would accept (they would be reset when the last copy closes).
     stop_listening: Callable[[], None] | None = None
     notifier: Notifier = field(default_factory=Notifier)
+    # Seconds a new worker has to say it accepts (the startup_timeout setting): its
+    # application's startup (the ASGI lifespan) may be slow.
+    startup_timeout: float = READY_TIMEOUT
     rule: StopRule = field(default_factory=StopRule)
     workers: dict[int, _Worker] = field(default_factory=dict)
     _signals: list[int] = field(default_factory=list)
@@ -179,12 +182,17 @@ class Supervisor:
 
     def _wait_ready(self, worker: _Worker) -> bool:
         """Block until ``worker`` accepts (True) or dies or times out (False)."""
-        deadline = time.monotonic() + READY_TIMEOUT
+        deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self._wait([worker.pipe], TICK):
                 with contextlib.suppress(BlockingIOError):
                     worker.ready = os.read(worker.pipe, 1) == b"R"
                     return worker.ready
+        error_log.error(
+            "worker %d did not start within %g s (startup_timeout); stopping it",
+            worker.pid,
+            self.startup_timeout,
+        )
         return False
 
     def _start_all(self) -> int:
@@ -195,12 +203,26 @@ class Supervisor:
         return 0
 
     def _failed_start(self, worker: _Worker) -> int:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(worker.pid, signal.SIGKILL)
-        _, status = os.waitpid(worker.pid, 0)
+        status = self._stop_starting(worker.pid)
         self._forget(worker)
         code = os.waitstatus_to_exitcode(status)
         return code if code > 0 else 1
+
+    def _stop_starting(self, pid: int) -> int:
+        """The wait status of a worker that failed to start, or took too long: SIGTERM
+        first, so that it calls its start off and shuts down what it started (the
+        ASGI lifespan), then SIGKILL after STOP_MARGIN seconds."""
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_MARGIN
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return status
+            time.sleep(STOP_TICK)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        return os.waitpid(pid, 0)[1]
 
     # -- supervising -------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import mimetypes
 import os
 from collections.abc import Iterable, Iterator
+from stat import S_ISREG
 from typing import IO
 
 import webob
@@ -148,20 +149,40 @@ class StaticFiles:
         file = _open(target)
         try:
             siblings = self._siblings(target)
-            coding = choose_encoding(request.environ.get("HTTP_ACCEPT_ENCODING"), siblings)
+            coding = choose_encoding(
+                request.environ.get("HTTP_ACCEPT_ENCODING"), [name for name, _ in siblings]
+            )
             if coding is not None:
-                file.close()
-                file = _open(target + dict(SIBLINGS)[coding])
+                sibling = _open_checked(*dict(siblings)[coding])
+                if sibling is None:
+                    coding = None  # replaced since it was checked: send the plain file
+                else:
+                    file.close()
+                    file = sibling
             return self._representation(request, target, file, coding, bool(siblings))
         except BaseException:
             file.close()
             raise
 
-    def _siblings(self, target: str) -> list[str]:
-        """The codings of the precompressed files beside ``target``, in preference order."""
+    def _siblings(self, target: str) -> list[tuple[str, tuple[str, os.stat_result]]]:
+        """The precompressed files beside ``target``, in preference order: each coding
+        with the sibling's real path and its stat.  A sibling is kept only if it is a
+        regular file inside the root: a symlink ``a.txt.gz -> /etc/passwd`` must not
+        be served as ``a.txt``."""
         if not self.precompressed:
             return []
-        return [coding for coding, suffix in SIBLINGS if os.path.isfile(target + suffix)]
+        found: list[tuple[str, tuple[str, os.stat_result]]] = []
+        for coding, suffix in SIBLINGS:
+            real = os.path.realpath(target + suffix)
+            if not real.startswith(self.root + os.sep):
+                continue
+            try:
+                stat = os.stat(real)
+            except OSError:
+                continue
+            if S_ISREG(stat.st_mode):
+                found.append((coding, (real, stat)))
+        return found
 
     def _representation(
         self,
@@ -210,6 +231,20 @@ def _open(path: str) -> IO[bytes]:
         raise webob.exc.HTTPNotFound() from None
     except PermissionError:
         raise webob.exc.HTTPForbidden() from None
+
+
+def _open_checked(path: str, checked: os.stat_result) -> IO[bytes] | None:
+    """``path`` opened, if it is still the file ``checked`` described (same device and
+    inode): a file swapped for a symlink between the check and the open is not read."""
+    try:
+        file = open(path, "rb")  # noqa: SIM115 - returned open, the response closes it
+    except OSError:
+        return None
+    opened = os.fstat(file.fileno())
+    if (opened.st_dev, opened.st_ino) != (checked.st_dev, checked.st_ino):
+        file.close()
+        return None
+    return file
 
 
 def _content_type(target: str) -> str:

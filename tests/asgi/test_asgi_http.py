@@ -182,17 +182,17 @@ def test_send_waits_while_the_client_does_not_read() -> None:
         sock = socket.create_connection(("127.0.0.1", server.port))
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
         sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-        time.sleep(0.5)
-        first = sent
-        time.sleep(0.3)
+        # The socket buffers fill, then send() waits: sent stops growing (on a busy
+        # machine filling them takes a while, so watch for it rather than sleep once).
+        deadline, first = time.monotonic() + 5, -1
+        while sent != first and time.monotonic() < deadline:
+            first = sent
+            time.sleep(0.3)
         assert sent == first  # waiting, not buffering
         assert sent < 16 * 1024 * 1024
         received = 0
         sock.settimeout(5)
-        # Reading lets it go on; the application's next send() may return a moment after
-        # the read that made room, so read on (bounded) until it has.
-        deadline = time.monotonic() + 10
-        while (received < 4 * 1024 * 1024 or sent == first) and time.monotonic() < deadline:
+        while received < 4 * 1024 * 1024 or sent == first:  # reading lets it go on
             received += len(sock.recv(1 << 20))
         assert sent > first
         sock.close()
@@ -367,3 +367,45 @@ def test_keep_alive_pipelining_and_head(raw_client: Any) -> None:
 def test_the_handler_refuses_what_is_not_callable() -> None:
     with pytest.raises(TypeError, match="must be callable"):
         ASGIHandler(42)  # type: ignore[arg-type]
+
+
+async def count_then_answer(scope: Scope, receive: Any, send: Any, *, then: float) -> None:
+    if scope["type"] != "http":
+        return
+    body = await drain_body(receive)
+    await asyncio.sleep(then)
+    await respond(send, 200, b"%d" % len(body))
+
+
+def trickle(port: int, pieces: int, pause: float) -> bytes:
+    """A POST whose body arrives a byte at a time, ``pause`` seconds apart."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as client:
+        head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n" % pieces
+        client.sendall(head)
+        for _ in range(pieces):
+            time.sleep(pause)
+            client.sendall(b"x")
+        client.shutdown(socket.SHUT_WR)
+        reply = b""
+        while chunk := client.recv(4096):
+            reply += chunk
+        return reply
+
+
+def test_app_timeout_does_not_count_a_slow_upload() -> None:
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        await count_then_answer(scope, receive, send, then=0)
+
+    with live_server(app, app_timeout=1, access_log=False) as server:
+        reply = trickle(server.port, pieces=10, pause=0.2)  # 2 s of upload
+    assert reply.startswith(b"HTTP/1.1 200 ")
+    assert reply.endswith(b"\r\n\r\n10")
+
+
+def test_app_timeout_counts_from_the_end_of_the_body() -> None:
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        await count_then_answer(scope, receive, send, then=2)
+
+    with live_server(app, app_timeout=1, access_log=False) as server:
+        reply = trickle(server.port, pieces=2, pause=0.1)
+    assert reply.startswith(b"HTTP/1.1 500 ")

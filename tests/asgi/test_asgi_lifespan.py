@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
+from httpkit.asgi.lifespan import Lifespan
+from httpkit.embed import AsyncServer
 from httpkit.errors import ConfigError
 from httpkit.testing import live_server
 
@@ -135,3 +138,82 @@ def test_startup_and_shutdown_once_per_worker(tmp_path: Path) -> None:
     stops = sorted(lines[i + 1] for i in range(0, len(lines), 2) if lines[i] == "shutdown")
     assert len(starts) == 2 and len(set(starts)) == 2  # one per worker process
     assert stops == starts
+
+
+def test_cancelled_requests_clean_up_before_the_lifespan_shutdown() -> None:
+    log: list[str] = []
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] == "lifespan":
+            await receive()
+            await send({"type": "lifespan.startup.complete"})
+            await receive()
+            log.append("lifespan shutdown")
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+        headers = [(b"content-type", b"text/event-stream")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        try:
+            while True:
+                await send(
+                    {"type": "http.response.body", "body": b"data: x\n\n", "more_body": True}
+                )
+                await asyncio.sleep(0.05)
+        finally:
+            await asyncio.sleep(0.05)  # e.g. recording the stream's end in a database
+            log.append("request cleanup")
+
+    async def scenario() -> None:
+        server = AsyncServer(app, host="127.0.0.1", port=0, access_log=False)
+        await server.start()
+        reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+        writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        await reader.read(100)
+        await server.stop(grace=0.2)
+        writer.close()
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert log == ["request cleanup", "lifespan shutdown"]
+
+
+def lingering_app(events: list[str], *, fail: bool) -> Any:
+    """A lifespan scope that stays in the application after the server is done with it."""
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        await receive()
+        if fail:
+            await send({"type": "lifespan.startup.failed", "message": "no database"})
+        else:
+            await send({"type": "lifespan.startup.complete"})
+            await receive()  # the shutdown, which never completes
+        try:
+            await asyncio.sleep(60)
+        except asyncio.CancelledError:
+            events.append("cancelled")
+            raise
+
+    return app
+
+
+def test_a_lifespan_past_its_shutdown_timeout_is_cancelled_and_awaited() -> None:
+    events: list[str] = []
+
+    async def scenario() -> None:
+        lifespan = Lifespan(lingering_app(events, fail=False), {})
+        await lifespan.startup()
+        await lifespan.shutdown(0.05)
+        assert events == ["cancelled"]  # already: not at the loop's close
+
+    asyncio.run(scenario())
+
+
+def test_a_failed_startup_cancels_and_awaits_the_lifespan_scope() -> None:
+    events: list[str] = []
+
+    async def scenario() -> None:
+        lifespan = Lifespan(lingering_app(events, fail=True), {})
+        with pytest.raises(ConfigError, match="no database"):
+            await lifespan.startup()
+        assert events == ["cancelled"]
+
+    asyncio.run(scenario())

@@ -123,6 +123,7 @@ def test_busy_threads_and_pending_requests(serve: Serve) -> None:
                 sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
             stats = settled(live.server, lambda s: s.requests_pending == 1)
             assert (stats.threads, stats.threads_busy, stats.requests_pending) == (1, 1, 1)
+            assert stats.requests_running == 1  # the busy thread's; the queued one waits
             assert stats.connections == 2
             release.set()
             for sock in socks:

@@ -63,8 +63,8 @@ class FakeChannel:
     def call_soon(self, callback: Callable[..., Any], *args: Any) -> None:
         asyncio.get_running_loop().call_soon(callback, *args)
 
-    def when_writable(self, resume: Callable[[], None]) -> None:
-        asyncio.get_running_loop().call_later(0.01, resume)
+    async def drained(self) -> None:
+        await asyncio.sleep(0.01)
 
     def close(self) -> None:
         self.closed = True

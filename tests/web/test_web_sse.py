@@ -252,6 +252,19 @@ def test_thread_mode_keeps_half_the_threads_for_other_requests() -> None:
         assert httpx.get(server.url + "/hello", timeout=WAIT).text == "hello"
 
 
+def test_one_worker_thread_still_serves_a_stream() -> None:
+    # --threads 1 (the SQLite configuration): half of one thread must not mean no stream.
+    hub = EventHub()
+    with (
+        live_server(hub_app(hub, heartbeat=60.0), threads=1) as server,
+        httpx.stream("GET", server.url + "/events", timeout=WAIT) as response,
+    ):
+        assert response.status_code == 200
+        assert wait_until(lambda: hub.streams == 1)
+        hub.publish("only")
+        assert next_event(read_events(response)).data == "only"
+
+
 @MODES
 def test_stopping_the_server_ends_open_streams(threads: int) -> None:
     hub = EventHub()
