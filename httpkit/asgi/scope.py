@@ -6,11 +6,11 @@ from typing import Any
 from urllib.parse import unquote
 
 from httpkit.asgi.types import Scope
-from httpkit.h1 import Request
+from httpkit.h1 import Request, split_target
 from httpkit.server.contract import AsyncHandlerExchange
 from httpkit.server.info import ConnectionInfo
 
-__all__ = ["ASGI_VERSION", "http_scope", "request_headers", "split_target", "websocket_scope"]
+__all__ = ["ASGI_VERSION", "http_scope", "request_headers", "websocket_scope"]
 
 # spec_version 2.4: send() on a closed connection raises an OSError (our
 # ClientDisconnectedError), so applications need not listen for http.disconnect.
@@ -22,19 +22,6 @@ WEBSOCKET_VERSION = {"version": "3.0", "spec_version": "2.3"}  # 2.3: reason on 
 _UPGRADE = b"upgrade"
 _NAMES: dict[str, bytes] = {"upgrade": _UPGRADE}
 _MAX_NAMES = 512
-
-
-def split_target(target: str) -> tuple[str, str]:
-    """(path, query) of a request target (RFC 9112 3.2), the path still percent-encoded."""
-    path, _, query = target.partition("?")
-    if not path.startswith("/"):
-        if path == "*":  # asterisk-form, OPTIONS only (RFC 9112 3.2.4)
-            return "", query
-        # absolute-form (RFC 9112 3.2.2): drop scheme and authority, keep the path.
-        scheme_end = path.find("://")
-        slash = path.find("/", scheme_end + 3) if scheme_end >= 0 else -1
-        path = path[slash:] if slash >= 0 else "/"
-    return path, query
 
 
 def request_headers(request: Request) -> tuple[list[tuple[bytes, bytes]], bool]:

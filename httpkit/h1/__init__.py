@@ -5,7 +5,16 @@ events from it, and writes what a :class:`ResponseFramer` gives back.
 """
 
 from httpkit.h1.connection import ParserState, ServerConnection
-from httpkit.h1.events import CLOSED, NEED_DATA, Data, EndOfMessage, Event, Request, Sentinel
+from httpkit.h1.events import (
+    CLOSED,
+    NEED_DATA,
+    Data,
+    EndOfMessage,
+    Event,
+    Request,
+    Sentinel,
+    split_target,
+)
 from httpkit.h1.head import RefusedHeadError
 from httpkit.h1.limits import Limits
 from httpkit.h1.response import CONTINUE, ResponseFramer, field_line
@@ -25,4 +34,5 @@ __all__ = [
     "Sentinel",
     "ServerConnection",
     "field_line",
+    "split_target",
 ]

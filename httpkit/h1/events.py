@@ -9,7 +9,16 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-__all__ = ["CLOSED", "NEED_DATA", "Data", "EndOfMessage", "Event", "Request", "Sentinel"]
+__all__ = [
+    "CLOSED",
+    "NEED_DATA",
+    "Data",
+    "EndOfMessage",
+    "Event",
+    "Request",
+    "Sentinel",
+    "split_target",
+]
 
 
 @dataclass(slots=True)
@@ -61,3 +70,16 @@ NEED_DATA = Sentinel.NEED_DATA
 CLOSED = Sentinel.CLOSED
 
 Event = Request | Data | EndOfMessage | Sentinel
+
+
+def split_target(target: str) -> tuple[str, str]:
+    """(path, query) of a request target (RFC 9112 3.2), the path still percent-encoded."""
+    path, _, query = target.partition("?")
+    if not path.startswith("/"):
+        if path == "*":  # asterisk-form, OPTIONS only (RFC 9112 3.2.4)
+            return "", query
+        # absolute-form (RFC 9112 3.2.2): drop scheme and authority, keep the path.
+        scheme_end = path.find("://")
+        slash = path.find("/", scheme_end + 3) if scheme_end >= 0 else -1
+        path = path[slash:] if slash >= 0 else "/"
+    return path, query

@@ -11,7 +11,7 @@ from httpkit.server.contract import HandlerExchange as Exchange
 from httpkit.server.info import ConnectionInfo
 from httpkit.wsgitypes import Environ
 
-__all__ = ["base_environ", "build_environ", "connection_environ", "split_target"]
+__all__ = ["base_environ", "build_environ", "connection_environ"]
 
 # Header name -> environ key ("user-agent" -> "HTTP_USER_AGENT"), memoised for the names
 # clients really send; bounded so that random names cannot grow it without limit.
@@ -31,19 +31,6 @@ def base_environ(url_prefix: str, multithread: bool, multiprocess: bool = False)
         "wsgi.input_terminated": True,  # reads stop at the body's end, chunked or not
         "wsgi.file_wrapper": FileBody,
     }
-
-
-def split_target(target: str) -> tuple[str, str]:
-    """(path, query) of a request target (RFC 9112 3.2), the path still percent-encoded."""
-    path, _, query = target.partition("?")
-    if not path.startswith("/"):
-        if path == "*":  # asterisk-form, OPTIONS only (RFC 9112 3.2.4)
-            return "", query
-        # absolute-form (RFC 9112 3.2.2): drop scheme and authority, keep the path.
-        scheme_end = path.find("://")
-        slash = path.find("/", scheme_end + 3) if scheme_end >= 0 else -1
-        path = path[slash:] if slash >= 0 else "/"
-    return path, query
 
 
 def connection_environ(base: Environ, info: ConnectionInfo) -> Environ:

@@ -18,8 +18,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 
 from httpkit.errors import ResponseError
+from httpkit.h1 import split_target
 from httpkit.server.contract import HandlerExchange as Exchange
-from httpkit.wsgi.environ import base_environ, build_environ, decode_path, split_target
+from httpkit.wsgi.environ import base_environ, build_environ, decode_path
 from httpkit.wsgitypes import OptExcInfo, WSGIApp
 
 __all__ = ["WSGIHandler", "parse_status"]
