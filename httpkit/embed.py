@@ -50,7 +50,7 @@ def embedded_settings(settings: dict[str, Any], *, own_loop: bool) -> Settings:
 
 
 class AsyncServer:
-    """A server for the WSGI application ``app`` on the running asyncio loop.
+    """A server for the WSGI or ASGI application ``app`` on the running asyncio loop.
 
     ::
 
