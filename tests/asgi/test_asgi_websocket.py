@@ -300,20 +300,30 @@ def test_chromium_talks_to_a_websocket(tmp_path: Path) -> None:
         else:
             await app(scope, receive, send)
 
+    def finished() -> bool:
+        return any(str(item).startswith("done") for item in app.received)
+
     with live_server(site) as server:
-        result = subprocess.run(
-            [
-                CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={tmp_path}",
-                "--virtual-time-budget=10000", "--dump-dom", server.url + "/",
-            ],
-            capture_output=True, text=True, timeout=60, check=False,
-        )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while not any(str(item).startswith("done") for item in app.received):
-            assert time.monotonic() < deadline, (app.received, result.stderr[-2000:])
-            time.sleep(0.05)
+        # --dump-dom may end the page before its last send when the machine is busy (the
+        # WebSocket does not hold virtual time): a new page, at most three times.
+        for attempt in range(3):
+            app.received.clear()
+            result = subprocess.run(
+                [
+                    CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update",
+                    "--disable-sync", "--disable-dev-shm-usage",
+                    f"--user-data-dir={tmp_path / str(attempt)}",
+                    "--virtual-time-budget=10000", "--dump-dom", server.url + "/",
+                ],
+                capture_output=True, text=True, timeout=60, check=False,
+            )  # fmt: skip
+            deadline = time.monotonic() + 5
+            while not finished() and time.monotonic() < deadline:
+                time.sleep(0.05)
+            if finished():
+                break
+        assert finished(), (app.received, result.stderr[-2000:])
     assert app.received[:2] == ["text from chromium", b"\x01\x02\x03"]
     done = next(item for item in app.received if str(item).startswith("done"))
     assert done.startswith("done: text from chromium | 1,2,3 | permessage-deflate")
