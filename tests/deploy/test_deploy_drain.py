@@ -28,7 +28,7 @@ Start = Callable[..., HttpkitProcess]
 
 CLIENTS = 20
 LOAD_BEFORE = 1.0  # seconds of load before the signal
-TEST_BOUND = 12.0  # seconds: the clients give up after this, whatever happened
+TEST_BOUND = 20.0  # seconds: the clients give up after this, whatever happened
 
 
 @pytest.fixture(autouse=True)
@@ -155,8 +155,10 @@ def test_sighup_under_keep_alive_load_loses_no_request(httpkit: Start, args: lis
             time.sleep(0.05)
         replaced = server.stderr.count("replaced by")
         # The old workers answer the request in flight on each of their connections
-        # (with Connection: close) and exit: then only new ones serve.
-        while any(_alive(pid) for pid in old_pids) and time.monotonic() < deadline:
+        # (with Connection: close) and exit: then only new ones serve.  Each keeps its
+        # connections for the drain's grace, which a busy machine can stretch.
+        exited_by = time.monotonic() + 6  # the graceful timeout (5 s) bounds a drain
+        while any(_alive(pid) for pid in old_pids) and time.monotonic() < exited_by:
             time.sleep(0.05)
         with load.lock:
             load.pids.clear()
