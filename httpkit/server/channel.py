@@ -10,6 +10,7 @@ the subclass's; it tells this class only what every callback must do on an error
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -100,11 +101,18 @@ class TransportChannel(asyncio.Protocol):
 
     def write_from_thread(self, data: bytes) -> None:
         """Worker thread: hand bytes to the loop, waiting while the client reads slowly."""
-        self.flow.hand_over(len(data), lambda: self.call_on_loop(self._write_handed_over, data))
+        # A partial of the loop's own method: no Python frame between the worker and the
+        # loop per piece (call_on_loop's guard is in _write_handed_over itself).
+        deliver = functools.partial(
+            self.ctx.loop.call_soon_threadsafe, self._write_handed_over, data
+        )
+        self.flow.hand_over(len(data), deliver)
 
     def _write_handed_over(self, data: bytes) -> None:
         try:
             self.write(data)
+        except BaseException as error:  # a callback this connection scheduled: see _guarded
+            self._internal_error(error)
         finally:
             self.flow.written(len(data))
 

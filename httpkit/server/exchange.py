@@ -303,6 +303,12 @@ class Exchange:
         """
         if not piece:
             return
+        if self.head_sent and type(piece) is bytes:  # the common case, one call fewer
+            framed = self.framer.body(piece)
+            if framed:  # nothing goes out to a HEAD (or for a 304)
+                self.bytes_sent += len(piece)
+                self.side.write(framed)
+            return
         self.side.write(self.frame_piece(piece))
 
     # -- long-lived responses (event streams) --------------------------------------------

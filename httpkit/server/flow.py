@@ -52,7 +52,7 @@ class WriteFlow:
             self._lost = True
             self._cond.notify_all()
 
-    def hand_over(self, size: int, deliver: Callable[[], None]) -> None:
+    def hand_over(self, size: int, deliver: Callable[[], object]) -> None:
         """Worker: wait until ``size`` more bytes may go, then ``deliver`` them.
 
         Raises :class:`ClientDisconnectedError` once the connection is lost.

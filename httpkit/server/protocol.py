@@ -91,7 +91,12 @@ class HTTPConnection(TransportChannel):
         if not self.phase.allowed & phase.bit:
             raise TransitionError(f"{self.phase.name} -> {phase.name}")
         self.phase = phase
-        self._restart_deadline()
+        # _restart_deadline's rule, repeated: this runs twice per request.
+        seconds = self._timeouts[phase.index]
+        if seconds == _NEVER or (phase is _BODY and self._reading_paused):
+            self.deadline = _NEVER
+        else:
+            self.deadline = self._now() + seconds
 
     def _restart_deadline(self) -> None:
         phase = self.phase
