@@ -16,7 +16,6 @@ handler meet only through its methods:
 
 from __future__ import annotations
 
-import asyncio
 import errno
 import tempfile
 import threading
@@ -26,6 +25,7 @@ from typing import IO
 
 from httpkit.errors import ProtocolError
 from httpkit.server.contract import ClientDisconnectedError
+from httpkit.server.pieces import PieceQueue
 
 __all__ = [
     "BODY_HIGH_WATER",
@@ -254,70 +254,46 @@ class AwaitedBody(RequestBody):
     called once the handler has taken them, so a slow handler bounds the memory.
     """
 
-    __slots__ = ("_buffered", "_lost", "_paused", "_pieces", "_resume", "_waiter")
+    __slots__ = ("_lost", "_queue")
 
     def __init__(self, resume: Callable[[], None]) -> None:
         super().__init__()
-        self._pieces: list[bytes] = []
-        self._buffered = 0
-        self._paused = False
+        self._queue = PieceQueue(BODY_HIGH_WATER, resume)
         self._lost = False
-        self._resume = resume
-        self._waiter: asyncio.Future[None] | None = None
 
     @property
     def drained(self) -> bool:
         """Complete and nothing left to take."""
-        return self.complete and not self._buffered
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        return self.complete and not self._queue.buffered
 
     def push(self, data: bytes) -> bool:
-        self._pieces.append(data)
-        self._buffered += len(data)
-        self._wake()
-        if not self._paused and self._buffered > BODY_HIGH_WATER:
-            self._paused = True
-            return True
-        return False
+        return self._queue.push(data)
 
     def end(self, error: ProtocolError | None = None) -> None:
         self.error = error
         self.complete = True
-        self._wake()
+        self._queue.wake()
 
     def connection_lost(self) -> None:
         self._lost = True
-        self._wake()
+        self._queue.wake()
 
     def read(self, size: int) -> bytes:
         """What has arrived (``size`` is ignored: a coroutine handler takes it all)."""
-        pieces = self._pieces
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        pieces.clear()
-        self._buffered = 0
-        if self._paused:
-            self._paused = False
-            self._resume()
-        return data
+        return self._queue.take()
 
     async def receive(self) -> bytes:
         """The pieces that arrived, waiting for one; b"" at the end.
 
         Raises the error that stopped the body, or :class:`ClientDisconnectedError`.
         """
-        while not self._buffered:
+        queue = self._queue
+        while not queue.buffered:
             if self._lost:
                 raise ClientDisconnectedError("client closed the connection during the body")
             if self.complete:
                 if self.error is not None:
                     raise self.error
                 return b""
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            await waiter
-        return self.read(-1)
+            await queue.wait()
+        return queue.take()

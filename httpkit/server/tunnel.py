@@ -12,12 +12,12 @@ fifty.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 
 from httpkit.server.contract import ClientDisconnectedError
 from httpkit.server.exchange import Channel
+from httpkit.server.pieces import PieceQueue
 
 __all__ = ["COALESCE_LIMIT", "TUNNEL_HIGH_WATER", "Tunnel"]
 
@@ -29,29 +29,21 @@ class Tunnel:
     """One upgraded connection's byte stream (see the module documentation)."""
 
     __slots__ = (
-        "_buffered",
         "_channel",
         "_ended",
         "_lost",
         "_outgoing",
         "_outgoing_size",
-        "_paused",
-        "_pieces",
-        "_resume",
-        "_waiter",
+        "_received",
         "going_away",
         "last_received",
     )
 
     def __init__(self, channel: Channel, resume: Callable[[], None]) -> None:
         self._channel = channel
-        self._pieces: list[bytes] = []
-        self._buffered = 0
+        self._received = PieceQueue(TUNNEL_HIGH_WATER, resume)
         self._ended = False  # EOF from the client
         self._lost = False
-        self._paused = False
-        self._resume = resume
-        self._waiter: asyncio.Future[None] | None = None
         self._outgoing: list[bytes] = []  # sent in this loop turn, written at its end
         self._outgoing_size = 0
         self.going_away = False  # the server is stopping: the handler should close
@@ -61,36 +53,23 @@ class Tunnel:
 
     def push(self, data: bytes) -> bool:
         """Bytes arrived; True when the connection should pause reading."""
-        self._pieces.append(data)
-        self._buffered += len(data)
         self.last_received = time.monotonic()
-        self._wake()
-        if not self._paused and self._buffered > TUNNEL_HIGH_WATER:
-            self._paused = True
-            return True
-        return False
+        return self._received.push(data)
 
     def end(self) -> None:
         """The client closed its side."""
         self._ended = True
-        self._wake()
+        self._received.wake()
 
     def lose(self) -> None:
         """The connection is gone."""
         self._lost = True
-        self._wake()
+        self._received.wake()
 
     def drain(self) -> None:
         """The server is stopping: a handler waiting in receive() is woken to close."""
         self.going_away = True
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self._received.wake()
 
     # -- the handler side ----------------------------------------------------------------
 
@@ -103,19 +82,12 @@ class Tunnel:
         """The bytes that arrived since the last call, waiting for some; ``b""`` once the
         client has closed its side or the connection is gone (or, with
         :attr:`going_away` set, to let the handler close)."""
-        while not self._buffered:
+        received = self._received
+        while not received.buffered:
             if self._ended or self._lost or self.going_away:
                 return b""
-            waiter = self._waiter = asyncio.get_running_loop().create_future()
-            await waiter
-        pieces = self._pieces
-        data = pieces[0] if len(pieces) == 1 else b"".join(pieces)
-        pieces.clear()
-        self._buffered = 0
-        if self._paused:
-            self._paused = False
-            self._resume()
-        return data
+            await received.wait()
+        return received.take()
 
     def write(self, data: bytes) -> None:
         """Write ``data`` with what else is sent in this turn of the loop, without
