@@ -27,9 +27,9 @@ Measured elsewhere
 
 Three benchmarks keep their own pages, since they compare other things: the ASGI edge
 beside uvicorn and hypercorn (``bench/asgi.py``, instructions per request in
-``bench/callgrind.py``; its figures are on the ASGI page), the server's CPU time to send a 1 GiB
-static file on each event loop (``bench/staticfiles.py``), and server-sent event
-streams (``bench/events.py``).
+``bench/callgrind.py``; its figures are in :ref:`the ASGI page's Performance section
+<asgi-performance>`), the server's CPU time to send a 1 GiB static file on each event
+loop (``bench/staticfiles.py``), and server-sent event streams (``bench/events.py``).
 
 How to reproduce
 ----------------
