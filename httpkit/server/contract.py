@@ -31,6 +31,7 @@ __all__ = [
     "AsyncHandler",
     "AsyncHandlerExchange",
     "ClientDisconnectedError",
+    "ExchangeBasics",
     "FileBody",
     "Handler",
     "HandlerExchange",
@@ -41,12 +42,8 @@ __all__ = [
 ]
 
 
-class HandlerExchange(Protocol):
-    """What a handler may do with one request and its response.
-
-    The handler runs inline on the event-loop thread (``threads=0``) or on a worker
-    thread; every method is safe to call from the thread it runs on, and only from it.
-    """
+class ExchangeBasics(Protocol):
+    """What every handler sees of its exchange, whichever way it runs."""
 
     @property
     def request(self) -> Request:
@@ -64,14 +61,22 @@ class HandlerExchange(Protocol):
     def head_sent(self) -> bool:
         """True once the response head has left: too late to replace the response."""
 
+    def start_response(self, status: int, reason: str, headers: list[tuple[str, str]]) -> None:
+        """Check and record the status and fields (ResponseError if invalid); they go
+        out with the first body bytes."""
+
+
+class HandlerExchange(ExchangeBasics, Protocol):
+    """What a handler may do with one request and its response.
+
+    The handler runs inline on the event-loop thread (``threads=0``) or on a worker
+    thread; every method is safe to call from the thread it runs on, and only from it.
+    """
+
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` body bytes as they arrive (all that is left if negative);
         ``b""`` at the end.  Raises :class:`~httpkit.errors.ProtocolError` for a body the
         server refused (413...) and :class:`ClientDisconnectedError` if the client left."""
-
-    def start_response(self, status: int, reason: str, headers: list[tuple[str, str]]) -> None:
-        """Check and record the status and fields (ResponseError if invalid); they go
-        out with the first body bytes."""
 
     def send(self, piece: bytes) -> None:
         """Send one piece of the body now, the head first; waits (on a worker thread)
@@ -93,27 +98,11 @@ Handler = Callable[[HandlerExchange], Iterable[bytes]]
 """Called once per request (inline or on a worker thread); returns the response body."""
 
 
-class AsyncHandlerExchange(Protocol):
+class AsyncHandlerExchange(ExchangeBasics, Protocol):
     """What a coroutine handler may do with one request and its response.
 
     Every method is called from the handler's task, on the event-loop thread.
     """
-
-    @property
-    def request(self) -> Request:
-        """The parsed request head."""
-
-    @property
-    def connection(self) -> ConnectionInfo:
-        """Who sent the request (rewritten from a trusted proxy's headers)."""
-
-    @property
-    def response_started(self) -> bool:
-        """True once :meth:`start_response` was called."""
-
-    @property
-    def head_sent(self) -> bool:
-        """True once the response head has left: too late to replace the response."""
 
     @property
     def body_done(self) -> bool:
@@ -127,10 +116,6 @@ class AsyncHandlerExchange(Protocol):
         """The body bytes that arrived since the last call, waiting for some; ``b""``
         at the end.  Raises :class:`~httpkit.errors.ProtocolError` for a body the server
         refused (413...) and :class:`ClientDisconnectedError` if the client left."""
-
-    def start_response(self, status: int, reason: str, headers: list[tuple[str, str]]) -> None:
-        """Check and record the status and fields (ResponseError if invalid); they go
-        out with the first body bytes."""
 
     async def send(self, piece: bytes) -> None:
         """Send one piece of the body, the head first; returns once the client has read
