@@ -13,11 +13,17 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
-import ipaddress
 import logging
 from collections.abc import Mapping
 from typing import Any
 
+from httpkit.config.values import (
+    PROXY_HEADER_NAMES,
+    parse_bind,
+    parse_networks,
+    split_list,
+    trusted_header_names,
+)
 from httpkit.errors import ConfigError
 from httpkit.setting import ENV_PREFIX, Setting, check_host
 
@@ -34,17 +40,6 @@ __all__ = [
 ]
 
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
-# The forwarding headers of each proxy_headers kind (what trusted_proxy_headers picks from).
-PROXY_HEADER_NAMES = {
-    "x-forwarded": (
-        "x-forwarded-for",
-        "x-forwarded-proto",
-        "x-forwarded-host",
-        "x-forwarded-port",
-    ),
-    "forwarded": ("forwarded",),
-}
-
 
 SETTINGS: tuple[Setting, ...] = (
     Setting(
@@ -445,67 +440,6 @@ def _check_listeners(values: Mapping[str, Any]) -> None:
         raise ConfigError("fd: serves the inherited socket alone, not with host or unix")
     if host is None and unix is None and fd is None:
         raise ConfigError("host: none, and no unix or fd either: nothing to listen on")
-
-
-def split_list(text: str | None) -> list[str]:
-    """The items of a comma-separated setting (``host``, ``unix``, ``trusted_proxy``)."""
-    if not text:
-        return []
-    return [item.strip() for item in text.split(",") if item.strip()]
-
-
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
-
-
-def parse_networks(text: str) -> tuple[list[Network], bool]:
-    """The ``trusted_proxy`` setting: (networks, whether Unix socket peers are trusted)."""
-    networks: list[Network] = []
-    unix = False
-    for item in split_list(text):
-        if item == "unix":
-            unix = True
-            continue
-        try:
-            networks.append(ipaddress.ip_network(item, strict=False))
-        except ValueError:
-            raise ConfigError(f"trusted_proxy: not an address or CIDR range: {item!r}") from None
-    return networks, unix
-
-
-def parse_bind(text: str) -> tuple[str, int]:
-    """``metrics_bind``: (host, port) of ``HOST:PORT`` or ``[IPv6]:PORT``."""
-    host, colon, port = text.rpartition(":")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    elif ":" in host:
-        host = ""  # an IPv6 address needs its brackets
-    if not colon or not host or not (port.isascii() and port.isdigit()) or int(port) > 65535:
-        raise ConfigError(f"metrics_bind: expected HOST:PORT, got {text!r}")
-    try:
-        check_host(host)
-    except ConfigError as error:
-        raise ConfigError(f"metrics_bind: {str(error).removeprefix('host: ')}") from None
-    return host, int(port)
-
-
-def trusted_header_names(text: str, kind: str) -> frozenset[str] | None:
-    """The ``trusted_proxy_headers`` setting, lowercased; None when empty (every header
-    of the ``proxy_headers`` kind is believed and no other is removed)."""
-    names = [name.lower() for name in split_list(text)]
-    if not names:
-        return None
-    known = sorted(name for names_of_kind in PROXY_HEADER_NAMES.values() for name in names_of_kind)
-    for name in names:
-        if name not in known:
-            raise ConfigError(
-                f"trusted_proxy_headers: unknown header {name!r}; known: {', '.join(known)}"
-            )
-        if name not in PROXY_HEADER_NAMES[kind]:
-            raise ConfigError(
-                f"trusted_proxy_headers: {name} is not read with proxy_headers={kind} "
-                f"(which reads {', '.join(PROXY_HEADER_NAMES[kind])})"
-            )
-    return frozenset(names)
 
 
 def _with_suggestion(name: str, prefix: str = "") -> str:
