@@ -69,7 +69,7 @@ class SettingsTable(Directive):
     def run(self) -> list[nodes.Node]:
         container = nodes.container()
         self.state.nested_parse(
-            StringList(_settings_table_lines(), source="httpkit/config.py"),
+            StringList(_settings_table_lines(), source="httpkit/config/table.py"),
             self.content_offset,
             container,
         )

@@ -1,6 +1,6 @@
 """One server setting: its name, type, default and help, and how its text is parsed.
 
-:mod:`httpkit.config` declares the table of every setting with this class.
+:mod:`httpkit.config.table` declares the table of every setting with this class.
 """
 
 from __future__ import annotations
