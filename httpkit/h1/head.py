@@ -29,9 +29,11 @@ __all__ = ["RefusedHeadError", "parse_fields", "parse_request_head"]
 
 
 class RefusedHeadError(ProtocolError):
-    """A well-formed head whose framing is refused (413 for a Content-Length over
-    ``max_body``, 400 or 501 for its framing fields): ``request`` is the head without a
-    body, so that the access log shows its request line."""
+    """A head refused after its request line was read: a malformed or repeated field,
+    too many fields (431), or framing refused (413 for a Content-Length over
+    ``max_body``, 400 or 501 for its framing fields).  ``request`` is the head without a
+    body (its fields when they were well-formed, else none), so that the access log
+    shows its request line."""
 
     def __init__(self, error: ProtocolError, request: Request) -> None:
         super().__init__(str(error), error.status)
@@ -79,22 +81,26 @@ def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
     the status to answer (400, 413, 417, 431, 501, 505).
     """
     plain = PLAIN_HEAD.fullmatch(head)
+    checked = False  # the field lines' syntax
     if plain is not None and plain.group(1) != "CONNECT":  # CONNECT needs host:port
         # The common shape, its syntax checked in one call: an origin-form request
         # line of HTTP/1.0 or 1.1 and well-formed field lines.
+        checked = True
         method, target, minor = plain.groups()
         version = "1.1" if minor == "1" else "1.0"
         authority = None
     else:
         method, target, version, authority = _parse_request_line(head[:line_end])
-        check_field_block(head[line_end + 2 :])  # raises with the precise reason
-    lines = head.split("\r\n")  # the request line, the field lines, then ""
-    # Syntax first, then the count: a malformed head gets 400 however it was split
-    # into reads (a partial head is refused for a bare LF before its fields are counted).
-    if len(lines) - 2 > limits.max_header_count:
-        raise ProtocolError(f"more than {limits.max_header_count} header fields", 431)
-    fields, special = _split_fields(lines[1:-1])
-    try:
+    fields: list[tuple[str, str]] = []
+    try:  # the request line is read: a refusal from here on carries it (for the log)
+        if not checked:
+            check_field_block(head[line_end + 2 :])  # raises with the precise reason
+        lines = head.split("\r\n")  # the request line, the field lines, then ""
+        # Syntax first, then the count: a malformed head gets 400 however it was split
+        # into reads (a partial head is refused for a bare LF before its fields are counted).
+        if len(lines) - 2 > limits.max_header_count:
+            raise ProtocolError(f"more than {limits.max_header_count} header fields", 431)
+        fields, special = _split_fields(lines[1:-1])
         framing = _framing(special, version, limits)
     except ProtocolError as error:
         raise RefusedHeadError(

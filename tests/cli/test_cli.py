@@ -144,7 +144,7 @@ def test_access_log_lines(site: Path) -> None:
         fetch(server.url + "/logged?q=1")
         port = int(server.url.rsplit(":", 1)[1])
         with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
-            sock.sendall(b"GET / HTTP/1.1\r\nBad Header: x\r\n\r\n")
+            sock.sendall(b"GET /no version\r\nHost: x\r\n\r\n")  # no request line to log
             assert sock.recv(100).startswith(b"HTTP/1.1 400 ")
         server.process.send_signal(15)
         _, stderr = server.process.communicate(timeout=10)
@@ -182,11 +182,18 @@ def test_access_log_is_on_by_default_and_accurate(site: Path) -> None:
         assert _raw(port, big).startswith(b"HTTP/1.1 413 ")
         head = _raw(port, b"HEAD /page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
         assert head.startswith(b"HTTP/1.1 200 ") and head.endswith(b"\r\n\r\n")
+        spaced = b"GET /spaced HTTP/1.1\r\nHost: x\r\nFoo : bar\r\n\r\n"
+        assert _raw(port, spaced).startswith(b"HTTP/1.1 400 ")
+        twice = b"GET /twice HTTP/1.1\r\nHost: x\r\nContent-Type: a/b\r\nContent-Type: c/d\r\n\r\n"
+        assert _raw(port, twice).startswith(b"HTTP/1.1 400 ")
         server.process.send_signal(15)
         _, stderr = server.process.communicate(timeout=10)
     # The request line of a head refused for its Content-Length, and its 413 body's size.
     assert '"POST /upload HTTP/1.1" 413 22' in stderr
     assert '"HEAD /page HTTP/1.1" 200 -' in stderr  # no body sent, like Apache
+    # A head refused for a field once its request line was read logs that line too.
+    assert '"GET /spaced HTTP/1.1" 400 16' in stderr
+    assert '"GET /twice HTTP/1.1" 400 16' in stderr
 
 
 def test_no_access_log_turns_it_off(site: Path) -> None:
