@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
-from examples.atompub.atom import app, atom, rfc3339, serialize, set_child, text_of
+from examples.atompub.atom import app, atom, rfc3339, serialize, set_child, text_of, title_text
 from examples.atompub.store import Member, entity_tag
 from examples.atompub.xmlio import parse_trusted
 
@@ -39,7 +39,7 @@ def new_entry_id() -> str:
 
 
 def pick_slug(slug_header: str | None, title: str, taken: Callable[[str], bool]) -> str:
-    """A free URI segment from the ``Slug`` hint, else from the title.
+    """A free URI segment from the ``Slug`` hint, else from the title (its plain text).
 
     RFC 5023 section 9.7: Slug is percent-encoded UTF-8 and only a hint; the server
     keeps what fits its URI space (here ``[a-z0-9-]``) and makes it unique.
@@ -127,7 +127,7 @@ def build_member(
         collection=collection,
         slug=slug,
         entry_id=entry_id,
-        title=text_of(entry, "title"),
+        title=title_text(entry),
         edited_us=(now - _EPOCH) // _MICROSECOND,
         updated=text_of(entry, "updated"),
         entry_xml=entry_xml,
