@@ -1,6 +1,6 @@
 """What the service publishes stays valid Atom (RFC 4287) and safe to show: entries
-without content refused, Atom as the default namespace, foreign prefixes kept, media
-entries with a real summary, published HTML and XHTML cleaned."""
+without content refused, Atom as the default namespace, foreign prefixes and default
+namespaces kept, media entries with a real summary, published HTML and XHTML cleaned."""
 
 from __future__ import annotations
 
@@ -83,6 +83,27 @@ def test_foreign_markup_keeps_its_prefixes(client: Any) -> None:
     assert b'xmlns:q="urn:example:q"' in body
     point = parse(body).find("{http://www.georss.org/georss}point")
     assert point is not None and point.get("{urn:example:q}kind") == "q:spot"
+
+
+FOREIGN_DEFAULT = [
+    entry('<content>x</content><ext xmlns="urn:y" kind="item"><sub>t</sub></ext>'),
+    # Atom under a prefix, the foreign namespace the document's default one.
+    b'<a:entry xmlns:a="http://www.w3.org/2005/Atom" xmlns="urn:y"><a:title>T</a:title>'
+    b'<a:content>x</a:content><ext kind="item"><sub>t</sub></ext></a:entry>',
+]
+
+
+@pytest.mark.parametrize("body", FOREIGN_DEFAULT, ids=["on-the-element", "on-the-entry"])
+def test_foreign_markup_in_a_default_namespace_keeps_it(client: Any, body: bytes) -> None:
+    # Unprefixed QNames in its content or attributes resolve to the default namespace:
+    # it has to stay the default namespace there, not become an invented prefix.
+    location = publish(client, body).headers["Location"]
+    for document in (client.get(location).body, client.get("/entries").body):
+        assert b'<ext xmlns="urn:y" kind="item"><sub>t</sub></ext>' in document
+        assert b":ext" not in document and b":sub" not in document
+    root = parse(client.get(location).body)
+    assert root.tag == f"{ATOM}entry"
+    assert text(root, "{urn:y}ext/{urn:y}sub") == "t"
 
 
 def test_media_entries_get_a_real_summary(client: Any) -> None:
