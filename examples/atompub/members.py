@@ -28,7 +28,8 @@ __all__ = [
 MAX_SLUG_LENGTH = 60
 MAX_SLUG_TRIES = 100  # "slug-2" .. "slug-100", then a random suffix
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_SERVER_SUMMARY = re.compile(r"A \S+(?: [^ ]+)* file of \d+ bytes\.")
+# The server's own summary, "A ..." or "An ..." (older members say "A image/png ...").
+_SERVER_SUMMARY = re.compile(r"An? \S+(?: [^ ]+)* file of \d+ bytes\.")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -87,7 +88,10 @@ def new_media_entry(title: str, media_type: str, size: int) -> ET.Element:
 
 def media_summary(media_type: str, size: int) -> str:
     """The summary the server writes for a media resource."""
-    return f"A {media_type} file of {size} bytes."
+    # The top-level types that start with a vowel (application, audio, example, image)
+    # are all said with one: "an image/png file".
+    article = "An" if media_type.lower().startswith(("a", "e", "i", "o", "u")) else "A"
+    return f"{article} {media_type} file of {size} bytes."
 
 
 def refresh_media_summary(entry: ET.Element, media_type: str, size: int) -> None:

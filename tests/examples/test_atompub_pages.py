@@ -151,4 +151,4 @@ def test_media_members_show_their_picture(client: Any) -> None:
     client.post("/media", PNG, headers={"Content-Type": "image/png", "Slug": "logo"})
     page = browse(client, "/media/logo").text
     assert f'<img src="{client.base}/media/logo/content"' in page
-    assert f"A image/png file of {len(PNG)} bytes." in page
+    assert f"An image/png file of {len(PNG)} bytes." in page

@@ -111,11 +111,16 @@ def test_media_entries_get_a_real_summary(client: Any) -> None:
         "/media", PNG, headers={"Content-Type": "image/png", "Slug": "logo"}, status=201
     )
     summary = text(parse(created.body), f"{ATOM}summary")
-    assert summary == f"A image/png file of {len(PNG)} bytes."
+    # The article goes by the sound of the media type's first letter.
+    assert summary == f"An image/png file of {len(PNG)} bytes."
     media_url = link(parse(created.body), "edit-media")
     client.put(media_url, b"now text", headers={"Content-Type": "text/plain"}, status=204)
     assert text(parse(client.get("/media/logo").body), f"{ATOM}summary") == (
         "A text/plain file of 8 bytes."
+    )
+    client.put(media_url, b"%PDF-1.7", headers={"Content-Type": "application/pdf"}, status=204)
+    assert text(parse(client.get("/media/logo").body), f"{ATOM}summary") == (
+        "An application/pdf file of 8 bytes."
     )
 
 
