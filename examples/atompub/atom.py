@@ -14,7 +14,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 
 import webob.exc
+from markupsafe import Markup
 
+from examples.atompub.sanitize import clean_html
 from examples.atompub.xmlio import ATOM, XHTML, parse_untrusted, serialize
 
 __all__ = [
@@ -26,8 +28,10 @@ __all__ = [
     "Category",
     "categories_document",
     "parse_entry",
+    "plain_text",
     "rfc3339",
     "serialize",
+    "title_text",
 ]
 # Inline content a reader takes as text or markup; any other media type is Base64
 # (RFC 4287 section 4.1.3.3), unless it is XML.
@@ -149,6 +153,22 @@ def text_of(entry: ET.Element, name: str) -> str:
     """The text of the entry's first Atom child ``name`` ('' when it has none)."""
     child = entry.find(atom(name))
     return "" if child is None else "".join(child.itertext()).strip()
+
+
+def plain_text(construct: ET.Element | None) -> str:
+    """What a reader sees of a Text construct (RFC 4287 section 3.1) as plain text: the
+    text of its markup for ``type="html"`` and ``"xhtml"``, '' when there is none."""
+    if construct is None:
+        return ""
+    if construct.get("type", "text") == "html":
+        # The element's text is HTML (section 3.1.1.2): its tags go, its entities are read.
+        return str(Markup(clean_html(construct.text or "")).striptags())
+    return "".join(construct.itertext()).strip()
+
+
+def title_text(entry: ET.Element) -> str:
+    """The entry's title as plain text: what its page shows and its slug is made of."""
+    return plain_text(entry.find(atom("title")))
 
 
 def set_child(entry: ET.Element, name: str, text: str) -> None:

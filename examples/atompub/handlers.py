@@ -15,7 +15,7 @@ from typing import ClassVar
 import webob
 import webob.exc
 
-from examples.atompub.atom import ENTRY_TYPE, FEED_TYPE, Category, parse_entry, text_of
+from examples.atompub.atom import ENTRY_TYPE, FEED_TYPE, Category, parse_entry, title_text
 from examples.atompub.checks import (
     check_preconditions,
     existing,
@@ -250,7 +250,7 @@ class Collection(AtomPubHandler):
     def _create_entry(self, request: Request, collection: str) -> Member:
         entry = self.parse_body_entry(request, collection)
         with self.service.store.write() as transaction:
-            slug = _free_slug(transaction, collection, request, text_of(entry, "title"))
+            slug = _free_slug(transaction, collection, request, title_text(entry))
             member = build_member(
                 entry,
                 collection=collection,

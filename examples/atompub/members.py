@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
-from examples.atompub.atom import app, atom, rfc3339, serialize, set_child, text_of
+from examples.atompub.atom import app, atom, rfc3339, serialize, set_child, text_of, title_text
 from examples.atompub.store import Member, entity_tag
 from examples.atompub.xmlio import parse_trusted
 
@@ -28,7 +28,8 @@ __all__ = [
 MAX_SLUG_LENGTH = 60
 MAX_SLUG_TRIES = 100  # "slug-2" .. "slug-100", then a random suffix
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
-_SERVER_SUMMARY = re.compile(r"A \S+(?: [^ ]+)* file of \d+ bytes\.")
+# The server's own summary, "A ..." or "An ..." (older members say "A image/png ...").
+_SERVER_SUMMARY = re.compile(r"An? \S+(?: [^ ]+)* file of \d+ bytes\.")
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -39,7 +40,7 @@ def new_entry_id() -> str:
 
 
 def pick_slug(slug_header: str | None, title: str, taken: Callable[[str], bool]) -> str:
-    """A free URI segment from the ``Slug`` hint, else from the title.
+    """A free URI segment from the ``Slug`` hint, else from the title (its plain text).
 
     RFC 5023 section 9.7: Slug is percent-encoded UTF-8 and only a hint; the server
     keeps what fits its URI space (here ``[a-z0-9-]``) and makes it unique.
@@ -87,7 +88,10 @@ def new_media_entry(title: str, media_type: str, size: int) -> ET.Element:
 
 def media_summary(media_type: str, size: int) -> str:
     """The summary the server writes for a media resource."""
-    return f"A {media_type} file of {size} bytes."
+    # The top-level types that start with a vowel (application, audio, example, image)
+    # are all said with one: "an image/png file".
+    article = "An" if media_type.lower().startswith(("a", "e", "i", "o", "u")) else "A"
+    return f"{article} {media_type} file of {size} bytes."
 
 
 def refresh_media_summary(entry: ET.Element, media_type: str, size: int) -> None:
@@ -127,7 +131,7 @@ def build_member(
         collection=collection,
         slug=slug,
         entry_id=entry_id,
-        title=text_of(entry, "title"),
+        title=title_text(entry),
         edited_us=(now - _EPOCH) // _MICROSECOND,
         updated=text_of(entry, "updated"),
         entry_xml=entry_xml,

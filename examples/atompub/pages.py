@@ -22,7 +22,7 @@ from typing import Any
 
 from markupsafe import Markup
 
-from examples.atompub.atom import atom, text_of
+from examples.atompub.atom import atom, plain_text, text_of, title_text
 from examples.atompub.documents import FeedPage
 from examples.atompub.links import is_web_address
 from examples.atompub.sanitize import clean_html
@@ -127,12 +127,13 @@ def entry_view(member: Member, url: str, media_url: str | None) -> EntryView:
     authors = [text_of(author, "name") for author in entry.findall(atom("author"))]
     content = entry.find(atom("content"))
     return EntryView(
-        title=member.title,
+        # The title's text, not its markup: a type="html" title is HTML source.
+        title=title_text(entry),
         url=url,
         updated=member.updated,
         edited=_edited(entry),
         authors=[name for name in authors if name],
-        summary=_plain_text(entry.find(atom("summary"))),
+        summary=plain_text(entry.find(atom("summary"))),
         body=_content(content),
         links=_links(entry, content) if media_url is None else [],
         media_url=media_url,
@@ -143,16 +144,6 @@ def entry_view(member: Member, url: str, media_url: str | None) -> EntryView:
 def _edited(entry: ET.Element) -> str:
     found = entry.find("{http://www.w3.org/2007/app}edited")
     return "" if found is None else (found.text or "").strip()
-
-
-def _plain_text(element: ET.Element | None) -> str:
-    if element is None:
-        return ""
-    kind = element.get("type", "text")
-    if kind == "html":
-        # Markup inside a summary: shown as its text only.
-        return str(Markup(clean_html(element.text or "")).striptags())
-    return "".join(element.itertext()).strip()
 
 
 def _links(entry: ET.Element, content: ET.Element | None) -> list[LinkView]:

@@ -15,7 +15,7 @@ from html.parser import HTMLParser
 
 import nh3
 
-from examples.atompub.xmlio import ATOM, VOID_ELEMENTS, XHTML, inner_html
+from examples.atompub.xmlio import ATOM, VOID_ELEMENTS, XHTML, inner_html, is_declaration
 
 __all__ = ["clean_html", "sanitize_entry"]
 
@@ -48,7 +48,7 @@ def _clean_xhtml(element: ET.Element) -> None:
     for child in list(element):
         if child.tag == f"{{{XHTML}}}div":
             cleaned = clean_html(inner_html(child))
-            attributes = {key: value for key, value in child.items() if key.startswith("xmlns:")}
+            attributes = {key: value for key, value in child.items() if is_declaration(key)}
             child.clear()
             child.attrib.update(attributes)
             _XhtmlBuilder(child).feed(cleaned)

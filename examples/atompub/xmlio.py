@@ -1,11 +1,12 @@
 """Reading and writing XML so that namespace prefixes survive the round trip.
 
-ElementTree forgets the prefixes a document declared and, on output, gives every
-namespace a prefix of its own (``atom:entry``, ``xhtml:p``).  Here a document keeps the
-declarations it came with, as ``xmlns:PREFIX`` entries of the element that made them,
-so that QName-valued attributes and text of foreign markup still resolve; on output the
-Atom and XHTML namespaces are the default namespace where they are used, and every
-other namespace keeps its prefix.
+ElementTree forgets the namespace declarations a document made and, on output, gives
+every namespace a prefix of its own (``atom:entry``, ``xhtml:p``).  Here a document
+keeps the declarations it came with, as ``xmlns`` and ``xmlns:PREFIX`` entries of the
+element that made them, so that QName-valued attributes and text of foreign markup
+still resolve; on output the Atom and XHTML namespaces are the default namespace where
+they are used, foreign markup written in a default namespace keeps it, and every other
+namespace keeps its prefix.
 """
 
 from __future__ import annotations
@@ -25,12 +26,23 @@ except ImportError as error:  # pragma: no cover - depends on the installation
         name="defusedxml",
     ) from error
 
-__all__ = ["ATOM", "XHTML", "inner_html", "parse_trusted", "parse_untrusted", "serialize"]
+__all__ = [
+    "ATOM",
+    "XHTML",
+    "inner_html",
+    "is_declaration",
+    "parse_trusted",
+    "parse_untrusted",
+    "serialize",
+]
 
 ATOM = "http://www.w3.org/2005/Atom"
 XHTML = "http://www.w3.org/1999/xhtml"
 XML_NS = "http://www.w3.org/XML/1998/namespace"
-DECLARATION = "xmlns:"  # an attribute key holding one of the source's declarations
+# The attribute keys holding the source's declarations: "xmlns" (the default namespace)
+# and "xmlns:PREFIX", as the source wrote them.
+DEFAULT_DECLARATION = "xmlns"
+DECLARATION = "xmlns:"
 # The namespaces a document writes as the default namespace where they appear.
 DEFAULT_NAMESPACES = frozenset({ATOM, XHTML})
 PREFERRED_PREFIXES = {"http://www.w3.org/2007/app": "app", XHTML: "xhtml", ATOM: "atom"}
@@ -75,12 +87,18 @@ def _with_declarations(events: Iterable[tuple[str, object]]) -> ET.Element:
         assert isinstance(item, ET.Element)
         root = item if root is None else root
         for prefix, uri in pending:
-            # The default namespace is the writer's to choose; prefixes are kept.
-            if prefix:
-                item.set(DECLARATION + prefix, uri)
+            # The default namespace too: foreign markup written in one keeps it, so that
+            # its unprefixed QNames still resolve (the writer still puts Atom and XHTML
+            # in the default namespace where they appear).
+            item.set(DECLARATION + prefix if prefix else DEFAULT_DECLARATION, uri)
         pending = []
     assert root is not None  # a well-formed document has a root element
     return root
+
+
+def is_declaration(key: str) -> bool:
+    """True when ``key`` is not an attribute but one of the source's declarations."""
+    return key == DEFAULT_DECLARATION or key.startswith(DECLARATION)
 
 
 def serialize(root: ET.Element, default_namespaces: Collection[str] = DEFAULT_NAMESPACES) -> bytes:
@@ -106,19 +124,28 @@ class _Writer:
         self.parts = parts
         self.default_namespaces = default_namespaces
 
-    def element(self, element: ET.Element, scope: dict[str, str], is_root: bool) -> None:
+    def element(
+        self, element: ET.Element, scope: dict[str, str], is_root: bool, source_default: str = ""
+    ) -> None:
+        """Write ``element``; ``source_default`` is the default namespace the source
+        document had in force there (its own ``xmlns``, else its parent's)."""
         declared: dict[str, str] = {}
         attributes: list[tuple[str, str]] = []
         for key, value in element.items():
-            if key.startswith(DECLARATION):
-                prefix = key[len(DECLARATION) :]
-                if scope.get(prefix) != value:
-                    declared[prefix] = value
-            else:
+            if not is_declaration(key):
                 attributes.append((key, value))
+                continue
+            prefix = key[len(DECLARATION) :]
+            # No default namespace in scope is the same as xmlns="" (no namespace).
+            if scope.get(prefix, "" if not prefix else None) != value:
+                declared[prefix] = value
         inner = {**scope, **declared}
         namespace, local = _split(element.tag)
-        name = self._element_name(namespace, local, inner, declared, is_root)
+        source_default = element.get(DEFAULT_DECLARATION, source_default)
+        # An element the source wrote unprefixed stays so, even where the writer made
+        # Atom or XHTML the default namespace around it.
+        unprefixed = is_root or namespace == source_default
+        name = self._element_name(namespace, local, inner, declared, unprefixed)
         attribute_names = [
             (self._attribute_name(key, inner, declared), value) for key, value in attributes
         ]
@@ -131,7 +158,7 @@ class _Writer:
         if element.text or len(element) or (namespace == XHTML and local not in VOID_ELEMENTS):
             self.parts.append(">" + _escape_text(element.text or ""))
             for child in element:
-                self.element(child, inner, False)
+                self.element(child, inner, False, source_default)
                 self.parts.append(_escape_text(child.tail or ""))
             self.parts.append(f"</{name}>")
         else:
@@ -143,11 +170,11 @@ class _Writer:
         local: str,
         scope: dict[str, str],
         declared: dict[str, str],
-        is_root: bool,
+        unprefixed: bool,
     ) -> str:
         if scope.get("", "") == namespace:
             return local
-        if not namespace or namespace in self.default_namespaces or is_root:
+        if unprefixed or not namespace or namespace in self.default_namespaces:
             declared[""] = scope[""] = namespace
             return local
         return f"{_prefix_for(namespace, scope, declared)}:{local}"

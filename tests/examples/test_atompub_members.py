@@ -96,6 +96,13 @@ def test_slug_is_a_hint_made_unique_and_safe(client: Any) -> None:
     assert from_title.headers["Location"].endswith("/entries/only-a-title")
 
 
+def test_a_slug_from_a_markup_title_is_made_of_its_text(client: Any) -> None:
+    html = '<title type="html">&lt;b&gt;Caf&amp;eacute;&lt;/b&gt; news</title>'
+    body = f'<entry xmlns="http://www.w3.org/2005/Atom">{html}<content>c</content></entry>'
+    response = client.post("/entries", body.encode(), headers=ENTRY_HEADERS, status=201)
+    assert response.headers["Location"] == client.base + "/entries/cafe-news"
+
+
 def test_foreign_markup_and_categories_are_kept(client: Any) -> None:
     extra = (
         '<category term="note" scheme="tag:httpkit.example,2024:kind"/>'

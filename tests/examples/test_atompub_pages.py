@@ -122,8 +122,33 @@ def test_pages_escape_titles_and_clean_content_even_unsanitized(tmp_path: Path) 
             assert "onclick" not in page and "steal" not in page
 
 
+HTML_TITLE = "&lt;b&gt;Bold&lt;/b&gt; &amp;amp; title"
+XHTML_TITLE = '<div xmlns="http://www.w3.org/1999/xhtml"><b>Bold</b> &amp; title</div>'
+
+
+@pytest.mark.parametrize(
+    ("kind", "title"), [("html", HTML_TITLE), ("xhtml", XHTML_TITLE)], ids=["html", "xhtml"]
+)
+def test_a_markup_title_shows_as_its_text(client: Any, kind: str, title: str) -> None:
+    body = (
+        '<entry xmlns="http://www.w3.org/2005/Atom">'
+        f'<title type="{kind}">{title}</title><content>c</content></entry>'
+    ).encode()
+    created = client.post("/entries", body, headers={**ENTRY_HEADERS, "Slug": "bold"})
+    member = browse(client, "/entries/bold").text
+    assert "<h1>Bold &amp; title</h1>" in member
+    assert "<title>Bold &amp; title · " in member
+    assert (
+        f'<a href="{client.base}/entries/bold">Bold &amp; title</a></h2>'
+        in browse(client, "/entries").text
+    )
+    # The Atom documents keep the title as it was posted, its type and markup included.
+    for document in (created.body, client.get("/entries/bold").body):
+        assert f'<title type="{kind}">{title}</title>'.encode() in document
+
+
 def test_media_members_show_their_picture(client: Any) -> None:
     client.post("/media", PNG, headers={"Content-Type": "image/png", "Slug": "logo"})
     page = browse(client, "/media/logo").text
     assert f'<img src="{client.base}/media/logo/content"' in page
-    assert f"A image/png file of {len(PNG)} bytes." in page
+    assert f"An image/png file of {len(PNG)} bytes." in page

@@ -1,6 +1,6 @@
 """What the service publishes stays valid Atom (RFC 4287) and safe to show: entries
-without content refused, Atom as the default namespace, foreign prefixes kept, media
-entries with a real summary, published HTML and XHTML cleaned."""
+without content refused, Atom as the default namespace, foreign prefixes and default
+namespaces kept, media entries with a real summary, published HTML and XHTML cleaned."""
 
 from __future__ import annotations
 
@@ -85,16 +85,42 @@ def test_foreign_markup_keeps_its_prefixes(client: Any) -> None:
     assert point is not None and point.get("{urn:example:q}kind") == "q:spot"
 
 
+FOREIGN_DEFAULT = [
+    entry('<content>x</content><ext xmlns="urn:y" kind="item"><sub>t</sub></ext>'),
+    # Atom under a prefix, the foreign namespace the document's default one.
+    b'<a:entry xmlns:a="http://www.w3.org/2005/Atom" xmlns="urn:y"><a:title>T</a:title>'
+    b'<a:content>x</a:content><ext kind="item"><sub>t</sub></ext></a:entry>',
+]
+
+
+@pytest.mark.parametrize("body", FOREIGN_DEFAULT, ids=["on-the-element", "on-the-entry"])
+def test_foreign_markup_in_a_default_namespace_keeps_it(client: Any, body: bytes) -> None:
+    # Unprefixed QNames in its content or attributes resolve to the default namespace:
+    # it has to stay the default namespace there, not become an invented prefix.
+    location = publish(client, body).headers["Location"]
+    for document in (client.get(location).body, client.get("/entries").body):
+        assert b'<ext xmlns="urn:y" kind="item"><sub>t</sub></ext>' in document
+        assert b":ext" not in document and b":sub" not in document
+    root = parse(client.get(location).body)
+    assert root.tag == f"{ATOM}entry"
+    assert text(root, "{urn:y}ext/{urn:y}sub") == "t"
+
+
 def test_media_entries_get_a_real_summary(client: Any) -> None:
     created = client.post(
         "/media", PNG, headers={"Content-Type": "image/png", "Slug": "logo"}, status=201
     )
     summary = text(parse(created.body), f"{ATOM}summary")
-    assert summary == f"A image/png file of {len(PNG)} bytes."
+    # The article goes by the sound of the media type's first letter.
+    assert summary == f"An image/png file of {len(PNG)} bytes."
     media_url = link(parse(created.body), "edit-media")
     client.put(media_url, b"now text", headers={"Content-Type": "text/plain"}, status=204)
     assert text(parse(client.get("/media/logo").body), f"{ATOM}summary") == (
         "A text/plain file of 8 bytes."
+    )
+    client.put(media_url, b"%PDF-1.7", headers={"Content-Type": "application/pdf"}, status=204)
+    assert text(parse(client.get("/media/logo").body), f"{ATOM}summary") == (
+        "An application/pdf file of 8 bytes."
     )
 
 
