@@ -10,7 +10,7 @@ from httpkit.h1 import Request, split_target
 from httpkit.server.contract import AsyncHandlerExchange
 from httpkit.server.info import ConnectionInfo
 
-__all__ = ["ASGI_VERSION", "http_scope", "request_headers", "websocket_scope"]
+__all__ = ["ASGI_VERSION", "http_scope", "request_headers", "request_path", "websocket_scope"]
 
 # spec_version 2.4: send() on a closed connection raises an OSError (our
 # ClientDisconnectedError), so applications need not listen for http.disconnect.
@@ -40,6 +40,13 @@ def request_headers(request: Request) -> tuple[list[tuple[bytes, bytes]], bool]:
             upgrade = True
         headers.append((raw, value.encode("latin-1")))
     return headers, upgrade
+
+
+def request_path(request: Request) -> str:
+    """The scope's ``path`` of ``request``: percent-decoded as UTF-8 (as in
+    :func:`http_scope`, which decodes it inline: it is on every request's path)."""
+    raw_path = split_target(request.target)[0]
+    return unquote(raw_path) if "%" in raw_path else raw_path
 
 
 def _address(host: str, port: int) -> tuple[str, int] | None:

@@ -172,6 +172,24 @@ def test_a_refused_accept_is_a_403() -> None:
     assert refused.value.response.status_code == 403
 
 
+def test_a_websocket_outside_the_url_prefix_is_a_404_without_reaching_the_app() -> None:
+    app = EchoApp()
+
+    async def client(url: str) -> None:
+        async with connect(url):
+            pass
+
+    with live_server(app, url_prefix="/app") as server:
+        for path in ("/chat", "/appx"):
+            with pytest.raises(InvalidStatus) as refused:
+                run(client(f"ws://127.0.0.1:{server.port}{path}"))
+            assert refused.value.response.status_code == 404
+            assert b"this server serves paths under /app/" in refused.value.response.body
+        assert app.scopes == []
+        run(client(f"ws://127.0.0.1:{server.port}/app/chat"))
+    assert [scope["path"] for scope in app.scopes] == ["/app/chat"]
+
+
 def handshake(port: int, *fields: str) -> bytes:
     with socket.create_connection(("127.0.0.1", port), timeout=5) as sock:
         head = "\r\n".join(["GET / HTTP/1.1", "Host: x", *fields, "", ""])
