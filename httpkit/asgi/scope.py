@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from httpkit.asgi.handshake import offered_subprotocols
 from httpkit.asgi.types import Scope
 from httpkit.h1 import Request, split_target
 from httpkit.server.contract import AsyncHandlerExchange
@@ -125,6 +126,5 @@ def websocket_scope(
     scope["type"] = "websocket"
     scope["asgi"] = WEBSOCKET_VERSION
     scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
-    offered = exchange.request.header("sec-websocket-protocol") or ""
-    scope["subprotocols"] = [item.strip() for item in offered.split(",") if item.strip()]
+    scope["subprotocols"] = offered_subprotocols(exchange.request)
     return scope

@@ -4,6 +4,7 @@ and a real browser (headless Chromium)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import socket
 import subprocess
@@ -170,6 +171,26 @@ def test_a_refused_accept_is_a_403() -> None:
     with live_server(app) as server, pytest.raises(InvalidStatus) as refused:
         run(client(f"ws://127.0.0.1:{server.port}/"))
     assert refused.value.response.status_code == 403
+
+
+def test_accepting_a_subprotocol_the_client_did_not_offer_is_a_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = EchoApp(subprotocol="notoffered")
+
+    async def client(url: str) -> None:
+        async with connect(url, subprotocols=["chat"]):
+            pass
+
+    with (
+        caplog.at_level(logging.ERROR, "httpkit.error"),
+        live_server(app) as server,
+        pytest.raises(InvalidStatus) as refused,
+    ):
+        run(client(f"ws://127.0.0.1:{server.port}/"))
+    assert refused.value.response.status_code == 500
+    assert "subprotocol 'notoffered'" in caplog.text
+    assert "['chat']" in caplog.text
 
 
 def test_a_websocket_outside_the_url_prefix_is_a_404_without_reaching_the_app() -> None:
