@@ -177,7 +177,7 @@ class WebSocketCycle:
 
     def _end(self, code: int) -> None:
         self.state = _State.CLOSED
-        self.close_code = code
+        self.close_code = int(code)  # a plain int, as ASGI says: not wsproto's CloseReason
         if self._pinger is not None:
             self._pinger.cancel()
             self._pinger = None

@@ -127,6 +127,21 @@ def test_close_codes_both_ways() -> None:
     assert app.disconnects[-1]["code"] == 4001
 
 
+def test_the_disconnect_code_is_a_plain_int() -> None:
+    app = EchoApp()
+
+    async def client(url: str) -> None:
+        async with connect(url) as ws:  # leaving closes with 1000, a code wsproto names
+            await ws.send("hi")
+            await ws.recv()
+
+    with live_server(app) as server:
+        run(client(f"ws://127.0.0.1:{server.port}/"))
+        assert app.seen.wait(5)
+    code = app.disconnects[-1]["code"]
+    assert (type(code), code, repr(code)) == (int, 1000, "1000")
+
+
 def test_a_message_over_the_maximum_closes_with_1009() -> None:
     app = EchoApp()
 
