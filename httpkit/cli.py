@@ -93,9 +93,10 @@ def build_parser() -> _OneLineParser:
     )
     serve = commands.add_parser(
         "serve",
-        help="serve a WSGI application",
-        description="Serve a WSGI application. APP is MODULE:NAME, or MODULE:FACTORY() "
-        "to call a factory with no arguments; the current directory is importable.",
+        help="serve a WSGI or ASGI application",
+        description="Serve a WSGI or ASGI application (detected, or named by --interface). "
+        "APP is MODULE:NAME, or MODULE:FACTORY() to call a factory with no arguments; the "
+        "current directory is importable.",
     )
     serve.add_argument("app", metavar="MODULE:APP")
     group = serve.add_argument_group("settings")

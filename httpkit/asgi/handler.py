@@ -16,10 +16,11 @@ from typing import Any
 from httpkit.asgi.handshake import handshake_error, is_websocket_request
 from httpkit.asgi.http import HTTPCycle, StartClock, reason_phrase
 from httpkit.asgi.lifespan import Lifespan
-from httpkit.asgi.scope import http_scope, request_headers, websocket_scope
+from httpkit.asgi.scope import http_scope, request_headers, request_path, websocket_scope
 from httpkit.asgi.types import ASGIApp
 from httpkit.errors import ResponseError
 from httpkit.server.contract import AsyncHandlerExchange
+from httpkit.urlprefix import OUTSIDE_PREFIX_FIELDS, outside_prefix_body, under_prefix
 
 __all__ = ["ASGIHandler"]
 
@@ -31,7 +32,8 @@ SHUTDOWN_TIMEOUT = 10.0  # seconds the application's lifespan shutdown may take
 class ASGIHandler:
     """The server handler for one ASGI 3 application.
 
-    ``root_path`` is the scope's ``root_path`` (the ``url_prefix`` setting);
+    ``root_path`` is the scope's ``root_path`` (the ``url_prefix`` setting): a request
+    or WebSocket outside it is answered ``404`` without calling the application;
     ``app_timeout`` bounds the time to ``http.response.start``, counted again from each
     piece of body ``receive()`` gives (waiting for the client's upload does not count;
     0: no bound);
@@ -78,6 +80,11 @@ class ASGIHandler:
             await self._lifespan.shutdown(SHUTDOWN_TIMEOUT)
 
     async def __call__(self, exchange: AsyncHandlerExchange) -> None:
+        prefix = self.root_path
+        if prefix and not under_prefix(request_path(exchange.request), prefix):
+            exchange.start_response(404, "Not Found", OUTSIDE_PREFIX_FIELDS)
+            exchange.finish(outside_prefix_body(prefix))
+            return
         headers, upgrade = request_headers(exchange.request)
         if upgrade and is_websocket_request(exchange.request):
             await self._websocket(exchange, headers)

@@ -12,7 +12,7 @@ import hashlib
 
 from httpkit.h1 import Request
 
-__all__ = ["accept_key", "handshake_error", "is_websocket_request"]
+__all__ = ["accept_key", "handshake_error", "is_websocket_request", "offered_subprotocols"]
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"  # RFC 6455 1.3
 
@@ -45,6 +45,13 @@ def handshake_error(request: Request) -> tuple[int, list[tuple[str, str]], str] 
     except (binascii.Error, ValueError):
         return 400, [], "Sec-WebSocket-Key is not 16 bytes in base64"
     return None
+
+
+def offered_subprotocols(request: Request) -> list[str]:
+    """The subprotocols the client offers (``Sec-WebSocket-Protocol``), in its order of
+    preference; the server may pick one of them, no other (RFC 6455 4.2.2)."""
+    offered = request.header("sec-websocket-protocol") or ""
+    return [item.strip() for item in offered.split(",") if item.strip()]
 
 
 def accept_key(key: str) -> str:

@@ -4,7 +4,7 @@ The ASGI lifespan spec: the server calls the application once with a ``lifespan`
 scope, sends ``lifespan.startup`` before serving and ``lifespan.shutdown`` after.  An
 application that raises (or returns) before answering the startup does not support
 lifespan: it is served anyway.  One that answers ``lifespan.startup.failed`` stops the
-start with its message.
+start with one line of its message (the rest at debug level).
 """
 
 from __future__ import annotations
@@ -25,6 +25,17 @@ error_log = logging.getLogger("httpkit.error")
 END_TIMEOUT = 1.0  # seconds a cancelled lifespan scope gets to end
 
 
+def _summary(message: str) -> tuple[str, bool]:
+    """The line of a failure's message that says what failed, and whether the message
+    has more lines.  Starlette and FastAPI send their traceback, whose last line is the
+    exception; another message says it first."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    if not lines:
+        return "", False
+    traceback = lines[0].startswith("Traceback (most recent call last)")
+    return lines[-1] if traceback else lines[0], len(lines) > 1
+
+
 class Lifespan:
     """One run of the application's lifespan scope (see the module documentation)."""
 
@@ -36,6 +47,7 @@ class Lifespan:
         self._reply: asyncio.Future[Message | None] | None = None  # None: the app ended
         self._task: asyncio.Task[None] | None = None
         self._received = 0
+        self._failed = False  # the application answered lifespan.startup.failed
 
     async def startup(self) -> None:
         """Run the startup; ConfigError if the application says it failed."""
@@ -53,7 +65,12 @@ class Lifespan:
             return
         if reply["type"] == "lifespan.startup.failed":
             await self._end()
-            raise ConfigError(f"the application's startup failed: {reply.get('message', '')}")
+            message = str(reply.get("message", ""))
+            summary, more = _summary(message)
+            if more:  # the whole message (a traceback, say) for whoever needs it
+                error_log.debug("the application's startup failed:\n%s", message.rstrip())
+                summary += " (its whole message at --log-level debug)"
+            raise ConfigError(f"the application's startup failed: {summary}")
         self.supported = True
 
     async def shutdown(self, timeout: float) -> None:
@@ -90,7 +107,7 @@ class Lifespan:
         except BaseException as error:  # an app without lifespan support raises here
             if self.supported:
                 error_log.error("error in the application's lifespan", exc_info=error)
-            else:
+            elif not self._failed:  # else the failure it reported, logged in startup()
                 server_log.debug("the lifespan scope raised", exc_info=error)
         finally:
             self._answer(None)
@@ -116,4 +133,5 @@ class Lifespan:
             "lifespan.shutdown.failed",
         ):
             raise ConfigError(f"unexpected ASGI message {kind!r} in the lifespan scope")
+        self._failed = self._failed or kind == "lifespan.startup.failed"
         self._answer(message)

@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
+from httpkit.asgi.handshake import offered_subprotocols
 from httpkit.asgi.types import Scope
 from httpkit.h1 import Request, split_target
 from httpkit.server.contract import AsyncHandlerExchange
 from httpkit.server.info import ConnectionInfo
 
-__all__ = ["ASGI_VERSION", "http_scope", "request_headers", "websocket_scope"]
+__all__ = ["ASGI_VERSION", "http_scope", "request_headers", "request_path", "websocket_scope"]
 
 # spec_version 2.4: send() on a closed connection raises an OSError (our
 # ClientDisconnectedError), so applications need not listen for http.disconnect.
@@ -40,6 +41,13 @@ def request_headers(request: Request) -> tuple[list[tuple[bytes, bytes]], bool]:
             upgrade = True
         headers.append((raw, value.encode("latin-1")))
     return headers, upgrade
+
+
+def request_path(request: Request) -> str:
+    """The scope's ``path`` of ``request``: percent-decoded as UTF-8 (as in
+    :func:`http_scope`, which decodes it inline: it is on every request's path)."""
+    raw_path = split_target(request.target)[0]
+    return unquote(raw_path) if "%" in raw_path else raw_path
 
 
 def _address(host: str, port: int) -> tuple[str, int] | None:
@@ -118,6 +126,5 @@ def websocket_scope(
     scope["type"] = "websocket"
     scope["asgi"] = WEBSOCKET_VERSION
     scope["scheme"] = "wss" if scope["scheme"] == "https" else "ws"
-    offered = exchange.request.header("sec-websocket-protocol") or ""
-    scope["subprotocols"] = [item.strip() for item in offered.split(",") if item.strip()]
+    scope["subprotocols"] = offered_subprotocols(exchange.request)
     return scope

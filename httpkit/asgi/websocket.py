@@ -34,7 +34,7 @@ from wsproto.events import (
 )
 from wsproto.extensions import PerMessageDeflate
 
-from httpkit.asgi.handshake import accept_key
+from httpkit.asgi.handshake import accept_key, offered_subprotocols
 from httpkit.asgi.http import StartClock
 from httpkit.asgi.types import Message
 from httpkit.errors import ResponseError
@@ -177,7 +177,7 @@ class WebSocketCycle:
 
     def _end(self, code: int) -> None:
         self.state = _State.CLOSED
-        self.close_code = code
+        self.close_code = int(code)  # a plain int, as ASGI says: not wsproto's CloseReason
         if self._pinger is not None:
             self._pinger.cancel()
             self._pinger = None
@@ -227,6 +227,12 @@ class WebSocketCycle:
         if subprotocol is not None:
             if type(subprotocol) is not str:
                 raise ResponseError(f"subprotocol must be a str, not {subprotocol!r}")
+            offered = offered_subprotocols(request)
+            if subprotocol not in offered:  # RFC 6455 4.2.2: one of the client's
+                raise ResponseError(
+                    f"websocket.accept chose the subprotocol {subprotocol!r}, which the client "
+                    f"did not offer (it offered {offered!r})"
+                )
             headers.append(("Sec-WebSocket-Protocol", subprotocol))
         extensions = []
         deflate = _negotiate_deflate(request) if self._deflate else None

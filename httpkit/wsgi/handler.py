@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterable
 from httpkit.errors import ResponseError
 from httpkit.h1 import split_target
 from httpkit.server.contract import HandlerExchange as Exchange
+from httpkit.urlprefix import OUTSIDE_PREFIX_FIELDS, outside_prefix_body, under_prefix
 from httpkit.wsgi.environ import base_environ, build_environ, decode_path
 from httpkit.wsgitypes import OptExcInfo, WSGIApp
 
@@ -47,8 +48,9 @@ class WSGIHandler:
         path = decode_path(raw_path)
         prefix = self.url_prefix
         if prefix:
-            if path != prefix and not path.startswith(prefix + "/"):
-                return _outside_prefix(exchange, prefix)
+            if not under_prefix(path, prefix):
+                exchange.start_response(404, "Not Found", OUTSIDE_PREFIX_FIELDS)
+                return [outside_prefix_body(prefix)]
             path = path[len(prefix) :]
         environ = build_environ(exchange, self._base, path, query)
         return self.app(environ, _StartResponse(exchange))
@@ -116,9 +118,3 @@ def parse_status(status: str) -> tuple[int, str]:
     if len(_STATUS_CACHE) < _STATUS_CACHE_SIZE:
         _STATUS_CACHE[status] = parsed
     return parsed
-
-
-def _outside_prefix(exchange: Exchange, prefix: str) -> list[bytes]:
-    body = f"Not Found: this server serves paths under {prefix}/\n".encode()
-    exchange.start_response(404, "Not Found", [("Content-Type", "text/plain; charset=utf-8")])
-    return [body]

@@ -170,6 +170,17 @@ def test_fastapi_app(tmp_path: Path) -> None:
         assert httpx.get(server.url + "/missing").status_code == 404
 
 
+def test_fastapi_app_under_a_url_prefix_serves_nothing_outside_it(tmp_path: Path) -> None:
+    pytest.importorskip("fastapi")
+    write_site(tmp_path, "fastapi_site", FASTAPI_SITE)
+    with server_process(["fastapi_site:app", "--url-prefix", "/app"], cwd=str(tmp_path)) as server:
+        item = httpx.get(server.url + "/app/items/3")
+        outside = [httpx.get(server.url + path) for path in ("/items/3", "/appx/items/3")]
+    assert item.json() == {"item_id": 3, "q": None, "started": "yes"}
+    assert [response.status_code for response in outside] == [404, 404]
+    assert "this server serves paths under /app/" in outside[0].text
+
+
 def test_django_asgi_app_without_lifespan_under_a_url_prefix(tmp_path: Path) -> None:
     write_site(tmp_path, "django_site", DJANGO_SITE)
     with server_process(

@@ -66,6 +66,26 @@ def test_the_scope_says_what_was_asked() -> None:
     assert scope["server"] == ("127.0.0.1", server.port)
 
 
+def test_a_request_outside_the_url_prefix_is_a_404_without_reaching_the_app() -> None:
+    paths: list[str] = []
+
+    async def app(scope: Scope, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            raise RuntimeError("no lifespan here")
+        paths.append(scope["path"])
+        await respond(send, 200, b"served")
+
+    with live_server(app, url_prefix="/app") as server:
+        served = [httpx.get(server.url + path) for path in ("/app", "/app/items/3")]
+        refused = [
+            httpx.get(server.url + path) for path in ("/items/3", "/appx", "/appx/items/3", "/")
+        ]
+    assert [response.text for response in served] == ["served", "served"]
+    assert [response.status_code for response in refused] == [404] * 4
+    assert refused[0].text == "Not Found: this server serves paths under /app/\n"
+    assert paths == ["/app", "/app/items/3"]
+
+
 def test_detection_of_asgi_apps() -> None:
     async def function(scope: Scope, receive: Any, send: Any) -> None: ...
 

@@ -63,6 +63,15 @@ def test_a_failed_startup_stops_the_start_with_its_message() -> None:
     assert events == ["startup"]
 
 
+def test_a_failed_startup_of_several_lines_says_its_first() -> None:
+    failing = live_server(lifespan_app([], fail="no database\nat db.example:5432\n"))
+    with pytest.raises(ConfigError) as failed:
+        failing.__enter__()
+    assert str(failed.value) == (
+        "the application's startup failed: no database (its whole message at --log-level debug)"
+    )
+
+
 def test_an_app_without_lifespan_support_is_served(caplog: pytest.LogCaptureFixture) -> None:
     async def app(scope: Scope, receive: Any, send: Any) -> None:
         assert scope["type"] == "http", "only http here"
@@ -117,6 +126,48 @@ def test_a_failed_startup_exits_with_a_clear_error(tmp_path: Path, workers: str)
     assert process.returncode != 0
     assert "httpkit: error: the application's startup failed: no database" in stderr
     assert "Traceback" not in stderr
+
+
+STARLETTE_APP = textwrap.dedent(
+    """
+    import contextlib
+
+    from starlette.applications import Starlette
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        raise RuntimeError("cannot reach the database")
+        yield
+
+    app = Starlette(lifespan=lifespan)
+    """
+)
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_startup_failed_with_a_traceback_is_one_line(tmp_path: Path, workers: str) -> None:
+    pytest.importorskip("starlette")
+    (tmp_path / "app.py").write_text(STARLETTE_APP)  # Starlette's message is its traceback
+    process = serve(tmp_path, "--workers", workers)
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 2
+    assert "Traceback" not in stderr
+    assert stderr.strip().splitlines()[-1] == (
+        "httpkit: error: the application's startup failed: RuntimeError: cannot reach the "
+        "database (its whole message at --log-level debug)"
+    )
+
+
+def test_the_whole_message_of_a_failed_startup_at_log_level_debug(tmp_path: Path) -> None:
+    pytest.importorskip("starlette")
+    (tmp_path / "app.py").write_text(STARLETTE_APP)
+    process = serve(tmp_path, "--log-level", "debug")
+    _, stderr = process.communicate(timeout=20)
+    assert process.returncode == 2
+    assert "Traceback (most recent call last):" in stderr
+    assert 'raise RuntimeError("cannot reach the database")' in stderr
+    last = stderr.strip().splitlines()[-1]
+    assert last.startswith("httpkit: error: the application's startup failed: RuntimeError")
 
 
 def test_startup_and_shutdown_once_per_worker(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ and a real browser (headless Chromium)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import socket
 import subprocess
@@ -126,6 +127,21 @@ def test_close_codes_both_ways() -> None:
     assert app.disconnects[-1]["code"] == 4001
 
 
+def test_the_disconnect_code_is_a_plain_int() -> None:
+    app = EchoApp()
+
+    async def client(url: str) -> None:
+        async with connect(url) as ws:  # leaving closes with 1000, a code wsproto names
+            await ws.send("hi")
+            await ws.recv()
+
+    with live_server(app) as server:
+        run(client(f"ws://127.0.0.1:{server.port}/"))
+        assert app.seen.wait(5)
+    code = app.disconnects[-1]["code"]
+    assert (type(code), code, repr(code)) == (int, 1000, "1000")
+
+
 def test_a_message_over_the_maximum_closes_with_1009() -> None:
     app = EchoApp()
 
@@ -170,6 +186,44 @@ def test_a_refused_accept_is_a_403() -> None:
     with live_server(app) as server, pytest.raises(InvalidStatus) as refused:
         run(client(f"ws://127.0.0.1:{server.port}/"))
     assert refused.value.response.status_code == 403
+
+
+def test_accepting_a_subprotocol_the_client_did_not_offer_is_a_500(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = EchoApp(subprotocol="notoffered")
+
+    async def client(url: str) -> None:
+        async with connect(url, subprotocols=["chat"]):
+            pass
+
+    with (
+        caplog.at_level(logging.ERROR, "httpkit.error"),
+        live_server(app) as server,
+        pytest.raises(InvalidStatus) as refused,
+    ):
+        run(client(f"ws://127.0.0.1:{server.port}/"))
+    assert refused.value.response.status_code == 500
+    assert "subprotocol 'notoffered'" in caplog.text
+    assert "['chat']" in caplog.text
+
+
+def test_a_websocket_outside_the_url_prefix_is_a_404_without_reaching_the_app() -> None:
+    app = EchoApp()
+
+    async def client(url: str) -> None:
+        async with connect(url):
+            pass
+
+    with live_server(app, url_prefix="/app") as server:
+        for path in ("/chat", "/appx"):
+            with pytest.raises(InvalidStatus) as refused:
+                run(client(f"ws://127.0.0.1:{server.port}{path}"))
+            assert refused.value.response.status_code == 404
+            assert b"this server serves paths under /app/" in refused.value.response.body
+        assert app.scopes == []
+        run(client(f"ws://127.0.0.1:{server.port}/app/chat"))
+    assert [scope["path"] for scope in app.scopes] == ["/app/chat"]
 
 
 def handshake(port: int, *fields: str) -> bytes:

@@ -72,6 +72,18 @@ def test_help_lists_every_setting_with_its_default(capsys: pytest.CaptureFixture
     assert "[default: 4;" in text
 
 
+def test_help_says_serve_runs_wsgi_or_asgi_applications(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    assert "serve a WSGI or ASGI application" in capsys.readouterr().out
+    with pytest.raises(SystemExit):
+        main(["serve", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert text.count("Serve a WSGI or ASGI application (detected, or named by --interface).") == 1
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
