@@ -72,7 +72,8 @@ SETTINGS: tuple[Setting, ...] = (
         "url_prefix",
         str,
         "",
-        "Path the application is mounted under (SCRIPT_NAME), e.g. /app.",
+        "Path the application is mounted under (WSGI SCRIPT_NAME, ASGI root_path), e.g. /app;"
+        " a request outside it gets 404.",
         metavar="PATH",
     ),
     Setting(
