@@ -83,8 +83,14 @@ def error_body_size(request: Request | None, status: int) -> int:
 
 
 def empty_response(
-    framer: ResponseFramer, status: int, fields: ServerFields, extra: list[tuple[str, str]]
+    framer: ResponseFramer,
+    status: int,
+    fields: ServerFields,
+    extra: list[tuple[str, str]],
+    *,
+    close: bool = False,
 ) -> bytes:
-    """A response without content that the server sends itself (``OPTIONS *``)."""
+    """A response without content that the server sends itself (``OPTIONS *``);
+    ``close`` says ``Connection: close`` whatever the request asked."""
     framer.check(status, _REASONS[status], extra, date=fields.date, server=fields.server)
-    return framer.emit_head(body_length=0) + framer.end()
+    return framer.emit_head(body_length=0, close=close) + framer.end()

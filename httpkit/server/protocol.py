@@ -458,13 +458,15 @@ class HTTPConnection(TransportChannel):
         """``OPTIONS *``: the server's own capabilities (RFC 9110 9.3.7)."""
         framer = ResponseFramer(request)
         allow = [("Allow", SERVER_METHODS)]
-        data = empty_response(framer, 200, self.ctx.fields, allow)
+        # A body nobody reads (and what may follow it) is discarded by closing: say so.
         has_body = request.chunked or bool(request.content_length)
+        close = has_body or self.ctx.draining
+        data = empty_response(framer, 200, self.ctx.fields, allow, close=close)
         self._enter(_RESPONDING)
         self.write(data)
         self._log_access(self.info, request, 200, None)
         self.requests_served += 1
-        if has_body or not framer.keep_alive or self.ctx.draining:
+        if not framer.keep_alive:
             self._close_after_response(body_unread=has_body)
         else:
             self.parser.next_event()  # its EndOfMessage

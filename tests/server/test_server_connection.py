@@ -496,6 +496,26 @@ def test_options_star_is_answered_with_allow_and_keeps_the_connection() -> None:
     assert not h.transport.closed
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"Content-Length: 5\r\n\r\nhello",
+        b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ],
+)
+def test_options_star_with_a_body_says_it_closes(body: bytes) -> None:
+    # Its body is never read: the connection closes after the answer, and the answer
+    # says so, so that the client resends what it pipelined behind it.
+    h = connect()
+    h.feed(b"OPTIONS * HTTP/1.1\r\nHost: example.test\r\n" + body + get())
+    h.run()
+    (options,) = h.responses()
+    assert options.status == 200
+    assert options.header("connection") == "close"
+    assert h.calls == []
+    assert h.transport.eof_written  # lingers: the body is discarded, not reset
+
+
 # -- the access log -------------------------------------------------------------------
 
 
