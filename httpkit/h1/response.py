@@ -35,19 +35,33 @@ _CHUNKED = 3  # Transfer-Encoding: chunked
 _CLOSE = 4  # the body ends when the connection closes (HTTP/1.0 only)
 
 
-class _DateLine(bytes):
-    """A checked ``Date`` line from the application: it replaces the server's own."""
+# RFC 9110 5.3: a sender must not repeat a field whose grammar is one value (not a
+# #list); two Content-Type or Date lines leave the client to guess which one counts.
+# Each such response field gets a bit, so that a response's framer sees a repeat with
+# one test.  Content-Length is checked by value apart (its repeats may agree), and
+# Set-Cookie is the known exception that repeats.  Date and Server are also the fields
+# the server adds itself unless the application set its own.
+_OWN_DATE = 1
+_OWN_SERVER = 2
+_ONE_VALUE_FIELDS = {
+    "date": _OWN_DATE,  # 6.6.1
+    "server": _OWN_SERVER,  # 10.2.4
+    "content-type": 1 << 2,  # 8.3
+    "location": 1 << 3,  # 10.2.2
+    "etag": 1 << 4,  # 8.8.3
+    "last-modified": 1 << 5,  # 8.8.2
+    "content-location": 1 << 6,  # 8.7
+    "content-range": 1 << 7,  # 14.4
+    "retry-after": 1 << 8,  # 10.2.3
+    "age": 1 << 9,  # RFC 9111 5.1
+    "expires": 1 << 10,  # RFC 9111 5.3
+}
 
-
-class _ServerLine(bytes):
-    """A checked ``Server`` line from the application: it replaces the server's own."""
-
-
-# What a checked application field becomes: its line on the wire (bytes, or one of the
-# two subclasses above for the fields the server would otherwise add itself); for the
-# two fields the framer writes itself, the Content-Length it declares (int) or whether
-# a Connection field asks to close (bool).
-_CheckedField = bytes | int | bool
+# What a checked application field becomes: its line on the wire (bytes), or for a
+# one-value field (its bit above, its line); for the two fields the framer writes
+# itself, the Content-Length it declares (int) or whether a Connection field asks to
+# close (bool).
+_CheckedField = bytes | tuple[int, bytes] | int | bool
 
 # Checked pieces of past responses, keyed by exactly what the application passed: the
 # same status lines and Date, Server and Content-Type fields recur on every response,
@@ -276,17 +290,14 @@ def _status_line(status: int, reason: str, request: Request | None) -> bytes:
     return line
 
 
-_OWN_DATE = 1  # bits of what _copy_app_headers reports the application set itself
-_OWN_SERVER = 2
-
-
 def _copy_app_headers(
     headers: list[tuple[str, str]], lines: list[bytes]
 ) -> tuple[int | None, bool, int]:
     """Append the application's checked field lines to ``lines``.
 
     Returns the Content-Length the application set (or None), whether it asked for
-    ``Connection: close``, and which of Date and Server it set (``_OWN_*`` bits).
+    ``Connection: close``, and the bits of the one-value fields it set (``_OWN_DATE``
+    and ``_OWN_SERVER`` among them).  Raises ResponseError for a repeated one.
     Content-Length and Connection are written by the framer.
     """
     length: int | None = None
@@ -310,9 +321,14 @@ def _copy_app_headers(
             if length is not None and checked != length:
                 raise ResponseError(f"conflicting Content-Length values {length} and {field[1]!r}")
             length = checked  # type: ignore[assignment]
-        else:
-            append(checked)  # type: ignore[arg-type]
-            own |= _OWN_DATE if kind is _DateLine else _OWN_SERVER
+        else:  # a one-value field: its bit, its line
+            bit, line = checked  # type: ignore[misc]
+            if own & bit:
+                raise ResponseError(
+                    f"header {field[0]!r} given twice: it takes one value (RFC 9110 5.3)"
+                )
+            own |= bit
+            append(line)  # type: ignore[arg-type]
     return length, close, own
 
 
@@ -336,11 +352,9 @@ def _check_field(field: tuple[str, str]) -> _CheckedField:
         checked = declared
     else:
         # str.join reads a str subclass's characters, never its __str__ or __format__.
-        checked = "".join((name, ": ", value, "\r\n")).encode("latin-1")
-        if lower == "date":
-            checked = _DateLine(checked)
-        elif lower == "server":
-            checked = _ServerLine(checked)
+        line = "".join((name, ": ", value, "\r\n")).encode("latin-1")
+        bit = _ONE_VALUE_FIELDS.get(lower)
+        checked = line if bit is None else (bit, line)
     # Only exact strs are keys: a subclass could hash or compare in its own way.
     if type(name) is str and type(value) is str and len(name) + len(value) <= _MAX_CACHED_CHARS:
         _remember(_checked_fields, (name, value), checked)

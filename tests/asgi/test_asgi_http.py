@@ -231,6 +231,7 @@ def test_send_waits_while_the_client_does_not_read() -> None:
         (200, [("x-str", "not bytes")], "must be bytes"),
         (200, [(b"transfer-encoding", b"chunked")], "hop-by-hop"),
         (200, [(b"content-length", b"2"), (b"content-length", b"3")], "conflicting"),
+        (200, [(b"content-type", b"a/b"), (b"content-type", b"c/d")], "given twice"),
     ],
 )
 def test_a_bad_response_head_is_a_500_never_a_split_response(

@@ -276,3 +276,45 @@ def test_empty_server_header_setting_sends_no_server_field(serve: Serve) -> None
         client.close()
         assert head.startswith(b"HTTP/1.1 400 ")
         assert field_values(head, "Server") == []
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        [("Date", APP_DATE), ("Date", APP_DATE)],
+        [("Content-Type", "text/plain"), ("content-type", "text/html")],
+        [("Location", "/a"), ("Location", "/b")],
+        [("ETag", '"a"'), ("ETag", '"a"')],
+    ],
+    ids=["date", "content-type", "location", "etag"],
+)
+def test_a_one_value_field_the_app_repeats_is_a_500(
+    serve: Serve, caplog: pytest.LogCaptureFixture, fields: list[tuple[str, str]]
+) -> None:
+    # RFC 9110 5.3: a field whose grammar is one value appears once; the client would
+    # have to guess which one counts (the request side refuses the same with a 400).
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        start_response("200 OK", [*fields, ("Content-Length", "2")])
+        return [b"ok"]
+
+    with serve(app) as server:
+        client = get(server.port)
+        head = client.read_until(b"\r\n\r\n")
+        client.close()
+    assert head.startswith(b"HTTP/1.1 500 ")
+    assert any("given twice" in record for record in error_records(caplog))
+
+
+def test_fields_that_are_lists_or_set_cookie_may_repeat(serve: Serve) -> None:
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        repeated = [("Set-Cookie", "a=1"), ("Set-Cookie", "b=2"), ("Vary", "Accept")]
+        start_response("200 OK", [*repeated, ("Vary", "Cookie"), ("Content-Length", "2")])
+        return [b"ok"]
+
+    with serve(app) as server:
+        client = get(server.port)
+        head = client.read_until(b"\r\n\r\n")
+        client.close()
+    assert head.startswith(b"HTTP/1.1 200 ")
+    assert field_values(head, "Set-Cookie") == ["a=1", "b=2"]
+    assert field_values(head, "Vary") == ["Accept", "Cookie"]
