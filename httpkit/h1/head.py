@@ -91,7 +91,7 @@ def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
         authority = None
     else:
         method, target, version, authority = _parse_request_line(head[:line_end])
-    fields: list[tuple[str, str]] = []
+    fields: list[tuple[str, str]] | None = None  # no list made for a request that passes
     try:  # the request line is read: a refusal from here on carries it (for the log)
         if not checked:
             check_field_block(head[line_end + 2 :])  # raises with the precise reason
@@ -104,7 +104,7 @@ def parse_request_head(head: str, line_end: int, limits: Limits) -> Request:
         framing = _framing(special, version, limits)
     except ProtocolError as error:
         raise RefusedHeadError(
-            error, Request(method, target, version, fields, False, False, 0, False)
+            error, Request(method, target, version, fields or [], False, False, 0, False)
         ) from None
     request = Request(method, target, version, fields, *framing)
     if authority is not None:

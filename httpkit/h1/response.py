@@ -315,13 +315,7 @@ def _copy_app_headers(
         kind = type(checked)
         if kind is bytes:
             append(checked)  # type: ignore[arg-type]
-        elif kind is bool:
-            close = close or bool(checked)
-        elif kind is int:
-            if length is not None and checked != length:
-                raise ResponseError(f"conflicting Content-Length values {length} and {field[1]!r}")
-            length = checked  # type: ignore[assignment]
-        else:  # a one-value field: its bit, its line
+        elif kind is tuple:  # a one-value field (Content-Type is in most responses)
             bit, line = checked  # type: ignore[misc]
             if own & bit:
                 raise ResponseError(
@@ -329,6 +323,12 @@ def _copy_app_headers(
                 )
             own |= bit
             append(line)  # type: ignore[arg-type]
+        elif kind is int:
+            if length is not None and checked != length:
+                raise ResponseError(f"conflicting Content-Length values {length} and {field[1]!r}")
+            length = checked  # type: ignore[assignment]
+        else:
+            close = close or bool(checked)
     return length, close, own
 
 
