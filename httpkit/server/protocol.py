@@ -259,11 +259,16 @@ class HTTPConnection(TransportChannel):
     def drain(self) -> None:
         """The server is stopping.  A connection between requests gets a short grace to
         deliver a request its client may already have sent (answered with ``Connection:
-        close``), then closes; a busy one closes after its response."""
-        self.draining = True
+        close``), then closes; a busy one closes after its response, or after those of
+        the requests already pipelined behind it (called on every tick of the stop, so
+        the last of them is the one that says ``Connection: close``)."""
         self._end_waiting_body()  # an event stream would keep the stop waiting
         if self.phase is _UPGRADED and self.tunnel is not None:
             self.tunnel.drain()  # the handler closes its protocol its own way
+        phase = self.phase
+        if (phase is _RESPONDING or phase is _FLUSHING) and self.parser.buffered:
+            return  # requests already on the wire behind this one: answer them first
+        self.draining = True
         if self.phase is _IDLE and not self.parser.buffered:
             now = self._now()
             self.deadline = min(self.deadline, now + self.settings.drain_grace)
@@ -322,6 +327,8 @@ class HTTPConnection(TransportChannel):
             self._enter(_RESPONDING)
         else:
             self._enter(_BODY)
+        if self.ctx.draining and not self.draining:
+            self.drain()  # a pipelined request during a stop: the last one says close
         if not mode.start(exchange):
             self._reject(request, None, 503)
         elif body is not None:
