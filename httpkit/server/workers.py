@@ -220,7 +220,7 @@ class Supervisor:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return status
-            time.sleep(STOP_TICK)
+            self._wait([], STOP_TICK)  # not a sleep: the watchdog is fed meanwhile
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         return os.waitpid(pid, 0)[1]

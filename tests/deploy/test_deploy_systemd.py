@@ -236,6 +236,27 @@ def test_watchdog_pings_are_never_more_than_half_the_period_apart(
     assert server.stop() == 0
 
 
+def test_the_supervisor_feeds_the_watchdog_while_it_stops_a_worker_that_would_not_start(
+    monkeypatch: pytest.MonkeyPatch, httpkit: Start, site: Path, tmp_path: Path
+) -> None:
+    """A new worker past its startup_timeout, and deaf to SIGTERM, has seconds to stop
+    before it is killed: the supervisor keeps pinging meanwhile."""
+    notify = NotifySocket(str(tmp_path / "watchdog.sock"))
+    monkeypatch.setenv("NOTIFY_SOCKET", notify.address)
+    monkeypatch.setenv("WATCHDOG_USEC", "1000000")
+    server = httpkit("--workers", "2", "--startup-timeout", "1")
+    notify.wait_for("READY")
+    deaf = "import signal, time\nsignal.signal(signal.SIGTERM, signal.SIG_IGN)\ntime.sleep(60)\n"
+    (site / "deploy_site.py").write_text(deaf + SITE)
+    server.signal(signal.SIGHUP)
+    ready = notify.wait_for("READY", timeout=20)  # the old workers serve on
+    assert "did not start within 1 s (startup_timeout)" in server.stderr
+    sent = [message.sent for message in notify.seen if "WATCHDOG" in message.fields]
+    gaps = [later - earlier for earlier, later in itertools.pairwise([*sent, ready.sent])]
+    assert max(gaps) < 0.75, [round(gap, 3) for gap in gaps]
+    assert server.stop() == 0
+
+
 def test_watchdog_pid_of_another_process_is_not_ours(
     monkeypatch: pytest.MonkeyPatch, httpkit: Start, site: Path, tmp_path: Path
 ) -> None:
