@@ -35,6 +35,7 @@ server_log = logging.getLogger("httpkit.server")
 LISTEN_FDS_START = 3  # SD_LISTEN_FDS_START
 LISTEN_FAMILIES = (socket.AF_INET, socket.AF_INET6, socket.AF_UNIX)
 LISTEN_VARIABLES = ("LISTEN_FDS", "LISTEN_PID", "LISTEN_FDNAMES")
+EARLY = 0.25  # the part of the beats' period by which a beat may come early
 
 
 @dataclass
@@ -96,11 +97,16 @@ class Notifier:
     # -- the watchdog ------------------------------------------------------------------
 
     def beat(self) -> None:
-        """Send ``WATCHDOG=1`` if it is due (call it at least every :meth:`time_to_beat`)."""
+        """Send ``WATCHDOG=1`` if it is due (call it at least every :meth:`time_to_beat`).
+
+        A beat due within :data:`EARLY` of the period counts as due: a timer may fire a
+        little before its time (uvloop's, on libuv's clock of whole milliseconds), and
+        a beat put off to the next one would leave a whole watchdog period without one.
+        """
         if self.watchdog is None or self.address is None:
             return
         now = self.clock()
-        if now >= self._next_beat:
+        if now >= self._next_beat - EARLY * self.watchdog:
             self._next_beat = now + self.watchdog
             self.send("WATCHDOG=1")
 

@@ -5,7 +5,8 @@ all accept on them (the kernel spreads connections).  It never imports the appli
 each worker loads it after the fork, so replacing a worker loads the code as it is now.
 
 * a worker that dies is logged and replaced (after a pause if it died young, so a broken
-  application cannot make the supervisor fork in a tight loop);
+  application cannot make the supervisor fork in a tight loop) -- but not one that had
+  the stop too (sent to the process group) and exited 0 before the supervisor looked;
 * SIGTERM / SIGINT: every worker drains gracefully, then the supervisor exits 0.  The
   stop rule (:mod:`httpkit.server.stopping`) tells a stop delivered twice (to the whole
   process group and forwarded by us) from a deliberate second one, which cuts: the
@@ -219,7 +220,7 @@ class Supervisor:
             done, status = os.waitpid(pid, os.WNOHANG)
             if done:
                 return status
-            time.sleep(STOP_TICK)
+            self._wait([], STOP_TICK)  # not a sleep: the watchdog is fed meanwhile
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
         return os.waitpid(pid, 0)[1]
@@ -231,10 +232,13 @@ class Supervisor:
         while True:
             self._wait([], TICK)
             signals, self._signals = self._signals, []
-            self._reap()
-            for signum in signals:
+            # The stop first: the workers may have had it too (a stop sent to the process
+            # group) and exited already, which is no crash to report.
+            for index, signum in enumerate(signals):
                 if signum in STOP_SIGNALS:
+                    self._signals[:0] = signals[index + 1 :]  # the stop's to judge
                     return self.rule.decide(signum) is StopAction.CUT
+            self._reap()
             if signal.SIGHUP in signals:
                 server_log.info("SIGHUP: replacing the workers one by one")
                 self._replace_all()
@@ -255,12 +259,16 @@ class Supervisor:
             if worker is None:
                 continue
             self._forget(worker)
-            if worker.retiring:
-                continue
             code = os.waitstatus_to_exitcode(status)
+            if worker.retiring or (code == 0 and self._stop_pending()):
+                continue  # a worker that had the stop too drained and exited: no crash
             error_log.error("worker %d died (exit status %d); starting another", pid, code)
             young = time.monotonic() - worker.started < YOUNG
             self._restart_at.append(time.monotonic() + (RESTART_PAUSE if young else 0.0))
+
+    def _stop_pending(self) -> bool:
+        """Whether a stop signal has come, whether or not the stop has begun."""
+        return self.rule.stopping or any(signum in STOP_SIGNALS for signum in self._signals)
 
     def _restart_due(self) -> None:
         now = time.monotonic()
@@ -280,7 +288,8 @@ class Supervisor:
                     return  # a stop came meanwhile: it stops the old and the new alike
                 new = self._spawn()
                 if not self._wait_ready(new):
-                    error_log.error("the new worker did not start; keeping the running ones")
+                    if not self._stop_pending():  # else the stop called its start off
+                        error_log.error("the new worker did not start; keeping the running ones")
                     self._failed_start(new)
                     return
                 old.retiring = True

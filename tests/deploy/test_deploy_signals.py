@@ -144,6 +144,65 @@ def test_a_stop_sent_to_the_process_group_drains(
     assert request.connection == "close"
     assert server.process.wait(15) == 0, server.stderr
     assert "cutting" not in server.stderr
+    assert "died" not in server.stderr and "starting another" not in server.stderr
+
+
+def process_state(pid: int) -> str:
+    """The state letter of ``/proc/PID/stat``: R, S, T (stopped), Z (exited, unreaped)..."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat[stat.rindex(")") + 2]
+
+
+def children_of(pid: int) -> list[int]:
+    children = []
+    for entry in Path("/proc").iterdir():
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            stat = (entry / "stat").read_text()
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                children.append(int(entry.name))
+    return children
+
+
+def wait_for_state(pids: list[int], state: str) -> None:
+    deadline = time.monotonic() + 10
+    while any(process_state(pid) != state for pid in pids):
+        assert time.monotonic() < deadline, [process_state(pid) for pid in pids]
+        time.sleep(0.01)
+
+
+SUPERVISED = {
+    "workers": ["--workers", "2"],
+    "workers-threads-0": ["--workers", "2", "--threads", "0"],
+    "reload": ["--reload"],
+}
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT], ids=["term", "int"])
+@pytest.mark.parametrize("mode", list(SUPERVISED))
+def test_workers_that_exit_on_the_groups_stop_are_not_reported_dead(
+    httpkit: Start, site: Path, mode: str, signum: int
+) -> None:
+    """systemd's control-group stop reaches the workers too: they drain and exit 0 on
+    their own, maybe before the supervisor looks.  Here it always looks after (held by
+    SIGSTOP until its workers have exited): the stop is routine all the same, with no
+    worker said to have died, none started, and the request in flight answered."""
+    server = httpkit(*SUPERVISED[mode], start_new_session=True)
+    supervisor = server.process.pid
+    workers = children_of(supervisor)
+    assert len(workers) == (1 if mode == "reload" else 2)
+    request = SlowRequest(server.port, SLOW, site)
+    request.start()
+    os.kill(supervisor, signal.SIGSTOP)
+    wait_for_state([supervisor], "T")
+    os.killpg(supervisor, signum)
+    wait_for_state(workers, "Z")  # drained and exited; the supervisor has not seen it
+    os.kill(supervisor, signal.SIGCONT)
+    assert request.done.wait(15) and request.status == 200, server.stderr
+    assert server.process.wait(15) == 0, server.stderr
+    assert "died" not in server.stderr and "starting another" not in server.stderr
+    assert "ERROR" not in server.stderr and "WARNING" not in server.stderr
+    # With --threads 0 the worker sees the signal once the request is done: none in flight.
+    assert "INFO httpkit.server: stopping: " in server.stderr
 
 
 @pytest.mark.parametrize("mode", list(MODES))

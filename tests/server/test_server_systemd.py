@@ -114,6 +114,21 @@ def test_beats_are_sent_when_due(tmp_path: Path) -> None:
         notifier.close()
 
 
+def test_a_beat_a_little_early_is_sent_all_the_same(tmp_path: Path) -> None:
+    """A timer that fires a millisecond early (uvloop's) must not put the beat off to
+    the next one: that would leave twice the period between two."""
+    path = str(tmp_path / "watchdog.sock")
+    clock = Clock()
+    with receiver(path) as manager:
+        notifier = Notifier(path, watchdog=0.5, clock=clock)
+        notifier.beat()
+        assert manager.recv(100) == b"WATCHDOG=1"
+        clock.now += 0.499
+        notifier.beat()
+        assert manager.recv(100) == b"WATCHDOG=1"
+        notifier.close()
+
+
 def test_a_failed_notification_is_logged_once(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
