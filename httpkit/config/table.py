@@ -200,7 +200,9 @@ SETTINGS: tuple[Setting, ...] = (
         2.0,
         "After a response that leaves part of the request body unread, seconds the rest "
         "is read and discarded before closing, so that the client reads the response "
-        "instead of a reset (RFC 9112 9.6).",
+        "instead of a reset (RFC 9112 9.6); and seconds a connection the server closed, "
+        "its response all written, waits for the client's TLS close_notify before it is "
+        "cut.",
         minimum=0.0,
     ),
     Setting(

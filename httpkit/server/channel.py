@@ -89,6 +89,14 @@ class TransportChannel(asyncio.Protocol):
         """Lost, or about to be: the transport drops writes before connection_lost runs."""
         return self.phase is _CLOSED or self.transport is None or self.transport.is_closing()
 
+    def unsent(self) -> int:
+        """Bytes written that the client does not have yet: in the transport's buffer, or
+        in the socket's, not acknowledged (where the kernel says; see kernelsend)."""
+        transport = self.transport
+        if transport is None:
+            return 0
+        return transport.get_write_buffer_size() or kernelsend.unacknowledged(transport)
+
     @property
     def writing_paused(self) -> bool:
         return self.flow.paused

@@ -247,7 +247,8 @@ class Server:
                 listener.resume()
 
     def requests_in_flight(self) -> int:
-        """Connections in the middle of a request: reading it, running it, sending it."""
+        """Connections in the middle of a request: reading it, running it, sending it
+        (not those the server is closing, its last response written)."""
         return sum(1 for conn in self.connections if conn.phase in _IN_FLIGHT)
 
     def connection_info(self, transport: asyncio.BaseTransport) -> ConnectionInfo:
@@ -386,8 +387,10 @@ class Server:
     async def shutdown(self, grace: float | None = None) -> None:
         """Drain: stop accepting, close idle connections, let requests in progress finish.
 
-        Responses still going out carry ``Connection: close``.  After ``grace`` seconds
-        (default: the ``graceful_timeout`` setting) the connections left are cut.
+        Responses still going out carry ``Connection: close``.  A connection the server
+        is closing is cut once its client has every byte, whatever TLS's close_notify
+        would wait for.  After ``grace`` seconds (default: the ``graceful_timeout``
+        setting) the connections left are cut.
         """
         if self.draining:
             return

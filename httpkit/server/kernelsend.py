@@ -13,19 +13,32 @@ any write, and with its high-water mark at 0 for the duration it calls ``pause_w
 at once and ``resume_writing`` once that block is out.  That is the back-pressure: the
 loop never spins, the send timeout applies to the pause as to any other, and almost every
 byte still goes through the kernel (one block per full socket buffer is copied).
+
+:func:`unacknowledged` asks the kernel how much of what was written to a transport's
+socket the peer has not acknowledged yet: a connection being closed is cut only once
+that is nothing.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import os
+import struct
 from collections.abc import Awaitable, Callable
 from typing import IO
 
 from httpkit.errors import ResponseError
 
-__all__ = ["FALLBACK_BLOCK", "sendfile_to_transport", "socket_fileno"]
+_OUTQ: int | None = None  # the ioctl that reads a socket's send queue (SIOCOUTQ)
+with contextlib.suppress(ImportError, AttributeError):  # POSIX; Linux answers it
+    import fcntl
+    import termios
+
+    _OUTQ = termios.TIOCOUTQ
+
+__all__ = ["FALLBACK_BLOCK", "sendfile_to_transport", "socket_fileno", "unacknowledged"]
 
 FALLBACK_BLOCK = 16 * 1024  # copied through the transport each time the socket is full
 _MAX_CALL = 0x7FFFF000  # Linux sends at most this many bytes per sendfile call
@@ -43,6 +56,20 @@ def socket_fileno(transport: asyncio.BaseTransport) -> int | None:
     except (AttributeError, OSError, ValueError):
         return None
     return fileno if fileno >= 0 else None
+
+
+def unacknowledged(transport: asyncio.BaseTransport) -> int:
+    """Bytes in the send queue of the transport's socket that the peer has not
+    acknowledged (Linux's SIOCOUTQ); 0 where the kernel does not say."""
+    sock = transport.get_extra_info("socket")
+    if _OUTQ is None or sock is None:
+        return 0
+    try:
+        answer = fcntl.ioctl(sock.fileno(), _OUTQ, bytes(4))
+    except (AttributeError, OSError, ValueError):
+        return 0
+    (count,) = struct.unpack("i", answer)
+    return max(0, int(count))
 
 
 async def sendfile_to_transport(

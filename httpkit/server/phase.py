@@ -9,13 +9,20 @@ client's account::
       │                    └──────────┬──────────┘                    ▼
       └──────── next request ─────────┼───────── FLUSHING ◀── response written
                                       ▼             │
-                                   LINGER ──────▶ CLOSED ◀── (any phase)
+                                   LINGER ──▶ CLOSING ──▶ CLOSED ◀── (any phase)
+                                                 ▲
+                                  (any phase) ───┘  the server closed its side
 
     RESPONDING ──101 Switching Protocols──▶ UPGRADED ──▶ CLOSED
 
 RESPONDING is the application's time: the connection sets no deadline of its own then
 (a WSGI application cannot be interrupted), but a client that stops reading the
 response is cut by the send timeout in every phase.
+
+CLOSING is the transport's time once the server has closed the connection: writing out
+what is buffered and, over TLS, waiting for the client's answer to the close_notify, which
+some clients never send.  Its linger deadline counts once nothing is left to write; it is
+not a request in flight, and a stop does not wait for it.
 """
 
 from __future__ import annotations
@@ -39,6 +46,7 @@ class Phase(enum.Enum):
     FLUSHING = "waiting for the client to read the response"  # before the next request
     LINGER = "discarding an unread body before closing"  # RFC 9112 9.6
     UPGRADED = "carrying another protocol after a 101"  # RFC 9110 7.8 (WebSocket)
+    CLOSING = "closed by the server, its transport not yet"  # flushing; TLS's close_notify
     CLOSED = "closed"
 
 
@@ -61,11 +69,12 @@ DEADLINE_OF = {
     Phase.FLUSHING: Deadline.SEND,
     Phase.LINGER: Deadline.LINGER,
     Phase.UPGRADED: Deadline.NONE,  # the new protocol's own (its pings); send_timeout
+    Phase.CLOSING: Deadline.LINGER,  # once the buffer is written; send_timeout until then
     Phase.CLOSED: Deadline.NONE,
 }
 
 _NEXT_REQUEST = frozenset({Phase.IDLE, Phase.HEAD, Phase.BODY, Phase.RESPONDING})
-_ENDING = frozenset({Phase.LINGER, Phase.CLOSED})
+_ENDING = frozenset({Phase.LINGER, Phase.CLOSING, Phase.CLOSED})
 TRANSITIONS: dict[Phase, frozenset[Phase]] = {
     # A whole request can arrive in one read: IDLE may skip HEAD (and BODY).
     Phase.IDLE: frozenset({Phase.HEAD, Phase.BODY, Phase.RESPONDING}) | _ENDING,
@@ -74,8 +83,9 @@ TRANSITIONS: dict[Phase, frozenset[Phase]] = {
     # After a response: the next (pipelined) request, or wait for the client to read.
     Phase.RESPONDING: _NEXT_REQUEST | {Phase.FLUSHING, Phase.UPGRADED} | _ENDING,
     Phase.FLUSHING: _NEXT_REQUEST | _ENDING,
-    Phase.LINGER: frozenset({Phase.CLOSED}),
-    Phase.UPGRADED: frozenset({Phase.CLOSED}),
+    Phase.LINGER: frozenset({Phase.CLOSING, Phase.CLOSED}),
+    Phase.UPGRADED: frozenset({Phase.CLOSING, Phase.CLOSED}),
+    Phase.CLOSING: frozenset({Phase.CLOSED}),
     Phase.CLOSED: frozenset({Phase.CLOSED}),
 }
 

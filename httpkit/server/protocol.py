@@ -4,7 +4,8 @@ The connection is a state machine (:mod:`httpkit.server.phase`): it waits for a
 request (IDLE, then HEAD from its first byte), reads its body (BODY) while the
 execution mode runs the handler, sends the response (RESPONDING), waits for a slow
 client to read it before the next pipelined request (FLUSHING), and may discard an
-unread body before closing (LINGER).  Each phase runs one deadline.
+unread body before closing (LINGER), and waits for its transport to finish closing
+(CLOSING: over TLS, for the client's close_notify).  Each phase runs one deadline.
 
 Timeouts are not timers: the server sweeps its connections a few times a second and
 calls :meth:`HTTPConnection.check_deadline`, so a request costs no timer at all.
@@ -56,6 +57,7 @@ SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 _IDLE, _HEAD, _BODY = Phase.IDLE, Phase.HEAD, Phase.BODY
 _RESPONDING, _FLUSHING = Phase.RESPONDING, Phase.FLUSHING
 _LINGER, _CLOSED, _UPGRADED = Phase.LINGER, Phase.CLOSED, Phase.UPGRADED
+_CLOSING = Phase.CLOSING
 _NEVER = math.inf
 CLIENT_CLOSED_REQUEST = 499  # logged, never sent: the client left before the response
 
@@ -80,6 +82,7 @@ class HTTPConnection(TransportChannel):
         # responses say Connection: close.  The exchange reads it on every response.
         self.draining = context.draining
         self._eof = False
+        self._closing_since = 0.0  # clock time of close(), once CLOSING
         self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
         self._timeouts = context.phase_timeouts
         self._now = context.clock if context.clock is not None else context.loop.time
@@ -133,6 +136,31 @@ class HTTPConnection(TransportChannel):
         elif phase is _FLUSHING:
             error_log.info("client stopped reading the response; connection cut")
             self.abort()
+        elif phase is _CLOSING:
+            self._closing_deadline_passed()
+
+    def _closing_deadline_passed(self) -> None:
+        """The close has lasted ``linger_timeout``.  Over TLS the transport still waits for
+        the client's close_notify, which some clients never send (asyncio and uvloop wait
+        30 s): cut it, but only once the client has every byte, so that none of the
+        response is lost.  While bytes are, the client has ``send_timeout`` to read them."""
+        now = self._now()
+        if not self.unsent():
+            self.abort()
+        elif now - self._closing_since >= self.settings.send_timeout:
+            error_log.info("client stopped reading the response; connection cut")
+            self.abort()
+        else:
+            wait = self.settings.linger_timeout
+            self.deadline = min(now + wait, self._closing_since + self.settings.send_timeout)
+
+    def close(self) -> None:
+        """Close after the buffered bytes are written; CLOSING until the transport is
+        gone (see _closing_deadline_passed)."""
+        super().close()
+        if self.phase is not _CLOSING and self.phase is not _CLOSED:
+            self._closing_since = self._now()
+            self._enter(_CLOSING)
 
     # -- asyncio callbacks -------------------------------------------------------------
 
@@ -154,7 +182,7 @@ class HTTPConnection(TransportChannel):
         try:
             self.bytes_in += len(data)
             phase = self.phase
-            if phase is _LINGER:
+            if phase is _LINGER or phase is _CLOSING:
                 return  # the rest of a body nobody will read (see _close_after_response)
             if self._proxy_preamble is not None:
                 data = self._read_proxy_header(data)
@@ -176,7 +204,7 @@ class HTTPConnection(TransportChannel):
 
     def eof_received(self) -> bool:
         try:
-            if self.phase is _LINGER:
+            if self.phase is _LINGER or self.phase is _CLOSING:
                 self.close()
                 return False
             self._eof = True
@@ -261,8 +289,14 @@ class HTTPConnection(TransportChannel):
         deliver a request its client may already have sent (answered with ``Connection:
         close``), then closes; a busy one closes after its response, or after those of
         the requests already pipelined behind it (called on every tick of the stop, so
-        the last of them is the one that says ``Connection: close``)."""
+        the last of them is the one that says ``Connection: close``).  One the server
+        has closed is cut once its last byte is written: a stop waits for no
+        close_notify."""
         self._end_waiting_body()  # an event stream would keep the stop waiting
+        if self.phase is _CLOSING:
+            if not self.unsent():
+                self.abort()
+            return
         if self.phase is _UPGRADED and self.tunnel is not None:
             self.tunnel.drain()  # the handler closes its protocol its own way
         phase = self.phase
@@ -521,7 +555,7 @@ class HTTPConnection(TransportChannel):
         FIN, discards what still comes for up to the linger timeout, then closes.
         """
         transport = self.transport
-        if self.phase is _LINGER or self.phase is _CLOSED:
+        if self.phase is _LINGER or self.phase is _CLOSING or self.phase is _CLOSED:
             return
         if not body_unread or transport is None or not transport.can_write_eof():
             self.close()

@@ -190,10 +190,12 @@ class FakeTransport:
 
     Behaves like asyncio's socket transport where it matters: close() and abort() call
     ``connection_lost`` from a later callback, a write after write_eof() raises
-    RuntimeError, writes after close are dropped.
+    RuntimeError, writes after close are dropped.  With ``tls=True`` close() is
+    asyncio's SSL transport's: the connection is lost only when the client answers the
+    close_notify (:meth:`answer_close`), or on abort().
     """
 
-    def __init__(self, loop: FakeLoop, *, can_write_eof: bool = True) -> None:
+    def __init__(self, loop: FakeLoop, *, can_write_eof: bool = True, tls: bool = False) -> None:
         self.loop = loop
         self.protocol: asyncio.Protocol | None = None
         self.writes: list[bytes] = []
@@ -204,6 +206,9 @@ class FakeTransport:
         self.aborted = False
         self.eof_written = False
         self._can_write_eof = can_write_eof
+        self.tls = tls
+        self.lost = False  # connection_lost is scheduled
+        self.buffered = 0  # what get_write_buffer_size() says: bytes not yet in the socket
         self.write_error: BaseException | None = None  # raised by every write
         self.on_write: Callable[[bytes], None] | None = None  # e.g. pause writing
 
@@ -243,16 +248,24 @@ class FakeTransport:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
-            self._lose()
+            if not self.tls:
+                self._lose()
+
+    def answer_close(self) -> None:
+        """The client's close_notify, after a TLS close()."""
+        self._lose()
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
 
     def abort(self) -> None:
         self.aborted = True
-        if not self.closed:
-            self.closed = True
-            self._lose()
+        self.closed = True
+        self._lose()
 
     def _lose(self) -> None:
-        if self.protocol is not None:
+        if self.protocol is not None and not self.lost:
+            self.lost = True
             self.loop.call_soon(self.protocol.connection_lost, None)
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:
@@ -351,6 +364,7 @@ def connect(
     fields: ServerFields | None = None,
     access_log: bool = False,
     can_write_eof: bool = True,
+    tls: bool = False,
     **settings: Any,
 ) -> Harness:
     """A connection made on a fake transport, serving ``handler`` (hello by default).
@@ -389,9 +403,10 @@ def connect(
         limits=limits_of(values),
         fields=fields or ServerFields("httpkit"),
         access_log=(lambda *record: access.append(record)) if access_log else None,  # type: ignore[arg-type]
+        tls=tls,
         clock=clock,
     )
-    transport = FakeTransport(loop, can_write_eof=can_write_eof)
+    transport = FakeTransport(loop, can_write_eof=can_write_eof, tls=tls)
     conn = HTTPConnection(ctx)
     transport.protocol = conn
     conn.connection_made(transport)  # type: ignore[arg-type]

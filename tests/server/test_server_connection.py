@@ -12,7 +12,7 @@ import threading
 from collections.abc import Iterable, Iterator
 
 import pytest
-from fakes import BOUND, ManualThreads, connect, get, post
+from fakes import BOUND, Harness, ManualThreads, connect, get, post
 
 from httpkit.config import Settings
 from httpkit.server.contract import HandlerExchange
@@ -67,6 +67,7 @@ def test_every_phase_has_moves_and_a_deadline_and_can_reach_closed() -> None:
         (Phase.IDLE, Phase.FLUSHING),
         (Phase.LINGER, Phase.IDLE),
         (Phase.LINGER, Phase.RESPONDING),
+        (Phase.CLOSING, Phase.IDLE),
         (Phase.CLOSED, Phase.IDLE),
     ],
 )
@@ -465,6 +466,96 @@ def test_a_response_framed_before_the_drain_closes_after_the_grace() -> None:
     assert not h.transport.closed
     h.advance(Settings().drain_grace)
     assert h.transport.closed
+    assert not h.transport.aborted
+
+
+# -- closing ----------------------------------------------------------------------------
+
+
+def closed_after_response(**settings: float) -> Harness:
+    """A TLS connection the server closed after its response to Connection: close; the
+    transport waits for the client's close_notify (as asyncio's and uvloop's do)."""
+    h = connect(tls=True, **settings)
+    h.feed(get("/", "Connection: close"))
+    h.run()
+    [response] = h.responses()
+    assert (response.status, response.body) == (200, b"hi")
+    assert h.transport.closed and not h.transport.aborted
+    assert h.phase is Phase.CLOSING
+    return h
+
+
+def test_a_tls_close_the_client_never_answers_is_cut_after_the_linger_timeout() -> None:
+    h = closed_after_response(linger_timeout=2.0)
+    h.advance(2.0 - EPSILON)
+    assert not h.transport.aborted
+    h.advance(EPSILON)
+    assert h.transport.aborted
+    h.run()
+    assert h.phase is Phase.CLOSED
+    assert h.closed == [h.conn]  # its slot is free
+
+
+def test_a_tls_close_the_client_answers_ends_without_a_cut() -> None:
+    h = closed_after_response()
+    h.transport.answer_close()
+    h.run()
+    assert h.phase is Phase.CLOSED
+    h.advance(3600)
+    assert not h.transport.aborted
+    assert h.closed == [h.conn]
+
+
+def test_a_closing_connection_is_not_cut_while_its_bytes_are_still_unsent() -> None:
+    h = closed_after_response(linger_timeout=2.0, send_timeout=30.0)
+    h.transport.buffered = 40_000  # the client is reading the response's end slowly
+    h.advance(2.0)
+    h.advance(10.0)
+    assert not h.transport.aborted
+    h.transport.buffered = 0  # all of it is in the socket now
+    h.advance(2.0 - EPSILON)
+    assert not h.transport.aborted
+    h.advance(EPSILON)
+    assert h.transport.aborted
+
+
+def test_a_client_that_stops_reading_a_closing_connection_is_cut_at_the_send_timeout() -> None:
+    h = closed_after_response(linger_timeout=2.0, send_timeout=30.0)
+    h.transport.buffered = 40_000
+    for _ in range(14):
+        h.advance(2.0)
+    assert not h.transport.aborted
+    h.advance(2.0)  # 30 s since the close
+    assert h.transport.aborted
+
+
+def test_a_closing_connection_runs_no_request_and_eof_ends_it() -> None:
+    h = closed_after_response()
+    h.feed(get())
+    h.run()
+    assert len(h.calls) == 1
+    assert h.conn.eof_received() is False
+    assert h.phase is Phase.CLOSING  # the transport closes; the answer is its business
+
+
+def test_a_drain_cuts_a_closing_connection_once_its_bytes_are_out() -> None:
+    h = closed_after_response(linger_timeout=30.0)
+    h.transport.buffered = 100
+    h.ctx.draining = True
+    h.conn.drain()
+    assert not h.transport.aborted  # never lose the response's end
+    h.transport.buffered = 0
+    h.conn.drain()  # the server's stop calls it on every tick
+    assert h.transport.aborted
+    h.run()
+    assert h.phase is Phase.CLOSED
+
+
+def test_a_plain_close_ends_without_a_cut() -> None:
+    h = connect()
+    h.feed(get("/", "Connection: close"))
+    h.run()
+    assert h.phase is Phase.CLOSED  # the socket transport closed at once: nothing buffered
     assert not h.transport.aborted
 
 
