@@ -95,7 +95,11 @@ class TransportChannel(asyncio.Protocol):
         transport = self.transport
         if transport is None:
             return 0
-        return transport.get_write_buffer_size() or kernelsend.unacknowledged(transport)
+        try:
+            buffered = transport.get_write_buffer_size()
+        except AttributeError:  # Python 3.10's SSL transport, once its socket's is gone
+            return 0
+        return buffered or kernelsend.unacknowledged(transport)
 
     @property
     def writing_paused(self) -> bool:
