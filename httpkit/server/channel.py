@@ -30,6 +30,7 @@ __all__ = ["TransportChannel"]
 error_log = logging.getLogger("httpkit.error")
 
 _CLOSED = Phase.CLOSED  # read on every write: a global is quicker than Phase.CLOSED
+CLIENT_CLOSED_REQUEST = 499  # logged, never sent: the client left before the response
 
 
 class TransportChannel(asyncio.Protocol):
@@ -235,6 +236,14 @@ class TransportChannel(asyncio.Protocol):
     def finish_soon(self, exchange: Exchange, data: bytes) -> None:
         """Loop thread: :meth:`finish` from the next loop iteration."""
         self.ctx.loop.call_soon(self.finish, exchange, data)  # finish guards itself
+
+    def _log_abandoned(self, exchange: Exchange) -> None:
+        """A response that never finished is logged as Apache does, with the status that
+        went out and the bytes sent so far; a client gone before the response started is
+        499, nginx's "client closed request"."""
+        if self.ctx.access_log is not None and exchange.request is not None:
+            status = exchange.status if exchange.head_sent else CLIENT_CLOSED_REQUEST
+            self._log_access(exchange.connection, exchange.request, status, exchange)
 
     def _log_access(
         self,

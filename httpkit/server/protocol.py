@@ -5,10 +5,9 @@ request (IDLE, then HEAD from its first byte), reads its body (BODY) while the
 execution mode runs the handler, sends the response (RESPONDING), waits for a slow
 client to read it before the next pipelined request (FLUSHING), and may discard an
 unread body before closing (LINGER), and waits for its transport to finish closing
-(CLOSING: over TLS, for the client's close_notify).  Each phase runs one deadline.
-
-Timeouts are not timers: the server sweeps its connections a few times a second and
-calls :meth:`HTTPConnection.check_deadline`, so a request costs no timer at all.
+(CLOSING: over TLS, for the client's close_notify).  Each phase runs one deadline
+(:mod:`httpkit.server.phased`, the base class, owns the phase, the deadlines and the
+close).
 
 Nothing escapes an asyncio callback: any exception (``BaseException`` included) ends
 the exchange with a 500 if nothing was sent yet, or cuts the connection.
@@ -33,13 +32,12 @@ from httpkit.h1 import (
     ResponseFramer,
     ServerConnection,
 )
-from httpkit.server.channel import TransportChannel
 from httpkit.server.context import ConnectionContext
-from httpkit.server.driver import answer_failure
 from httpkit.server.exchange import ByteSink, Exchange
 from httpkit.server.headers import empty_response, error_body_size, error_response
 from httpkit.server.info import ConnectionInfo
-from httpkit.server.phase import Phase, TransitionError
+from httpkit.server.phase import Phase
+from httpkit.server.phased import PhasedChannel
 from httpkit.server.proxyprotocol import Address, parse_proxy_header
 from httpkit.server.reqbody import SpoolError
 
@@ -52,115 +50,35 @@ PIPELINE_LIMIT = 256 * 1024  # unparsed bytes kept while a response is being pro
 SERVER_METHODS = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS"
 
 
-# The phases as module globals: read on every request, and ``Phase.IDLE`` (a lookup on
-# the Enum class) costs ten times a global's read.
+# The phases as module globals, as in phased.py: a global is quicker than Phase.IDLE.
 _IDLE, _HEAD, _BODY = Phase.IDLE, Phase.HEAD, Phase.BODY
 _RESPONDING, _FLUSHING = Phase.RESPONDING, Phase.FLUSHING
 _LINGER, _CLOSED, _UPGRADED = Phase.LINGER, Phase.CLOSED, Phase.UPGRADED
 _CLOSING = Phase.CLOSING
-_NEVER = math.inf
-CLIENT_CLOSED_REQUEST = 499  # logged, never sent: the client left before the response
 
 
-class HTTPConnection(TransportChannel):
+class HTTPConnection(PhasedChannel):
     """The server side of one connection (see the module documentation)."""
 
     def __init__(self, context: ConnectionContext, proxied: Address | None = None) -> None:
         super().__init__(context)
         self._proxied = proxied  # the client, from a PROXY header read before TLS
-        self.settings = context.settings
         self.mode = context.mode
         self.parser = ServerConnection(context.limits)
         self.info = ConnectionInfo("", 0, "", 0, multithread=context.mode.multithread)
         self.exchange: Exchange | None = None
         self.tunnel: ByteSink | None = None  # after a 101: where the bytes go
-        self.phase = _IDLE
-        self.deadline = math.inf  # clock time at which the current phase's deadline ends
         self.side = context.mode.side(self)  # how this connection's handlers reach it
         self.requests_served = 0
         # The server is stopping (set by drain(), or already when the connection is made):
         # responses say Connection: close.  The exchange reads it on every response.
         self.draining = context.draining
         self._eof = False
-        self._closing_since = 0.0  # clock time of close(), once CLOSING
         self._proxy_preamble: bytes | None = None  # PROXY header bytes, while expected
-        self._timeouts = context.phase_timeouts
-        self._now = context.clock if context.clock is not None else context.loop.time
 
-    # -- the state machine -------------------------------------------------------------
-
-    def _enter(self, phase: Phase) -> None:
-        """Move to ``phase`` (only along the table) and start its deadline."""
-        if not self.phase.allowed & phase.bit:
-            raise TransitionError(f"{self.phase.name} -> {phase.name}")
-        self.phase = phase
-        # _restart_deadline's rule, repeated: this runs twice per request.
-        seconds = self._timeouts[phase.index]
-        if seconds == _NEVER or (phase is _BODY and self._reading_paused):
-            self.deadline = _NEVER
-        else:
-            self.deadline = self._now() + seconds
-
-    def _restart_deadline(self) -> None:
-        phase = self.phase
-        seconds = self._timeouts[phase.index]
-        if seconds == _NEVER or (phase is _BODY and self._reading_paused):
-            # The application's time, or the handler is slow to read (not the client
-            # slow to send): no deadline, and no clock read.
-            self.deadline = _NEVER
-        else:
-            self.deadline = self._now() + seconds
-
-    def check_deadline(self, now: float) -> None:
-        """Called by the server's sweep: act on a passed deadline."""
-        try:
-            if now >= self.deadline:
-                self._deadline_passed()
-            elif now - self.flow.paused_at >= self.settings.send_timeout:
-                error_log.info("client stopped reading the response; connection cut")
-                self.abort()
-        except BaseException as error:
-            self._internal_error(error)
-
-    def _deadline_passed(self) -> None:
-        self.deadline = math.inf
-        phase = self.phase
-        if phase is _HEAD:
-            # RFC 9110 15.5.9: 408 tells the client the server gave up on it.
-            self._reject(None, ProtocolError("request head took too long", 408))
-        elif phase in (_IDLE, _LINGER):
-            self.close()
-        elif phase is _BODY:
-            error_log.info("request body stalled; connection cut")
-            self.abort()
-        elif phase is _FLUSHING:
-            error_log.info("client stopped reading the response; connection cut")
-            self.abort()
-        elif phase is _CLOSING:
-            self._closing_deadline_passed()
-
-    def _closing_deadline_passed(self) -> None:
-        """The close has lasted ``linger_timeout``.  Over TLS the transport still waits for
-        the client's close_notify, which some clients never send (asyncio and uvloop wait
-        30 s): cut it, but only once the client has every byte, so that none of the
-        response is lost.  While bytes are, the client has ``send_timeout`` to read them."""
-        now = self._now()
-        if not self.unsent():
-            self.abort()
-        elif now - self._closing_since >= self.settings.send_timeout:
-            error_log.info("client stopped reading the response; connection cut")
-            self.abort()
-        else:
-            wait = self.settings.linger_timeout
-            self.deadline = min(now + wait, self._closing_since + self.settings.send_timeout)
-
-    def close(self) -> None:
-        """Close after the buffered bytes are written; CLOSING until the transport is
-        gone (see _closing_deadline_passed)."""
-        super().close()
-        if self.phase is not _CLOSING and self.phase is not _CLOSED:
-            self._closing_since = self._now()
-            self._enter(_CLOSING)
+    def _head_too_slow(self) -> None:
+        # RFC 9110 15.5.9: 408 tells the client the server gave up on it.
+        self._reject(None, ProtocolError("request head took too long", 408))
 
     # -- asyncio callbacks -------------------------------------------------------------
 
@@ -244,14 +162,6 @@ class HTTPConnection(TransportChannel):
             self._end_waiting_body()
         except BaseException as error:
             error_log.critical("error closing a connection", exc_info=error)
-
-    def _log_abandoned(self, exchange: Exchange) -> None:
-        """A response that never finished is logged as Apache does, with the status that
-        went out and the bytes sent so far; a client gone before the response started is
-        499, nginx's "client closed request"."""
-        if self.ctx.access_log is not None and exchange.request is not None:
-            status = exchange.status if exchange.head_sent else CLIENT_CLOSED_REQUEST
-            self._log_access(exchange.connection, exchange.request, status, exchange)
 
     def resume_writing(self) -> None:
         try:
@@ -534,35 +444,6 @@ class HTTPConnection(TransportChannel):
             self.requests_served += 1  # a request the parser refused is answered too
         self.write(data)
         self._close_after_response(body_unread=True)
-
-    def _internal_error(self, error: BaseException) -> None:
-        """A bug in the server (or an error nothing else caught): never let it escape."""
-        error_log.critical("internal error on a connection", exc_info=error)
-        exchange = self.exchange
-        if exchange is not None and not exchange.head_sent and not self.closing:
-            try:
-                answer_failure(exchange, error)
-                return
-            except BaseException as again:
-                error_log.critical("cannot answer the internal error", exc_info=again)
-        self.abort()
-
-    def _close_after_response(self, body_unread: bool) -> None:
-        """Close; if the client may still be sending a body, linger first.
-
-        Closing a socket with unread bytes makes the kernel send RST, which can destroy
-        the response before the client reads it (RFC 9112 9.6).  So the server sends
-        FIN, discards what still comes for up to the linger timeout, then closes.
-        """
-        transport = self.transport
-        if self.phase is _LINGER or self.phase is _CLOSING or self.phase is _CLOSED:
-            return
-        if not body_unread or transport is None or not transport.can_write_eof():
-            self.close()
-            return
-        self._enter(_LINGER)
-        transport.write_eof()
-        self._resume_reading()
 
 
 def _path(exchange: Exchange) -> str:
